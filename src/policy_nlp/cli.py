@@ -1,0 +1,365 @@
+"""The ``policy-nlp`` command line: a thin shell over the package's plain functions.
+
+Results go to standard output (or ``--output``), progress and logs to standard error. A
+problem with the user's input or model ends the command with a one-line message and a
+non-zero exit code (2 for input, 3 for model problems), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import InputError, PolicyNLPError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Label the paragraphs of Chinese government work reports (政府工作报告) by policy theme.",
+)
+
+
+class OutFormat(str, Enum):
+    table = "table"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class Records(str, Enum):
+    auto = "auto"
+    paragraphs = "paragraphs"
+    reports = "reports"
+
+
+class Classifier(str, Enum):
+    linear_svc = "linear_svc"
+    logistic = "logistic"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def handle_errors(func):
+    """Turn :class:`PolicyNLPError` into a one-line message and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except PolicyNLPError as exc:
+            log(f"policy-nlp: error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            log("policy-nlp: interrupted; no output file was written")
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            raise typer.Exit(0) from None
+
+    return wrapper
+
+
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option("--model", "-m", help="Model directory (default: the shipped model).",
+                 show_default=False),
+]
+TextCol = Annotated[str, typer.Option(help="Text column of CSV/JSONL inputs.")]
+IdCol = Annotated[str, typer.Option(help="Id column of CSV/JSONL inputs.")]
+
+
+class Progress:
+    """A one-line progress counter on standard error (redrawn on a terminal)."""
+
+    def __init__(self, what: str, enabled: bool = True):
+        self.what, self.enabled = what, enabled
+        self.tty = sys.stderr.isatty()
+        self.n = 0
+        self.start = self.last = time.monotonic()
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        now = time.monotonic()
+        if self.enabled and now - self.last >= (0.2 if self.tty else 5.0):
+            self.last = now
+            self._show(end="\r" if self.tty else "\n")
+
+    def _show(self, end: str) -> None:
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        sys.stderr.write(f"{self.what}: {self.n:,} ({self.n / elapsed:,.0f}/s, "
+                         f"{elapsed:.1f}s){end}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self._show(end="\n")
+
+
+@app.command()
+@handle_errors
+def train(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")],
+    labels: Annotated[Path, typer.Option(help="Labels: JSONL with id/label (joined to "
+                                              "--paragraphs), or a CSV/JSONL table with text and "
+                                              "label columns.")],
+    paragraphs: Annotated[Path | None, typer.Option(
+        help="Paragraphs JSONL (id, report_id, level, text) that --labels refers to by id.")] = None,
+    text_col: TextCol = "text",
+    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    id_col: IdCol = "id",
+    group_col: Annotated[str, typer.Option(
+        help="Report column of a labels table: cross-validation never splits a report.")
+    ] = "report_id",
+    codebook: Annotated[Path | None, typer.Option(
+        help="Codebook TOML (default: the 17 policy themes).")] = None,
+    classifier: Annotated[Classifier, typer.Option(help="Linear classifier.")] = (
+        Classifier.linear_svc),
+    c: Annotated[float, typer.Option("--C", help="Inverse regularization strength.")] = 0.5,
+    cv_folds: Annotated[int, typer.Option(
+        help="Report-grouped cross-validation folds for the card's metrics, the calibration "
+             "and the secondary-theme threshold (0 skips them).")] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed of the folds.")] = 0,
+) -> None:
+    """Train a model from labeled paragraphs and write it with its model card."""
+    from .codebook import load_codebook
+    from .evaluate import format_metrics
+    from .labels import load_joined, load_table
+    from .train import TrainConfig
+    from .train import train as train_model
+
+    book = load_codebook(codebook)
+    if paragraphs is not None:
+        data = load_joined(labels, paragraphs, codebook=book)
+    else:
+        data = load_table(labels, text_col=text_col, label_col=label_col, id_col=id_col,
+                          group_col=group_col, codebook=book)
+    log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
+        f"{len(data.counts())} themes")
+    config = TrainConfig(classifier=classifier.value, C=c, cv_folds=cv_folds, seed=seed)
+    started = time.monotonic()
+    model = train_model(data, config=config, codebook=book, progress=log)
+    model.card["training"]["seconds"] = round(time.monotonic() - started, 1)
+    model.save(output)
+    log(f"model written to {output} ({time.monotonic() - started:.1f}s)")
+    cv = model.card["metrics"]["cross_validation"]
+    if cv:
+        print(f"report-grouped {cv['folds']}-fold cross-validation")
+        print(format_metrics(cv))
+
+
+def _load(model: Path | None):
+    from .model import load_model
+
+    return load_model(model)
+
+
+@app.command()
+@handle_errors
+def classify(
+    file: Annotated[str | None, typer.Argument(
+        help="A report file (.txt, .csv, .jsonl), or - for standard input.",
+        show_default=False)] = None,
+    text: Annotated[str | None, typer.Option("--text", "-t",
+                                             help="Classify this text instead of a file.")] = None,
+    format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        OutFormat.table),
+    model: ModelOpt = None,
+    text_col: TextCol = "text",
+    id_col: IdCol = "id",
+) -> None:
+    """Classify every paragraph of one report (or one pasted text)."""
+    from .predict import classify_text, iter_units, label_units
+    from .read import iter_documents
+
+    if (file is None) == (text is None):
+        raise InputError("give a report FILE (or - for standard input) or --text, not both")
+    m = _load(model)
+    if text is not None:
+        if not text.strip():
+            raise InputError("--text is empty")
+        records = classify_text(m, text)
+    else:
+        docs = iter_documents([file], text_col=text_col, id_col=id_col)
+        records = list(label_units(m, iter_units(docs, records="reports")))
+        if not records:
+            raise InputError(f"{file}: no paragraphs found")
+    _emit(records, format, m.themes)
+
+
+def _emit(records: list[dict], fmt: OutFormat, themes: list[str]) -> None:
+    from .write import format_table, write_csv, write_jsonl
+
+    if fmt is OutFormat.table:
+        sys.stdout.write(format_table(records))
+    elif fmt is OutFormat.jsonl:
+        write_jsonl(records, sys.stdout)
+    else:
+        write_csv(records, sys.stdout, themes)
+
+
+@app.command()
+@handle_errors
+def label(
+    inputs: Annotated[list[str], typer.Argument(
+        help="Report files, directories, CSV/JSONL files of records; - for standard input.")],
+    output: Annotated[str, typer.Option("--output", "-o",
+                                        help="OUT.jsonl or OUT.csv (- for standard output).")],
+    format: Annotated[OutFormat | None, typer.Option(
+        "--format", "-f", help="jsonl or csv (default: from the output's extension).",
+        show_default=False)] = None,
+    model: ModelOpt = None,
+    text_col: TextCol = "text",
+    id_col: IdCol = "id",
+    records: Annotated[Records, typer.Option(
+        help="A CSV/JSONL record is one paragraph (one output line per input line), a report "
+             "to split into paragraphs, or auto: split when it has several lines.")] = (
+        Records.auto),
+    include_text: Annotated[bool, typer.Option("--text/--no-text",
+                                               help="Copy each paragraph's text to the output."
+                                               )] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress",
+                                           help="Show progress on standard error.")] = True,
+) -> None:
+    """Label every paragraph of many inputs into one JSONL or CSV file."""
+    from .predict import iter_units, label_units
+    from .read import iter_documents
+    from .write import atomic_output, format_for_path, write_csv, write_jsonl
+
+    fmt = format.value if format else format_for_path(output)
+    if fmt == "table":
+        raise InputError("label writes jsonl or csv; use classify for a table")
+    m = _load(model)
+    bar = Progress("paragraphs labeled", enabled=progress)
+    started = time.monotonic()
+
+    def counted():
+        for rec in label_units(m, iter_units(iter_documents(inputs, text_col=text_col,
+                                                            id_col=id_col),
+                                             records=records.value),
+                               include_text=include_text):
+            bar.update()
+            yield rec
+
+    with atomic_output(output) as out:
+        n = write_jsonl(counted(), out) if fmt == "jsonl" else write_csv(counted(), out, m.themes)
+    bar.close()
+    if n == 0:
+        log("warning: no paragraphs found in the inputs")
+    log(f"{n} paragraphs labeled in {time.monotonic() - started:.1f}s -> {output}")
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
+    paragraphs: Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")
+                          ] = None,
+    model: ModelOpt = None,
+    text_col: TextCol = "text",
+    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    id_col: IdCol = "id",
+    group_col: Annotated[str, typer.Option(help="Report column of a labels table.")
+                         ] = "report_id",
+    cv_folds: Annotated[int, typer.Option(
+        help="Instead of scoring the model as it is, retrain its configuration in K "
+             "report-grouped folds on these labels and score the held-out reports.")] = 0,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write the metrics as JSON here.")] = None,
+) -> None:
+    """Accuracy, macro-F1, per-theme precision/recall/F1 and the confusion matrix."""
+    from .codebook import Codebook
+    from .evaluate import evaluate as evaluate_model
+    from .evaluate import format_metrics
+    from .labels import load_joined, load_table
+    from .write import atomic_output
+
+    m = _load(model)
+    book = Codebook.from_dict(m.card["codebook"], source="model card") if "codebook" in (
+        m.card) else None
+    if paragraphs is not None:
+        data = load_joined(labels, paragraphs, codebook=book)
+    else:
+        data = load_table(labels, text_col=text_col, label_col=label_col, id_col=id_col,
+                          group_col=group_col, codebook=book)
+    if cv_folds:
+        from .features import FeatureSpec
+        from .train import TrainConfig, train as train_model
+
+        cfg = m.card.get("training", {})
+        config = TrainConfig(features=FeatureSpec.from_dict(m.card["features"]),
+                             classifier=cfg.get("classifier", "linear_svc"),
+                             C=float(cfg.get("C", 0.5)), cv_folds=cv_folds,
+                             seed=int(cfg.get("seed", 0)))
+        metrics = train_model(data, config=config, codebook=book,
+                              progress=log).card["metrics"]["cross_validation"]
+        metrics["evaluated"] = f"report-grouped {cv_folds}-fold cross-validation"
+    else:
+        if data.sha256() == m.card.get("data", {}).get("sha256"):
+            log("warning: these are the model's own training paragraphs, so the scores are "
+                "optimistic; use --cv-folds 5 (or the card's cross-validation metrics)")
+        metrics = evaluate_model(m, data)
+        metrics["evaluated"] = "the model as it is"
+    print(format_metrics(metrics))
+    if output is not None:
+        with atomic_output(output) as fh:
+            fh.write(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
+        log(f"metrics written to {output}")
+
+
+@app.command()
+@handle_errors
+def info(
+    model: ModelOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole model card as JSON.")
+                       ] = False,
+) -> None:
+    """Show the model card and the themes."""
+    from .model import default_model_dir, read_card
+
+    directory = model or default_model_dir()
+    m = _load(directory)
+    card = read_card(directory)
+    if as_json:
+        print(json.dumps(card, ensure_ascii=False, indent=2))
+        return
+    data = card.get("data", {})
+    cv = (card.get("metrics") or {}).get("cross_validation") or {}
+    print(f"model       {directory}")
+    print(f"created     {card.get('created', '?')}  (policy-nlp {card.get('policy_nlp_version')})")
+    print(f"trained on  {data.get('n_paragraphs')} paragraphs of {data.get('n_reports')} "
+          f"reports, sha256 {str(data.get('sha256', ''))[:16]}…")
+    if cv:
+        print(f"report-grouped {cv.get('folds')}-fold CV: accuracy {cv['accuracy']:.4f}, "
+              f"macro-F1 {cv['macro_f1']:.4f}, ECE {cv['ece']:.4f}")
+    t = card.get("training", {})
+    print(f"classifier  {t.get('classifier')} C={t.get('C')}, features {card.get('features')}")
+    print(f"tokenizer   {card.get('tokenizer', {}).get('name')}")
+    print(f"secondary   themes with probability >= {m.secondary_threshold} "
+          f"(at most {m.max_secondary})")
+    libs = card.get("libraries", {})
+    print("libraries   " + ", ".join(f"{k} {v}" for k, v in libs.items()))
+    print()
+    themes = card.get("codebook", {}).get("themes", [])
+    counts = data.get("counts", {})
+    per = cv.get("per_theme", {})
+    print(f"{'theme':<22}{'group':<22}{'n':>6}{'CV F1':>8}  name")
+    for th in themes:
+        f1 = per.get(th["id"], {}).get("f1")
+        print(f"{th['id']:<22}{th['group']:<22}{counts.get(th['id'], 0):>6}"
+              f"{(f'{f1:.3f}' if f1 is not None else ''):>8}  {th['zh']}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,98 @@
+"""Codebooks as data: theme ids, names and groups.
+
+The default codebook (``data/codebook.toml``) transcribes ``../shared/codebook.md``. Its theme
+ids are a contract: the model, its outputs and every file use them verbatim.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    group: str
+    zh: str
+    en: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Codebook:
+    name: str
+    themes: tuple[Theme, ...]
+    groups: dict[str, dict[str, str]]
+
+    @property
+    def ids(self) -> list[str]:
+        return [t.id for t in self.themes]
+
+    def theme(self, theme_id: str) -> Theme:
+        for t in self.themes:
+            if t.id == theme_id:
+                return t
+        raise KeyError(theme_id)
+
+    def group_of(self, theme_id: str) -> str:
+        return self.theme(theme_id).group
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "groups": [{"id": k, **v} for k, v in self.groups.items()],
+            "themes": [t.__dict__ for t in self.themes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, *, source: str = "codebook") -> Codebook:
+        try:
+            groups = {g["id"]: {k: v for k, v in g.items() if k != "id"} for g in data["groups"]}
+            themes = tuple(
+                Theme(
+                    id=t["id"],
+                    group=t["group"],
+                    zh=t.get("zh", ""),
+                    en=t.get("en", ""),
+                    description=t.get("description", ""),
+                )
+                for t in data["themes"]
+            )
+        except (KeyError, TypeError) as exc:
+            raise InputError(f"{source}: malformed codebook, missing field {exc}") from None
+        ids = [t.id for t in themes]
+        if len(set(ids)) != len(ids):
+            raise InputError(f"{source}: duplicate theme ids in codebook")
+        unknown = sorted({t.group for t in themes} - set(groups))
+        if unknown:
+            raise InputError(f"{source}: themes name unknown groups {unknown}")
+        if len(themes) < 2:
+            raise InputError(f"{source}: a codebook needs at least two themes")
+        return cls(name=str(data.get("name", source)), themes=themes, groups=groups)
+
+
+def load_codebook(path: str | Path | None = None) -> Codebook:
+    """Load a codebook TOML file; ``None`` gives the default 17-theme codebook."""
+    if path is None:
+        text = resources.files("policy_nlp").joinpath("data/codebook.toml").read_text("utf-8")
+        source = "default codebook"
+    else:
+        p = Path(path)
+        try:
+            text = p.read_text("utf-8")
+        except OSError as exc:
+            raise InputError(f"{p}: cannot read codebook ({exc.strerror})") from None
+        source = str(p)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{source}: not valid TOML ({exc})") from None
+    return Codebook.from_dict(data, source=source)
+
+
+DEFAULT_THEMES: tuple[str, ...] = tuple(load_codebook().ids)

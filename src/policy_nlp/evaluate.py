@@ -1,0 +1,130 @@
+"""Evaluation: accuracy, macro-F1, per-theme precision/recall/F1, confusion matrix,
+per-level scores, calibration error and theme-set F1 of primary + secondary themes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .labels import LabeledData
+    from .model import ThemeModel
+
+
+def set_f1(pred_sets: Sequence[set], gold_sets: Sequence[set]) -> float:
+    """Sample-averaged F1 between predicted and gold label sets."""
+    if not gold_sets:
+        return 0.0
+    total = 0.0
+    for p, g in zip(pred_sets, gold_sets, strict=True):
+        inter = len(p & g)
+        total += 2 * inter / (len(p) + len(g)) if (p or g) else 1.0
+    return total / len(gold_sets)
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray,
+                               n_bins: int = 10) -> float:
+    """ECE of the top-label confidence over equal-width bins."""
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        mask = bins == b
+        if mask.any():
+            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
+    return float(ece)
+
+
+def metrics_report(*, y_true: Sequence[str], proba: np.ndarray, themes: list[str],
+                   levels: Sequence[str | None] | None = None) -> dict[str, Any]:
+    """All metrics of predictions ``proba`` (rows in ``themes`` order) against ``y_true``."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+    from sklearn.metrics import precision_recall_fscore_support as prfs
+
+    y = np.array([themes.index(t) for t in y_true])
+    pred = proba.argmax(axis=1)
+    labels = list(range(len(themes)))
+    p, r, f, s = prfs(y, pred, labels=labels, zero_division=0)
+    present = [i for i in labels if s[i] > 0]
+    out: dict[str, Any] = {
+        "n": len(y),
+        "accuracy": round(float(accuracy_score(y, pred)), 4),
+        "macro_f1": round(float(f1_score(y, pred, labels=present, average="macro",
+                                         zero_division=0)), 4),
+        "ece": round(expected_calibration_error(proba.max(axis=1), pred == y), 4),
+        "per_theme": {
+            themes[i]: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
+                        "f1": round(float(f[i]), 4), "support": int(s[i])}
+            for i in labels
+        },
+        "confusion_matrix": {
+            "labels": themes,
+            "rows_true_cols_predicted": confusion_matrix(y, pred, labels=labels).tolist(),
+        },
+    }
+    if levels is not None and any(lv for lv in levels):
+        lv = np.array([str(x) if x else "unknown" for x in levels])
+        per_level = {}
+        for name in sorted(set(lv)):
+            m = lv == name
+            present_l = sorted(set(y[m].tolist()))
+            per_level[name] = {
+                "n": int(m.sum()),
+                "accuracy": round(float(accuracy_score(y[m], pred[m])), 4),
+                "macro_f1": round(float(f1_score(y[m], pred[m], labels=present_l,
+                                                 average="macro", zero_division=0)), 4),
+            }
+        out["per_level"] = per_level
+    return out
+
+
+def evaluate(model: ThemeModel, data: LabeledData) -> dict[str, Any]:
+    """Score ``model`` on labeled paragraphs it was not trained on."""
+    unknown = sorted(set(data.labels) - set(model.themes))
+    if unknown:
+        from .errors import InputError
+
+        raise InputError(f"labels name themes the model does not know: {', '.join(unknown)}")
+    proba = model.predict_proba(data.texts)
+    out = metrics_report(y_true=data.labels, proba=proba, themes=model.themes,
+                         levels=data.levels)
+    themes = model.themes
+    gold = [{themes.index(lbl), *(themes.index(s) for s in sec if s in themes)}
+            for lbl, sec in zip(data.labels, data.secondary, strict=True)]
+    pred = [{themes.index(t) for t in [model.themes[int(row.argmax())], *model.secondary(row)]}
+            for row in proba]
+    out["secondary"] = {"threshold": model.secondary_threshold,
+                        "sample_f1_of_theme_sets": round(set_f1(pred, gold), 4)}
+    return out
+
+
+def format_metrics(metrics: dict[str, Any]) -> str:
+    """A plain-text table of the metrics, for a terminal."""
+    lines = [
+        f"paragraphs {metrics['n']}   accuracy {metrics['accuracy']:.4f}   "
+        f"macro-F1 {metrics['macro_f1']:.4f}   ECE {metrics['ece']:.4f}",
+    ]
+    if "secondary" in metrics:
+        sec = metrics["secondary"]
+        lines.append(f"theme sets (primary + secondary, threshold {sec['threshold']}): "
+                     f"sample-F1 {sec['sample_f1_of_theme_sets']:.4f}")
+    if metrics.get("per_level"):
+        lines.append("")
+        lines.append(f"{'level':<14}{'n':>6}{'accuracy':>10}{'macro-F1':>10}")
+        for name, m in metrics["per_level"].items():
+            lines.append(f"{name:<14}{m['n']:>6}{m['accuracy']:>10.4f}{m['macro_f1']:>10.4f}")
+    lines.append("")
+    lines.append(f"{'theme':<22}{'precision':>10}{'recall':>10}{'F1':>8}{'support':>9}")
+    for theme, m in metrics["per_theme"].items():
+        lines.append(f"{theme:<22}{m['precision']:>10.4f}{m['recall']:>10.4f}{m['f1']:>8.4f}"
+                     f"{m['support']:>9}")
+    cm = metrics["confusion_matrix"]
+    labels = cm["labels"]
+    short = [t[:5] for t in labels]
+    lines.append("")
+    lines.append("confusion matrix (rows: true, columns: predicted)")
+    lines.append(" " * 22 + "".join(f"{s:>6}" for s in short))
+    for name, row in zip(labels, cm["rows_true_cols_predicted"], strict=True):
+        lines.append(f"{name:<22}" + "".join(f"{v:>6}" for v in row))
+    return "\n".join(lines)

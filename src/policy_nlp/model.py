@@ -1,0 +1,249 @@
+"""The model: TF-IDF features -> a linear classifier -> calibrated theme probabilities.
+
+A trained model is stored as *data*, never as pickled code, in a directory::
+
+    model.json        the model card: themes, features, hyperparameters, metrics, provenance,
+                      and the sha256 of each file below
+    weights.npz       coefficients, intercepts and idf vectors (numpy arrays, no pickles)
+    vocabulary.json   the feature vocabularies, one list of terms per feature block
+
+Loading reads JSON and ``numpy.load(..., allow_pickle=False)``, so it cannot run code from the
+files; each file's sha256 is checked against the card first, and a mismatch (a corrupted or
+tampered file) is refused with :class:`~policy_nlp.errors.ModelError`.
+
+Probabilities are ``softmax(scores / temperature)`` of the linear scores, where the
+temperature was fitted on out-of-fold scores at training time (calibration).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError
+from .features import Featurizer, FeatureSpec
+
+CARD = "model.json"
+WEIGHTS = "weights.npz"
+VOCAB = "vocabulary.json"
+FORMAT = "policy-nlp-linear/1"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = scores / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+@dataclass
+class ThemeModel:
+    """A fitted linear theme classifier over TF-IDF features.
+
+    Attributes
+    ----------
+    themes : list of str
+        Theme ids in column order of :meth:`predict_proba`.
+    featurizer : Featurizer
+    coef : ndarray of shape (n_themes, n_features)
+    intercept : ndarray of shape (n_themes,)
+    temperature : float
+        Softmax temperature fitted on out-of-fold scores.
+    secondary_threshold : float
+        Another theme is secondary when its probability reaches this.
+    max_secondary : int
+        At most this many secondary themes (the codebook allows two).
+    card : dict
+        Everything else recorded at training time (see ``model.json``).
+    """
+
+    themes: list[str]
+    featurizer: Featurizer
+    coef: np.ndarray
+    intercept: np.ndarray
+    temperature: float = 1.0
+    secondary_threshold: float = 0.3
+    max_secondary: int = 2
+    card: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.coef = np.asarray(self.coef, dtype=np.float32)
+        self.intercept = np.asarray(self.intercept, dtype=np.float64)
+        n_themes = len(self.themes)
+        if self.coef.shape != (n_themes, self.featurizer.n_features):
+            raise ModelError(
+                f"model weights have shape {self.coef.shape}, expected "
+                f"({n_themes}, {self.featurizer.n_features})"
+            )
+        self._coef_t = np.ascontiguousarray(self.coef.T)
+
+    # -- prediction -------------------------------------------------------------------------
+    def decision_function(self, texts: list[str]) -> np.ndarray:
+        """Linear scores, shape (len(texts), n_themes)."""
+        scores = np.empty((len(texts), len(self.themes)))
+        for i, text in enumerate(texts):
+            cols, vals = self.featurizer.transform_one(text)
+            scores[i] = vals @ self._coef_t[cols] if len(cols) else 0.0
+        scores += self.intercept
+        return scores
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Calibrated probabilities, shape (len(texts), n_themes); rows sum to 1."""
+        if isinstance(texts, str):
+            raise TypeError("predict_proba expects a list of texts, not one string")
+        return softmax(self.decision_function(texts), self.temperature)
+
+    def predict(self, texts: list[str]) -> list[str]:
+        proba = self.predict_proba(texts)
+        return [self.themes[i] for i in proba.argmax(axis=1)]
+
+    def secondary(self, proba_row: np.ndarray) -> list[str]:
+        """Themes other than the top one whose probability reaches the threshold."""
+        order = np.argsort(-proba_row, kind="stable")
+        out = []
+        for j in order[1 : 1 + self.max_secondary]:
+            if proba_row[j] >= self.secondary_threshold:
+                out.append(self.themes[j])
+        return out
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write the model directory atomically (files written, then the directory renamed)."""
+        directory = Path(directory)
+        parent = directory.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = parent / f".{directory.name}.tmp-{os.getpid()}"
+        if tmp.exists():
+            _rmtree(tmp)
+        tmp.mkdir()
+        blocks = self.featurizer.blocks
+        arrays = {"coef": self.coef, "intercept": self.intercept}
+        for b in blocks:
+            arrays[f"idf_{b.kind}"] = b.idf
+        np.savez_compressed(tmp / WEIGHTS, **arrays)
+        vocab = {b.kind: b.terms for b in blocks}
+        (tmp / VOCAB).write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
+        card = dict(self.card)
+        card.update(
+            {
+                "format": FORMAT,
+                "themes": self.themes,
+                "features": self.featurizer.spec.to_dict(),
+                "feature_blocks": [b.kind for b in blocks],
+                "n_features": self.featurizer.n_features,
+                "temperature": self.temperature,
+                "secondary_threshold": self.secondary_threshold,
+                "max_secondary": self.max_secondary,
+                "files": {
+                    WEIGHTS: sha256_file(tmp / WEIGHTS),
+                    VOCAB: sha256_file(tmp / VOCAB),
+                },
+            }
+        )
+        (tmp / CARD).write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        if directory.exists():
+            old = parent / f".{directory.name}.old-{os.getpid()}"
+            directory.rename(old)
+            tmp.rename(directory)
+            _rmtree(old)
+        else:
+            tmp.rename(directory)
+        self.card = card
+        return directory
+
+
+def _rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def read_card(directory: str | Path) -> dict[str, Any]:
+    """The model card of a model directory, checked to be readable JSON."""
+    directory = Path(directory)
+    if not directory.exists():
+        raise ModelError(f"{directory}: no such model directory")
+    if not directory.is_dir():
+        raise ModelError(f"{directory}: a model is a directory holding {CARD}, {WEIGHTS}, {VOCAB}")
+    path = directory / CARD
+    try:
+        card = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{directory}: not a model directory (no {CARD})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: corrupt model card ({exc})") from None
+    if not isinstance(card, dict) or card.get("format") != FORMAT:
+        raise ModelError(f"{path}: not a {FORMAT} model card")
+    return card
+
+
+def load_model(directory: str | Path | None = None) -> ThemeModel:
+    """Load a model directory; ``None`` loads the default model shipped with the package.
+
+    Every file's sha256 is checked against the card before it is read.
+    """
+    directory = default_model_dir() if directory is None else Path(directory)
+    card = read_card(directory)
+    try:
+        expected = card["files"]
+        for name in (WEIGHTS, VOCAB):
+            path = directory / name
+            if not path.is_file():
+                raise ModelError(f"{directory}: model file {name} is missing")
+            if sha256_file(path) != expected[name]:
+                raise ModelError(
+                    f"{path}: sha256 does not match the model card; the file was changed "
+                    "after training, refusing to load it"
+                )
+        vocab = json.loads((directory / VOCAB).read_text("utf-8"))
+        with np.load(directory / WEIGHTS, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        spec = FeatureSpec.from_dict(card["features"])
+        blocks = [(kind, vocab[kind], arrays[f"idf_{kind}"]) for kind in card["feature_blocks"]]
+        featurizer = Featurizer(spec, blocks)
+        return ThemeModel(
+            themes=list(card["themes"]),
+            featurizer=featurizer,
+            coef=arrays["coef"],
+            intercept=arrays["intercept"],
+            temperature=float(card.get("temperature", 1.0)),
+            secondary_threshold=float(card.get("secondary_threshold", 0.3)),
+            max_secondary=int(card.get("max_secondary", 2)),
+            card=card,
+        )
+    except ModelError:
+        raise
+    except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{directory}: corrupt model ({type(exc).__name__}: {exc})") from None
+
+
+def default_model_dir() -> Path:
+    """Where the shipped default model lives.
+
+    ``POLICY_NLP_MODEL`` overrides it; otherwise the copy packaged in ``policy_nlp/models``,
+    else ``models/default`` of a source checkout.
+    """
+    env = os.environ.get("POLICY_NLP_MODEL")
+    if env:
+        return Path(env)
+    packaged = Path(str(resources.files("policy_nlp"))) / "models" / "default"
+    if (packaged / CARD).exists():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / "models" / "default"
+    return checkout

@@ -1,0 +1,357 @@
+"""Split a report's text into headings and paragraphs, each paragraph with its section path.
+
+The second step of the data flow: ``split_report(document.text, document.id)``. It works on the
+shapes that reports have on disk: a clean speech, a web page with a toolbar and a metadata block
+above the speech, a page holding the speech twice, lines broken in mid-sentence, or a single
+paragraph that an analyst pasted. How each of these is decided is told in :func:`split_report`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .read import normalize_text
+
+__all__ = ["Paragraph", "SplitReport", "split_report"]
+
+#: A line with a heading marker is a heading if it is at most this long (and has no inner 。).
+HEADING_MAX = 40
+#: A lead clause longer than this is cut at its first comma, or here.
+LEAD_MAX = 60
+#: Short lines at the end of a speech that do not end with 。 or ！ are page footer.
+FOOTER_LINE_MAX = 40
+
+_NUM = "一二三四五六七八九十百零〇两"
+# heading markers, outermost first; the index in this tuple (plus 1) is the heading's level
+_MARKERS = tuple(
+    re.compile(p)
+    for p in (
+        rf"^第[{_NUM}\d]+(?:部分|篇|章)",  # 第一部分
+        rf"^[{_NUM}]+、",  # 一、
+        rf"^[（(][{_NUM}]+[）)]",  # （一） (一)
+        r"^\d{1,2}(?:[.．、](?!\d))",  # 1. 1．1、  but not 1.5亿
+        r"^[（(]\d{1,2}[）)]",  # （1） (1)
+    )
+)
+_SENTENCE_END = "。！？；!?;"
+_TERMINAL = "。！？；：…!?;:.”’」』"
+_CLOSERS = "”’」』）)\"'"
+_CONTINUING = "，。、；：！？”’」』）》,;:!?)"  # a line starting with one of these goes on the last
+
+_SALUTATION = re.compile(
+    r"^各位(?:人大)?代表(?:[、，,](?:各位[\u4e00-\u9fff]{1,6}|同志们|朋友们))*(?P<end>[：:！!]?)$"
+)
+_OPENING = re.compile(r"^现在[，,]?\s*我代表")
+_SPACED = re.compile(r"^(?:[\u4e00-\u9fff][ \u3000]+){2,}[\u4e00-\u9fff]$")
+_METADATA = re.compile(
+    r"^(?:标题|原标题|发文单位|发文机关|发文时间|发文日期|发布时间|发布日期|成文日期"
+    r"|来源URL|来源网址|来源|时间|日期|正文|作者|责任编辑|编辑|索引号|文号|主题分类)"
+    r"\s*[：:]\s*(?P<value>.*)$"
+)
+_AGENCY_DATELINE = re.compile(
+    r"^(?:新华社|中新社|中新网|人民网|新华网)\S{0,12}\d{1,2}月\d{1,2}日[电讯]$"
+)
+_CAPTION = re.compile(r"记者[^。！!]{0,24}摄[）)]?$")
+_CAPTION_BODY = re.compile(r"^(?P<body>.*[。！!])[^。！!]*记者[^。！!]{0,24}摄[）)]?$")
+_RELATED = re.compile(r"^(?:相关报道|相关链接|相关新闻|相关阅读|相关文章|延伸阅读)[：:]?$")
+_TOOLBAR_TOKEN = re.compile(
+    r"下载|打印|全屏|收藏|加大|还原|减小|关闭窗口|关闭|分享到|分享|返回顶部|默认|[大中小]"
+)
+_TOOLBAR_SEPARATORS = re.compile(r"[\s【】\[\]|｜/／:：、]")
+_CONTENT_CHAR = re.compile(rf"[^\W_]|[{_CONTINUING}]")
+
+
+@dataclass
+class Paragraph:
+    """A paragraph of a report.
+
+    Attributes
+    ----------
+    report_id : str
+        The report it belongs to.
+    index : int
+        Its position among the report's paragraphs, from 0; headings are not counted.
+    text : str
+        Its text, re-joined if the source broke it.
+    section : list of str
+        The headings above it, outermost first; ``[]`` before the first heading.
+    """
+
+    report_id: str
+    index: int
+    text: str
+    section: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SplitReport:
+    """A report split into headings and paragraphs.
+
+    Attributes
+    ----------
+    report_id : str
+        The report's id.
+    title : str or None
+        The title found above the speech (``标题：``, a spaced-out or a ``…政府工作报告`` line).
+    preamble : list of str
+        The non-blank lines dropped before the speech: web chrome, metadata, title, dateline,
+        byline, photo caption and the salutation ``各位代表：``.
+    headings : list of str
+        Every section entry in order: heading lines and the lead clauses of marked paragraphs.
+    paragraphs : list of Paragraph
+        The paragraphs of the speech, in order.
+    """
+
+    report_id: str
+    title: str | None = None
+    preamble: list[str] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
+    paragraphs: list[Paragraph] = field(default_factory=list)
+
+
+def split_report(text: str, report_id: str) -> SplitReport:
+    """Split a report's text into headings and paragraphs with their section paths.
+
+    The text is normalised first (:func:`~policy_nlp.read.normalize_text`); each line is stripped.
+
+    **Preamble.** The speech starts after the salutation ``各位代表：`` (``各位人大代表：``,
+    ``各位代表、同志们：``), or at a line starting ``现在，我代表``, whichever comes first
+    within the first 30% (at least 3,000 characters) of the text; every non-blank line before
+    it, the salutation included, is the preamble. If there is neither, nothing is dropped as
+    preamble.
+
+    **End.** A line ``相关报道：`` (or ``相关链接：`` …) and everything after it are dropped.
+    When a speech start was found, two more cuts: if the speech's first paragraph appears again,
+    the page holds the speech twice and the text is cut there (before the salutation just above
+    it); then short lines (at most 40 characters) at the very end that do not end with 。 or ！
+    are page footer and are dropped.
+
+    **Chrome.** Anywhere, these lines are never paragraphs: lines of symbols only (no letter,
+    digit, Chinese character or punctuation such as ，。”）); toolbar lines (``【字号：``, or
+    two or more of 下载/打印/全屏/收藏/加大/还原/减小 … on one line or adjacent lines);
+    metadata lines (``标题：``, ``来源URL：``, ``正文：`` … with a short or URL value);
+    news-agency datelines (``新华社北京3月16日电``); photo captions (ending in ``记者 … 摄``)
+    and later lines repeating a caption's text; spaced-out titles (``政 府 工 作 报 告``, kept
+    as the title if there is none); bare salutations (``各位代表！``), which carry no content.
+
+    **Broken lines.** A line is joined to the next one, across a single line break only, unless it
+    ends with sentence-final punctuation (``。！？；：…”`` …), is a heading, or the next line
+    starts with a heading marker or a dash ``——``; a next line starting with punctuation that
+    cannot start a sentence (``，。”）`` …) is always joined, unless to a heading. Blank lines
+    always end a paragraph, so texts with one paragraph a line and with blank-line separated
+    paragraphs both work.
+
+    **Headings.** Markers, outermost first: ``第X部分``, ``一、``, ``（一）``/``(一)``, ``1.``,
+    ``（1）``/``(1)``. A line with a marker, at most 40 characters long and without
+    。！？； before its end, is a heading. A longer line with a marker is a paragraph whose lead
+    clause (up to its first 。！？；, or if that is over 60 characters its first comma, or its
+    first 60 characters and ``…``) is a run-in heading: it enters the section path at the
+    marker's level for this paragraph and the following ones. Either way the entry clears the
+    deeper levels, loses a trailing 。, and is listed in ``headings``.
+
+    Parameters
+    ----------
+    text : str
+        The report's text (a :class:`~policy_nlp.read.Document`'s ``text``), or any pasted text.
+    report_id : str
+        The id given to the report and its paragraphs.
+
+    Returns
+    -------
+    SplitReport
+
+    Examples
+    --------
+    >>> text = "各位代表：\\n一、工作回顾\\n（一）经济增长。全年增长5%。\\n明年更好。"
+    >>> r = split_report(text, "x")
+    >>> r.preamble, r.headings
+    (['各位代表：'], ['一、工作回顾', '（一）经济增长'])
+    >>> [(p.index, p.text, p.section) for p in r.paragraphs][1]
+    (1, '明年更好。', ['一、工作回顾', '（一）经济增长'])
+    """
+    lines = [line.strip() for line in normalize_text(text).split("\n")]
+    captions = {m["body"] for line in lines if (m := _CAPTION_BODY.match(line))}
+
+    start, found = _speech_start(lines)
+    preamble = [line for line in lines[:start] if line]
+    body = _cut_end(lines[start:], found)
+    body = _drop_chrome(body, captions)
+
+    result = SplitReport(report_id, title=_title(preamble), preamble=preamble)
+    slots: dict[int, str] = {}
+    for line in _join_broken(body):
+        if _SPACED.match(line):
+            result.title = result.title or re.sub(r"\s", "", line)
+            continue
+        level = _marker_level(line)
+        if level is not None:
+            heading = _is_heading(line)
+            entry = (line if heading else _lead_clause(line)).rstrip("。")
+            slots = {k: v for k, v in slots.items() if k < level}
+            slots[level] = entry
+            result.headings.append(entry)
+            if heading:
+                continue
+        section = [slots[k] for k in sorted(slots)]
+        result.paragraphs.append(Paragraph(report_id, len(result.paragraphs), line, section))
+    return result
+
+
+# --- where the speech starts and ends -----------------------------------------------------------
+
+
+def _speech_start(lines: list[str]) -> tuple[int, bool]:
+    """Index of the speech's first line, and whether a salutation or opening line was found."""
+    limit = max(3000, sum(len(line) + 1 for line in lines) * 3 // 10)
+    offset = 0
+    for i, line in enumerate(lines):
+        if offset > limit:
+            break
+        if _is_opening_salutation(line):
+            return i + 1, True
+        if _OPENING.match(line):
+            return i, True
+        offset += len(line) + 1
+    return 0, False
+
+
+def _is_opening_salutation(line: str) -> bool:
+    m = _SALUTATION.match(line)
+    return m is not None and m["end"] in ("：", ":")
+
+
+def _cut_end(lines: list[str], found: bool) -> list[str]:
+    """Drop related links and, after a found speech start, a second copy and the page footer."""
+    related = next((i for i, line in enumerate(lines) if _RELATED.match(line)), None)
+    if related is not None:
+        lines = lines[:related]
+    if not found:
+        return lines
+    first = next((line for line in lines if line and not _is_chrome(line)), "")
+    again = [i for i, line in enumerate(lines) if line == first]
+    if len(first) >= 10 and len(again) > 1:
+        cut = again[1]
+        above = [i for i in range(cut) if lines[i]]
+        if above and _is_opening_salutation(lines[above[-1]]):
+            cut = above[-1]
+        lines = lines[:cut]
+    while lines and _is_footer(lines[-1]):
+        lines = lines[:-1]
+    return lines
+
+
+def _is_footer(line: str) -> bool:
+    return len(line) <= FOOTER_LINE_MAX and not line.endswith(("。", "！", "!"))
+
+
+# --- chrome ------------------------------------------------------------------------------------
+
+
+def _drop_chrome(lines: list[str], captions: set[str]) -> list[str]:
+    """Blank out the lines that are never paragraphs (blanks keep paragraphs apart)."""
+    filled = [i for i, line in enumerate(lines) if line]
+    tokens = {i: _toolbar_tokens(lines[i]) for i in filled}
+    kept = list(lines)
+    for k, i in enumerate(filled):
+        n = tokens[i]
+        neighbours = filled[max(k - 1, 0) : k] + filled[k + 1 : k + 2]
+        toolbar = n is not None and (
+            n >= 2 or "字号" in lines[i] or any(tokens[j] is not None for j in neighbours)
+        )
+        line = lines[i]
+        if toolbar or line in captions or _is_chrome(line) or _is_bare_salutation(line):
+            kept[i] = ""
+    return kept
+
+
+def _is_chrome(line: str) -> bool:
+    """Whether a line, on its own, is page chrome: no content, metadata, dateline or caption."""
+    if not line:
+        return False
+    if not _CONTENT_CHAR.search(line):
+        return True
+    if (m := _METADATA.match(line)) and (len(m["value"]) <= 40 or m["value"].startswith("http")):
+        return True
+    return bool(_AGENCY_DATELINE.match(line) or (len(line) <= 120 and _CAPTION.search(line)))
+
+
+def _toolbar_tokens(line: str) -> int | None:
+    """The number of toolbar words (下载, 字号 …) if the line holds nothing else, else None."""
+    rest = _TOOLBAR_SEPARATORS.sub("", line)
+    n = rest.count("字号")
+    rest = rest.replace("字号", "")
+    if _TOOLBAR_TOKEN.sub("", rest):
+        return None
+    n += len(_TOOLBAR_TOKEN.findall(rest))
+    return n or None
+
+
+def _is_bare_salutation(line: str) -> bool:
+    return _SALUTATION.match(line) is not None
+
+
+def _title(preamble: list[str]) -> str | None:
+    """The report's title, from a ``标题：`` line, a spaced-out line or a ``…报告`` line."""
+    for line in preamble:
+        if line.startswith(("标题：", "标题:")):
+            return line[3:].strip() or None
+        if _SPACED.match(line):
+            return re.sub(r"\s", "", line)
+        head = re.split(r"——|--", line, maxsplit=1)[0].strip()
+        if "报告" in head and len(head) <= HEADING_MAX and not re.search("[。，]", head):
+            return head
+    return None
+
+
+# --- lines, headings and lead clauses ------------------------------------------------------------
+
+
+def _join_broken(lines: list[str]) -> list[str]:
+    """Re-join lines broken in mid-sentence; blank lines end a paragraph."""
+    joined: list[str] = []
+    current = ""
+    for line in lines:
+        if current and line and _continues(current, line):
+            sep = " " if current[-1].isascii() and line[0].isascii() and line[0].isalnum() else ""
+            current = f"{current}{sep}{line}"
+            continue
+        if current:
+            joined.append(current)
+        current = line
+    if current:
+        joined.append(current)
+    return joined
+
+
+def _continues(line: str, following: str) -> bool:
+    """Whether ``line`` clearly goes on in ``following`` (a break in mid-sentence)."""
+    if _marker_level(line) is not None and _is_heading(line):
+        return False
+    if following.startswith(tuple(_CONTINUING)):
+        return True
+    if line.endswith(tuple(_TERMINAL)) or line.rstrip(_CLOSERS).endswith(tuple(_SENTENCE_END)):
+        return False
+    return _marker_level(following) is None and not following.startswith("——")
+
+
+def _marker_level(line: str) -> int | None:
+    """The heading level (1 = outermost) of the marker the line starts with, if any."""
+    for level, marker in enumerate(_MARKERS, 1):
+        if marker.match(line):
+            return level
+    return None
+
+
+def _is_heading(line: str) -> bool:
+    """Whether a line that starts with a marker is a heading line (short, one sentence at most)."""
+    return len(line) <= HEADING_MAX and not any(c in _SENTENCE_END for c in line[:-1])
+
+
+def _lead_clause(line: str) -> str:
+    """The lead clause of a paragraph that starts with a heading marker."""
+    end = next((i for i, c in enumerate(line) if c in _SENTENCE_END), len(line))
+    if end <= LEAD_MAX:
+        return line[:end]
+    comma = line.find("，", 0, LEAD_MAX)
+    return line[:comma] if comma > 0 else line[:LEAD_MAX] + "…"

@@ -1,0 +1,165 @@
+"""Paragraph -> words: jieba with the policy lexicon, on a private tokenizer.
+
+jieba's global ``jieba.dt`` is shared state: adding the lexicon there would change every other
+user of jieba in the process. This module builds its own ``jieba.Tokenizer()``, once per process
+and only on first use (building the prefix dictionary takes about a second), and adds the policy
+lexicon (``data/policy_lexicon.txt``, built by ``scripts/build_lexicon.py``) to it, so that terms
+such as 新质生产力, 碳中和, 两个确立, 放管服 and 专精特新 stay whole.
+
+Two views of a text:
+
+- :func:`segment` is jieba's raw precise-mode segmentation with the lexicon: every token,
+  whitespace and punctuation included, so that the pieces join back to the text.
+- :func:`tokenize` gives the features: the text is NFKC-normalised (full-width digits and Latin
+  letters become ASCII), punctuation, symbols and whitespace are dropped, Latin is lower-cased,
+  and every number (``2023``, ``5.2%``, ``1,234.5``) becomes the one token ``<num>``.
+
+:func:`tokenize` is a module-level function, so ``TfidfVectorizer(analyzer=tokenize)`` pickles
+by reference and works in joblib worker processes, each of which builds its own tokenizer.
+
+Examples
+--------
+>>> tokenize("加快发展新质生产力，推进碳达峰碳中和。")
+['加快', '发展', '新质生产力', '推进', '碳达峰', '碳中和']
+>>> tokenize("GDP增长５．２％")
+['gdp', '增长', '<num>']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import unicodedata
+from functools import cache, lru_cache
+from importlib import metadata, resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jieba
+
+__all__ = [
+    "HMM",
+    "NUM_TOKEN",
+    "TOKENIZER_NAME",
+    "lexicon_sha256",
+    "lexicon_terms",
+    "segment",
+    "tokenize",
+]
+
+LEXICON_FILE = "policy_lexicon.txt"
+TOKENIZER_NAME = f"jieba-{metadata.version('jieba')}+policy-lexicon"
+# jieba's HMM joins runs of single characters that its dictionary does not know into new
+# words. It stays on: it keeps the place names, new terms and abbreviations the lexicon lacks
+# (数智化, 海拉尔, 双碳 variants) as one token instead of characters, and on the labeled
+# paragraphs it scored as well as HMM off (see policy_lexicon.README.md).
+HMM = True
+# Every run of digits, with decimals, thousands separators or a percent sign, becomes this token:
+# figures say "this paragraph is about targets and results", their values say nothing of the
+# theme, and as themselves they would make thousands of one-off features.
+NUM_TOKEN = "<num>"
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+
+
+def _lexicon_bytes() -> bytes:
+    return resources.files("policy_nlp").joinpath("data", LEXICON_FILE).read_bytes()
+
+
+@cache
+def _lexicon() -> tuple[tuple[str, int], ...]:
+    """The lexicon's ``(term, frequency)`` pairs, checked line by line."""
+    entries = []
+    for lineno, line in enumerate(_lexicon_bytes().decode("utf-8").splitlines(), 1):
+        parts = line.split(" ")
+        if len(parts) != 2 or not parts[0] or not parts[1].isdigit():
+            raise ValueError(
+                f"{LEXICON_FILE}:{lineno}: expected 'term frequency', got {line!r}"
+            )
+        entries.append((parts[0], int(parts[1])))
+    return tuple(entries)
+
+
+def lexicon_terms() -> frozenset[str]:
+    """The terms of the policy lexicon."""
+    return frozenset(term for term, _ in _lexicon())
+
+
+@cache
+def lexicon_sha256() -> str:
+    """SHA-256 of the lexicon file's bytes, for model cards."""
+    return hashlib.sha256(_lexicon_bytes()).hexdigest()
+
+
+def _build() -> jieba.Tokenizer:
+    import jieba
+
+    logger = logging.getLogger("jieba")
+    if logger.getEffectiveLevel() < logging.WARNING:
+        logger.setLevel(logging.WARNING)  # no "Building prefix dict ..." on stderr
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    for term, freq in _lexicon():
+        tok.add_word(term, freq)
+    return tok
+
+
+def _jieba() -> jieba.Tokenizer:
+    """This process's tokenizer with the lexicon, built on first use."""
+    global _tokenizer
+    tok = _tokenizer
+    if tok is None:
+        with _lock:
+            if _tokenizer is None:
+                _tokenizer = _build()
+            tok = _tokenizer
+    return tok
+
+
+def _check_text(text: object, caller: str) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"{caller}() expects a str, got {type(text).__name__}")
+
+
+def segment(text: str) -> list[str]:
+    """jieba's precise-mode segmentation of ``text`` with the policy lexicon: all tokens,
+    whitespace and punctuation included (``"".join(segment(t)) == t``).
+
+    >>> segment("推进“放管服”改革")
+    ['推进', '“', '放管服', '”', '改革']
+    """
+    _check_text(text, "segment")
+    return list(_jieba().cut(text, HMM=HMM))
+
+
+@lru_cache(maxsize=1 << 16)
+def _feature(token: str) -> str | None:
+    """The feature a token of normalised text becomes, or None to drop it."""
+    if _NUMBER.fullmatch(token):
+        return NUM_TOKEN
+    if all(unicodedata.category(ch)[0] in "PSZC" for ch in token):
+        return None  # punctuation, symbols, whitespace, control characters
+    return token.lower()
+
+
+def tokenize(text: str) -> list[str]:
+    """The word features of ``text``: its segmentation without punctuation and whitespace,
+    Latin lower-cased, numbers as ``<num>``.
+
+    >>> tokenize("2023年，营商环境持续优化！")
+    ['<num>', '年', '营商环境', '持续', '优化']
+    """
+    _check_text(text, "tokenize")
+    text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text))
+    features = []
+    for token in _jieba().cut(text, HMM=HMM):
+        feature = _feature(token)
+        if feature is not None:
+            features.append(feature)
+    return features

@@ -1,0 +1,151 @@
+"""Writing results: JSONL, CSV and a readable terminal table, written atomically.
+
+An output file is written to a temporary file beside it and renamed into place only when the
+run succeeded, so a failed or interrupted run never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import InputError
+
+FORMATS = ("jsonl", "csv", "table")
+
+
+def format_for_path(path: str | Path, default: str = "jsonl") -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    return default
+
+
+@contextmanager
+def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
+    """A text stream that becomes ``path`` only if the block finishes without error.
+
+    ``None`` or ``"-"`` writes to standard output.
+    """
+    if path is None or str(path) == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    path = Path(path)
+    if not path.parent.exists():
+        raise InputError(f"{path}: the output directory {path.parent} does not exist")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected an output file name")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write to {path.parent} ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    n = 0
+    for rec in records:
+        out.write(json.dumps(rec, ensure_ascii=False))
+        out.write("\n")
+        n += 1
+    return n
+
+
+def flatten(rec: dict[str, Any], themes: list[str]) -> dict[str, Any]:
+    """A record for CSV: lists joined, one ``score_<theme>`` column per theme."""
+    row: dict[str, Any] = {}
+    for k, v in rec.items():
+        if k == "scores":
+            continue
+        if k == "section":
+            row[k] = " > ".join(v)
+        elif k == "secondary":
+            row[k] = ";".join(v)
+        elif k == "top":
+            row[k] = ";".join(f"{t}:{p:.4f}" for t, p in v)
+        elif isinstance(v, (dict, list)):
+            row[k] = json.dumps(v, ensure_ascii=False)
+        else:
+            row[k] = v
+    scores = rec.get("scores", {})
+    for t in themes:
+        row[f"score_{t}"] = scores.get(t, "")
+    return row
+
+
+def write_csv(records: Iterable[dict[str, Any]], out: IO[str], themes: list[str]) -> int:
+    """CSV with a header from the first record (later records may not add columns)."""
+    writer = None
+    n = 0
+    for rec in records:
+        row = flatten(rec, themes)
+        if writer is None:
+            writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore",
+                                    lineterminator="\n")
+            writer.writeheader()
+        writer.writerow(row)
+        n += 1
+    return n
+
+
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def _clip(s: str, width: int) -> str:
+    out, w = [], 0
+    for c in s:
+        cw = 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        if w + cw > width - 1:
+            out.append("…")
+            w += 1
+            break
+        out.append(c)
+        w += cw
+    return "".join(out) + " " * max(0, width - w)
+
+
+def format_table(records: list[dict[str, Any]], *, text_width: int = 40) -> str:
+    """A readable table (CJK-width aware) of labeled paragraphs for a terminal."""
+    buf = io.StringIO()
+    head = ["#", "section", "text", "label", "score", "secondary", "top 3"]
+    widths = [4, 18, text_width, 20, 6, 20, 0]
+    buf.write("".join(_clip(h, w) if w else h for h, w in zip(head, widths, strict=True)))
+    buf.write("\n")
+    for rec in records:
+        section = rec.get("section") or []
+        cells = [
+            str(rec.get("paragraph", "")),
+            section[-1] if section else "",
+            rec.get("text", ""),
+            rec["label"],
+            f"{rec['score']:.2f}",
+            ",".join(rec["secondary"]),
+            " ".join(f"{t}:{p:.2f}" for t, p in rec["top"]),
+        ]
+        buf.write("".join(_clip(c, w) if w else c for c, w in zip(cells, widths, strict=True)))
+        buf.write("\n")
+    return buf.getvalue()

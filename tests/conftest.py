@@ -1,0 +1,50 @@
+"""Shared fixtures: a tiny hand-written labeled corpus and a model trained on it.
+
+Tests that need the real corpus use the ``shared`` fixture, which skips with a reason where
+``../shared`` (beside the checkout) is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures"
+SHARED = HERE.parents[1] / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not (SHARED / "labels" / "train.jsonl").is_file():
+        pytest.skip(f"{SHARED} is absent: the shared corpus and labels sit beside the checkout")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def fixture_data():
+    from policy_nlp.labels import load_table
+
+    return load_table(FIXTURES / "labeled.jsonl")
+
+
+@pytest.fixture(scope="session")
+def tiny_codebook():
+    """The default codebook cut to the four themes of the fixture corpus."""
+    from policy_nlp.codebook import Codebook, load_codebook
+
+    book = load_codebook().to_dict()
+    keep = {"economy", "environment", "livelihood", "integrity"}
+    book["themes"] = [t for t in book["themes"] if t["id"] in keep]
+    book["name"] = "fixture-4"
+    return Codebook.from_dict(book)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, fixture_data):
+    """A model trained on the fixture corpus (full 17-theme codebook, 3-fold CV)."""
+    from policy_nlp.train import TrainConfig, train
+
+    model = train(fixture_data, config=TrainConfig(cv_folds=3))
+    return model.save(tmp_path_factory.mktemp("models") / "tiny")

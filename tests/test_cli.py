@@ -1,0 +1,200 @@
+"""The command line, through typer's CliRunner: exit codes, stdout and stderr."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from policy_nlp.cli import app
+
+from .conftest import FIXTURES
+
+runner = CliRunner()
+
+
+def run(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model_dir):
+    return tiny_model_dir
+
+
+def test_help_lists_the_commands():
+    result = run("--help")
+    assert result.exit_code == 0
+    for cmd in ("train", "classify", "label", "evaluate", "info"):
+        assert cmd in result.stdout
+
+
+def test_classify_text(model):
+    result = run("classify", "--text", "严格落实中央八项规定精神，纠治四风。", "-m", model,
+                 "-f", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    (rec,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rec["label"] == "integrity"
+    assert abs(sum(rec["scores"].values()) - 1) < 1e-3
+    assert [t for t, _ in rec["top"]][0] == "integrity" and len(rec["top"]) == 3
+
+
+def test_classify_report_file_as_table_and_csv(model):
+    table = run("classify", FIXTURES / "report.txt", "-m", model)
+    assert table.exit_code == 0, table.stderr
+    assert "livelihood" in table.stdout and "integrity" in table.stdout
+    assert "各位代表：" not in table.stdout
+    csv_out = run("classify", FIXTURES / "report.txt", "-m", model, "-f", "csv")
+    header, *rows = csv_out.stdout.splitlines()
+    assert header.startswith("id,report_id,paragraph,section,text,label,score,secondary,top")
+    assert "score_general" in header and len(rows) == 6
+
+
+def test_classify_stdin(model):
+    text = (FIXTURES / "report.txt").read_text("utf-8")
+    result = run("classify", "-", "-m", model, "-f", "jsonl", input=text)
+    assert result.exit_code == 0, result.stderr
+    recs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert recs[0]["text"].startswith("现在，我代表")
+    assert recs[2]["section"] == ["一、2030年工作回顾"]
+    assert recs[4]["section"] == ["二、2031年主要任务", "（二）加强政府自身建设"]
+
+
+def test_label_jsonl_contract(model, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        '{"id": "a", "text": "新增就业三万人，提高养老金。", "year": 2031}\n'
+        '\n'
+        '{"id": "b", "text": "空气质量优良天数比例提高。", "region": "某省"}\n', "utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run("label", src, "-o", out, "-m", model)
+    assert result.exit_code == 0, result.stderr
+    recs = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [r["id"] for r in recs] == ["a", "b"]
+    assert recs[0]["year"] == 2031 and recs[1]["region"] == "某省"  # fields pass through
+    for r in recs:
+        assert {"id", "label", "score", "scores", "secondary"} <= set(r)
+        assert len(r["scores"]) == 17 and abs(sum(r["scores"].values()) - 1) < 1e-3
+        assert r["score"] == max(r["scores"].values())
+    assert "paragraphs labeled" in result.stderr
+
+
+def test_label_report_files_adds_report_fields(model, tmp_path):
+    d = tmp_path / "reports"
+    d.mkdir()
+    shutil.copy(FIXTURES / "report.txt", d / "某市_2031.txt")
+    out = tmp_path / "out.csv"
+    result = run("label", d, "-o", out, "-m", model, "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    lines = out.read_text("utf-8").splitlines()
+    assert lines[0].startswith("id,report_id,paragraph,section")
+    assert lines[1].startswith("某市_2031#000,某市_2031,0,")
+    assert len(lines) == 7
+
+
+def test_info(model):
+    result = run("info", "-m", model)
+    assert result.exit_code == 0, result.stderr
+    assert "rule_of_law" in result.stdout and "法治政府建设" in result.stdout
+    card = json.loads(run("info", "-m", model, "--json").stdout)
+    assert card["format"] == "policy-nlp-linear/1"
+
+
+def test_train_and_evaluate(tmp_path):
+    out = tmp_path / "m"
+    result = run("train", "--labels", FIXTURES / "labeled.jsonl", "-o", out, "--cv-folds", "3")
+    assert result.exit_code == 0, result.stderr
+    assert "macro-F1" in result.stdout and (out / "model.json").is_file()
+    metrics = tmp_path / "metrics.json"
+    ev = run("evaluate", "--labels", FIXTURES / "labeled.jsonl", "-m", out, "-o", metrics)
+    assert ev.exit_code == 0, ev.stderr
+    assert "own training paragraphs" in ev.stderr
+    m = json.loads(metrics.read_text("utf-8"))
+    assert m["accuracy"] == 1.0 and len(m["confusion_matrix"]["rows_true_cols_predicted"]) == 17
+
+
+# -- bad input: one line on stderr, a non-zero exit code, no traceback, no half-written file --
+
+def _bad_jsonl(tmp_path):
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"id": "a", "text": "稳增长。"}\n{"id": "b", "text": \n', "utf-8")
+    return p
+
+
+def _no_text_jsonl(tmp_path):
+    p = tmp_path / "notext.jsonl"
+    p.write_text('{"id": "a", "text": "稳增长。"}\n{"id": "b", "body": "x"}\n', "utf-8")
+    return p
+
+
+def _undecodable(tmp_path):
+    p = tmp_path / "bytes.txt"
+    p.write_bytes(b"\x81\x30\xff\xfe\xfa" * 40)
+    return p
+
+
+def _empty(tmp_path):
+    p = tmp_path / "empty.txt"
+    p.write_bytes(b"")
+    return p
+
+
+def _unknown_theme(tmp_path):
+    p = tmp_path / "labels.csv"
+    p.write_text("text,label\n稳增长。,economy\n推进碳中和。,ecology\n", "utf-8")
+    return p
+
+
+def _one_class(tmp_path):
+    p = tmp_path / "labels.csv"
+    p.write_text("text,label\n稳增长。,economy\n扩内需。,economy\n", "utf-8")
+    return p
+
+
+@pytest.mark.parametrize(("make", "args", "code", "message"), [
+    (lambda t: t / "missing.txt", ["classify", "{p}"], 2, "missing.txt: no such file"),
+    (_empty, ["classify", "{p}"], 2, "empty"),
+    (_undecodable, ["classify", "{p}"], 2, "bytes.txt"),
+    (_bad_jsonl, ["label", "{p}", "-o", "{t}/out.jsonl"], 2, "bad.jsonl:2: not valid JSON"),
+    (_no_text_jsonl, ["label", "{p}", "-o", "{t}/out.jsonl"], 2, "notext.jsonl:2"),
+    (_unknown_theme, ["train", "--labels", "{p}", "-o", "{t}/m"], 2, "unknown theme 'ecology'"),
+    (_one_class, ["train", "--labels", "{p}", "-o", "{t}/m"], 2, "one class"),
+    (lambda t: t, ["classify", "--text", "稳增长", "-m", "{t}/nomodel"], 3,
+     "no such model directory"),
+    (_empty, ["label", "{p}", "-o", "{t}/nodir/out.jsonl"], 2, "does not exist"),
+])
+def test_bad_input(tmp_path, model, make, args, code, message):
+    p = make(tmp_path)
+    argv = [a.format(p=p, t=tmp_path) for a in args]
+    if argv[0] in ("classify", "label") and "-m" not in argv:
+        argv += ["-m", str(model)]
+    result = run(*argv)
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert message in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and result.stderr.splitlines()[-1].startswith("policy-nlp: error:")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+    assert not (tmp_path / "m").exists()
+
+
+def test_corrupt_model_is_refused(model, tmp_path):
+    bad = tmp_path / "m"
+    shutil.copytree(model, bad)
+    (bad / "weights.npz").write_bytes(b"junk")
+    result = run("classify", "--text", "稳增长", "-m", bad)
+    assert result.exit_code == 3 and "sha256 does not match" in result.stderr
+
+
+def test_failed_label_run_keeps_the_previous_output(model, tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous results\n", "utf-8")
+    result = run("label", _bad_jsonl(tmp_path), "-o", out, "-m", model)
+    assert result.exit_code == 2
+    assert out.read_text("utf-8") == "previous results\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_classify_needs_file_or_text(model):
+    result = run("classify", "-m", model)
+    assert result.exit_code == 2 and "--text" in result.stderr

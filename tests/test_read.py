@@ -1,0 +1,373 @@
+"""Tests of policy_nlp.read: encodings, normalisation, CSV/JSONL records, directories, stdin."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from policy_nlp.errors import InputError
+from policy_nlp.read import Document, decode_bytes, iter_documents, normalize_text, read_documents
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+RAW = SHARED / "samples" / "raw"
+
+# fixture text in the style of a report, written for these tests
+REPORT = "各位代表：\n现在，我代表县政府向大会报告工作。\n一、过去一年工作回顾\n经济稳中有进。\n"
+
+
+# --- decode_bytes -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encoded", "encoding"),
+    [
+        (REPORT.encode("utf-8"), "utf-8"),
+        (b"\xef\xbb\xbf" + REPORT.encode("utf-8"), "utf-8-sig"),
+        (REPORT.encode("gb18030"), "gb18030"),
+        (REPORT.encode("gbk"), "gb18030"),
+        (REPORT.encode("gb2312"), "gb18030"),
+        (b"\xff\xfe" + REPORT.encode("utf-16-le"), "utf-16-le"),
+        (b"\xfe\xff" + REPORT.encode("utf-16-be"), "utf-16-be"),
+        (REPORT.encode("utf-16"), "utf-16-le" if sys.byteorder == "little" else "utf-16-be"),
+    ],
+)
+def test_decode_bytes_detects_encoding(encoded: bytes, encoding: str) -> None:
+    assert decode_bytes(encoded, source="a.txt") == (REPORT, encoding)
+
+
+def test_decode_bytes_bom_is_not_kept() -> None:
+    text, _ = decode_bytes("\ufeff一、总体要求".encode("utf-8"), source="a.txt")
+    assert text == "一、总体要求"
+
+
+def test_decode_bytes_refuses_undecodable() -> None:
+    with pytest.raises(InputError, match=r"^a\.txt: cannot decode .*\(tried utf-8, gb18030\)"):
+        decode_bytes("报告".encode() + b"\x80\xff\x80", source="a.txt")
+
+
+def test_decode_bytes_refuses_bad_data_after_a_bom() -> None:
+    with pytest.raises(InputError, match="utf-8-sig"):
+        decode_bytes(b"\xef\xbb\xbf\xff\xfe\xfd", source="a.txt")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "报告".encode() + b"\x00\x01\x02",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+        b"PK\x03\x04\x14\x00\x06\x00",
+    ],
+)
+def test_decode_bytes_refuses_binary(data: bytes) -> None:
+    with pytest.raises(InputError, match=r"^a\.bin: looks like a binary file"):
+        decode_bytes(data, source="a.bin")
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b" \r\n\t\n", "\u3000\u3000\n".encode(), b"\xef\xbb\xbf", b"\xff\xfe\n\x00"]
+)
+def test_decode_bytes_refuses_empty(data: bytes) -> None:
+    with pytest.raises(InputError, match=r"^a\.txt: file is empty"):
+        decode_bytes(data, source="a.txt")
+
+
+# --- normalize_text -----------------------------------------------------------------------------
+
+
+def test_normalize_line_ends() -> None:
+    assert normalize_text("一\r\n二\r三\n四\r\r\n五") == "一\n二\n三\n四\n\n五"
+
+
+def test_normalize_removes_zero_width_anywhere() -> None:
+    text = "\ufeff现在\u200b，我代表\u200c县\u200d政府\u2060报告\ufeff工作。"
+    assert normalize_text(text) == "现在，我代表县政府报告工作。"
+
+
+def test_normalize_strips_indents_and_trailing_space() -> None:
+    text = "\u3000\u3000一、回顾\u3000\n\u00a0\u00a0增长5%。 \t\n \u3000（八）民生\n\u3000\n"
+    assert normalize_text(text) == "一、回顾\n增长5%。\n（八）民生\n\n"
+
+
+def test_normalize_keeps_content_intact() -> None:
+    text = "上海市市长 龚 正\nＧＤＰ增长５％，“十四五”规划（草案）\u3000收官。"
+    assert normalize_text(text) == text
+
+
+def test_normalize_is_idempotent() -> None:
+    text = "\u3000\u3000第一段。\r\n\r\n\u200b第二段。 \r"
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+
+
+# --- read_documents: text files -----------------------------------------------------------------
+
+
+def test_read_text_file(tmp_path: Path) -> None:
+    path = tmp_path / "县-2012.txt"
+    path.write_bytes(("\u3000\u3000" + REPORT).replace("\n", "\r\n").encode("gb18030"))
+    (doc,) = read_documents(path)
+    assert doc == Document("县-2012", REPORT, str(path), {}, "gb18030", "report")
+
+
+def test_read_other_extension_is_text(tmp_path: Path) -> None:
+    path = tmp_path / "report.md"
+    path.write_text(REPORT, encoding="utf-8")
+    (doc,) = read_documents(str(path))
+    assert (doc.id, doc.kind, doc.text) == ("report", "report", REPORT)
+
+
+def test_read_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="nope.txt: no such file or directory"):
+        list(read_documents(tmp_path / "nope.txt"))
+
+
+def test_read_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    with pytest.raises(InputError, match="empty.txt: file is empty"):
+        list(read_documents(tmp_path / "empty.txt"))
+
+
+# --- read_documents: CSV ------------------------------------------------------------------------
+
+
+def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_read_csv_rows(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "reports.csv",
+        'id,text,year\nr1,"一、回顾\r\n全年增长。",2024\n\nr2,第二份报告。,2025\n',
+        "utf-8-sig",
+    )
+    docs = list(read_documents(path))
+    assert [d.id for d in docs] == ["r1", "r2"]
+    assert docs[0].text == "一、回顾\n全年增长。"
+    assert docs[0].meta == {"year": "2024"}
+    assert [d.source for d in docs] == [f"{path}:row 1", f"{path}:row 2"]
+    assert {(d.kind, d.encoding) for d in docs} == {("record", "utf-8-sig")}
+
+
+def test_read_csv_gb18030_without_id(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "县.csv", "正文,地区\n现在，我代表县政府。,某县\n", "gb18030")
+    (doc,) = read_documents(path)
+    assert (doc.id, doc.text, doc.meta, doc.encoding) == (
+        "县:1",
+        "现在，我代表县政府。",
+        {"地区": "某县"},
+        "gb18030",
+    )
+
+
+def test_read_csv_text_col_is_configurable(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", "编号,内容,text\nx,报告正文。,别的\n")
+    (doc,) = read_documents(path, text_col="内容", id_col="编号")
+    assert (doc.id, doc.text, doc.meta) == ("x", "报告正文。", {"text": "别的"})
+
+
+def test_read_csv_falls_back_to_a_usual_text_column(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", "province,full_text\n某省,报告正文。\n")
+    (doc,) = read_documents(path)
+    assert (doc.id, doc.text, doc.meta) == ("a:1", "报告正文。", {"province": "某省"})
+
+
+@pytest.mark.parametrize(
+    ("header", "text_col"),
+    [("province,body", "text"), ("content,full_text", "text"), ("text,content", "body")],
+)
+def test_read_csv_missing_text_column(tmp_path: Path, header: str, text_col: str) -> None:
+    path = write_csv(tmp_path / "a.csv", f"{header}\n甲,乙\n")
+    with pytest.raises(InputError, match=f"a.csv: no text column '{text_col}'; columns found: "):
+        list(read_documents(path, text_col=text_col))
+
+
+def test_read_csv_huge_field(tmp_path: Path) -> None:
+    big = "加快发展。" * 60_000  # 300,000 characters, over csv's default limit of 131,072
+    path = write_csv(tmp_path / "a.csv", f'text\n"{big}"\n')
+    (doc,) = read_documents(path)
+    assert doc.text == big
+
+
+def test_read_csv_row_of_wrong_length(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", "id,text\nr1,好。\nr2,好。,多余\n")
+    docs = read_documents(path)
+    assert next(docs).id == "r1"
+    with pytest.raises(InputError, match=r"a.csv:row 2: has 3 fields but the header has 2"):
+        next(docs)
+
+
+def test_read_csv_utf16(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", "\ufefftext\n报告。\n", "utf-16-le")
+    (doc,) = read_documents(path)
+    assert (doc.text, doc.encoding) == ("报告。", "utf-16-le")
+
+
+def test_read_csv_header_only_gives_nothing(tmp_path: Path) -> None:
+    assert list(read_documents(write_csv(tmp_path / "a.csv", "id,text\n"))) == []
+
+
+# --- read_documents: JSONL and JSON -------------------------------------------------------------
+
+
+def write_jsonl(path: Path, *lines: str) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_read_jsonl_records(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "data.jsonl",
+        json.dumps({"id": "r1", "text": "一、回顾\r\n增长。", "year": 2024}, ensure_ascii=False),
+        "",
+        json.dumps({"text": "第二份。", "level": "county"}, ensure_ascii=False),
+    )
+    docs = list(read_documents(path))
+    assert [(d.id, d.text, d.meta) for d in docs] == [
+        ("r1", "一、回顾\n增长。", {"year": 2024}),
+        ("data:3", "第二份。", {"level": "county"}),
+    ]
+    assert [d.source for d in docs] == [f"{path}:line 1", f"{path}:line 3"]
+    assert {(d.kind, d.encoding) for d in docs} == {("record", "utf-8")}
+
+
+def test_read_jsonl_text_and_id_fields(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "d.jsonl", '{"doc": 7, "body": "正文。", "text": "别的"}')
+    (doc,) = read_documents(path, text_col="body", id_col="doc")
+    assert (doc.id, doc.text, doc.meta) == ("7", "正文。", {"text": "别的"})
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ('{"text": "好。"', r"data.jsonl:3: not valid JSON \(.*column"),
+        ('["好。"]', r"data.jsonl:3: not a JSON object \(got list\)"),
+        ('{"id": "x"}', r'data.jsonl:3: no "text" field'),
+        ('{"text": 5}', r'data.jsonl:3: the "text" field is not a string'),
+    ],
+)
+def test_read_jsonl_bad_line(tmp_path: Path, bad: str, message: str) -> None:
+    path = write_jsonl(tmp_path / "data.jsonl", '{"text": "一。"}', '{"text": "二。"}', bad)
+    docs = read_documents(path)
+    assert [next(docs).text, next(docs).text] == ["一。", "二。"]  # streamed: read before line 3
+    with pytest.raises(InputError, match=message):
+        next(docs)
+
+
+def test_read_jsonl_streams_a_file_in_two_encodings(tmp_path: Path) -> None:
+    # more than the megabyte sniffed for the encoding is UTF-8, then a GB18030 line
+    good = json.dumps({"text": "加快发展。" * 50}, ensure_ascii=False).encode() + b"\n"
+    n = (1 << 20) // len(good) + 2
+    (tmp_path / "big.jsonl").write_bytes(good * n + '{"text": "报告"}\n'.encode("gb18030"))
+    docs = read_documents(tmp_path / "big.jsonl")
+    assert next(docs).text.startswith("加快发展。")
+    with pytest.raises(InputError, match=r"big.jsonl: cannot decode as utf-8 after line \d+"):
+        list(docs)
+
+
+def test_read_json_array(tmp_path: Path) -> None:
+    records = [{"id": "a", "text": "一。"}, {"text": "二。", "year": 2020}]
+    (tmp_path / "d.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    docs = list(read_documents(tmp_path / "d.json"))
+    assert [(d.id, d.text, d.meta, d.kind) for d in docs] == [
+        ("a", "一。", {}, "record"),
+        ("d:2", "二。", {"year": 2020}, "record"),
+    ]
+
+
+def test_read_json_invalid(tmp_path: Path) -> None:
+    (tmp_path / "d.json").write_text('{"text": "一。"}\n{"text": "二。"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"d.json: not valid JSON .* name the file .jsonl"):
+        list(read_documents(tmp_path / "d.json"))
+
+
+# --- iter_documents -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z.txt").write_text("乙。", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("甲。", encoding="utf-8")
+    (tmp_path / "c.jsonl").write_text('{"text": "丙。"}\n', encoding="utf-8")
+    (tmp_path / "d.CSV").write_text("text\n丁。\n", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text("隐。", encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.txt").write_text("隐。", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("不读。", encoding="utf-8")
+    return tmp_path
+
+
+def test_iter_directory_recursive_sorted(tree: Path) -> None:
+    docs = list(iter_documents([tree]))
+    assert [d.text for d in docs] == ["甲。", "乙。", "丙。", "丁。"]
+    assert [d.id for d in docs] == ["a", "z", "c:1", "d:1"]
+
+
+def test_iter_mixed_inputs_in_order(tree: Path) -> None:
+    docs = iter_documents([tree / "c.jsonl", str(tree / "b"), tree / "notes.md"])
+    assert [d.text for d in docs] == ["丙。", "乙。", "不读。"]
+
+
+def test_iter_single_path(tree: Path) -> None:
+    assert [d.id for d in iter_documents(tree / "a.txt")] == ["a"]
+
+
+def test_iter_missing_input_fails_first(tree: Path) -> None:
+    docs = iter_documents([tree / "a.txt", tree / "missing.txt"])
+    with pytest.raises(InputError, match=r"missing.txt: no such file or directory"):
+        next(docs)
+
+
+def test_iter_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("\n\u3000\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"a.txt: file is empty"):
+        list(iter_documents([tmp_path]))
+
+
+def test_iter_directory_without_inputs(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("不读。", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text("隐。", encoding="utf-8")
+    with pytest.raises(InputError, match="no .txt, .csv, .jsonl files in this directory"):
+        list(iter_documents([tmp_path]))
+
+
+def test_iter_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = REPORT.replace("\n", "\r\n").encode("gb18030")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    (doc,) = iter_documents(["-"])
+    assert doc == Document("stdin", REPORT, "<stdin>", {}, "gb18030", "report")
+
+
+def test_iter_empty_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    with pytest.raises(InputError, match="<stdin>: file is empty"):
+        list(iter_documents(["-"]))
+
+
+# --- the raw samples in ../shared ---------------------------------------------------------------
+
+SAMPLE_ENCODINGS = {
+    "hailaer-2012-gb18030-crlf.txt": "gb18030",
+    "national-2017-gb18030-webpage.txt": "gb18030",
+    "shanghai-2026-webpage.csv": "utf-8-sig",
+    "hebei-2024-with-header.txt": "utf-8",
+    "nanjing-2024-utf8.txt": "utf-8",
+}
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", sorted(SAMPLE_ENCODINGS))
+def test_read_raw_sample(name: str) -> None:
+    if not RAW.is_dir():
+        pytest.skip(f"../shared is absent: no raw samples at {RAW}")
+    (doc,) = read_documents(RAW / name)
+    assert doc.encoding == SAMPLE_ENCODINGS[name]
+    assert "现在，我代表" in doc.text
+    assert not any(c in doc.text for c in "\r\ufeff\u200b")
+    assert not any(line.startswith(("\u3000", " ")) for line in doc.text.split("\n"))
