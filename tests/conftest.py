@@ -44,7 +44,9 @@ def tiny_codebook():
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, fixture_data):
     """A model trained on the fixture corpus (full 17-theme codebook, 3-fold CV)."""
+    from policy_nlp.features import FeatureSpec
     from policy_nlp.train import TrainConfig, train
 
-    model = train(fixture_data, config=TrainConfig(cv_folds=3))
+    config = TrainConfig(features=FeatureSpec(min_df=1), cv_folds=3, n_jobs=1)
+    model = train(fixture_data, config=config)
     return model.save(tmp_path_factory.mktemp("models") / "tiny")

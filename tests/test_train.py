@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from policy_nlp.errors import InputError
+from policy_nlp.features import FeatureSpec
 from policy_nlp.labels import LabeledData
 from policy_nlp.model import softmax
 from policy_nlp.train import (
@@ -52,7 +53,9 @@ def test_too_few_reports_for_grouped_cv(fixture_data):
                                if g in ("fixture/r0", "fixture/r1")])
     with pytest.raises(InputError, match="at least 5 reports"):
         train(two)
-    model = train(two, config=TrainConfig(cv_folds=0))
+    with pytest.raises(InputError, match="lower --min-df"):
+        train(two, config=TrainConfig(cv_folds=0))
+    model = train(two, config=TrainConfig(features=FeatureSpec(min_df=1), cv_folds=0))
     assert model.card["metrics"]["cross_validation"] is None
 
 

@@ -126,11 +126,16 @@ def train(
     cv_folds: Annotated[int, typer.Option(
         help="Report-grouped cross-validation folds for the card's metrics, the calibration "
              "and the secondary-theme threshold (0 skips them).")] = 5,
+    min_df: Annotated[int, typer.Option(
+        help="Keep only n-grams found in at least this many paragraphs.")] = 5,
     seed: Annotated[int, typer.Option(help="Random seed of the folds.")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j",
+                                      help="Processes for the cross-validation folds.")] = 2,
 ) -> None:
     """Train a model from labeled paragraphs and write it with its model card."""
     from .codebook import load_codebook
     from .evaluate import format_metrics
+    from .features import FeatureSpec
     from .labels import load_joined, load_table
     from .train import TrainConfig
     from .train import train as train_model
@@ -143,7 +148,8 @@ def train(
                           group_col=group_col, codebook=book)
     log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
         f"{len(data.counts())} themes")
-    config = TrainConfig(classifier=classifier.value, C=c, cv_folds=cv_folds, seed=seed)
+    config = TrainConfig(features=FeatureSpec(min_df=min_df), classifier=classifier.value, C=c,
+                         cv_folds=cv_folds, seed=seed, n_jobs=jobs)
     started = time.monotonic()
     model = train_model(data, config=config, codebook=book, progress=log)
     model.card["training"]["seconds"] = round(time.monotonic() - started, 1)

@@ -39,7 +39,7 @@ class FeatureSpec:
     char_ngram: tuple[int, int] | None = (1, 3)
     word_ngram: tuple[int, int] | None = (1, 2)
     sublinear_tf: bool = True
-    min_df: int = 2
+    min_df: int = 5
     max_df: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,15 +97,27 @@ def fit_blocks(texts: list[str], tokens: list[list[str]], spec: FeatureSpec) -> 
     blocks: list[tuple[str, Any]] = []
     if spec.char_ngram:
         vec = TfidfVectorizer(analyzer="char", ngram_range=spec.char_ngram, **common)
-        blocks.append(("char", vec.fit(texts)))
+        blocks.append(("char", _fit_vectorizer(vec, texts, "char", spec)))
     if spec.word_ngram:
         vec = TfidfVectorizer(analyzer="word", tokenizer=_identity, preprocessor=_identity,
                               token_pattern=None, lowercase=False,
                               ngram_range=spec.word_ngram, **common)
-        blocks.append(("word", vec.fit(tokens)))
+        blocks.append(("word", _fit_vectorizer(vec, tokens, "word", spec)))
     if not blocks:
         raise ValueError("FeatureSpec needs at least one of char_ngram and word_ngram")
     return blocks
+
+
+def _fit_vectorizer(vec, docs, kind: str, spec: FeatureSpec):
+    try:
+        return vec.fit(docs)
+    except ValueError as exc:  # sklearn: "After pruning, no terms remain" / "empty vocabulary"
+        from .errors import InputError
+
+        raise InputError(
+            f"no {kind} n-gram occurs in at least min_df={spec.min_df} of the {len(docs)} "
+            f"training paragraphs ({exc}); lower --min-df or add data"
+        ) from None
 
 
 def transform_blocks(blocks: list[tuple[str, Any]], texts: list[str], tokens: list[list[str]]):

@@ -38,10 +38,12 @@ class TrainConfig:
     cv_folds: int = 5
     seed: int = 0
     max_secondary: int = 2
+    n_jobs: int = 2  # processes for the cross-validation folds (not a model parameter)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["features"] = self.features.to_dict()
+        d.pop("n_jobs")
         return d
 
 
@@ -125,9 +127,22 @@ def check_trainable(data: LabeledData, codebook: Codebook, cv_folds: int) -> Non
                          "or fewer, or --cv-folds 0 to skip it")
 
 
+def n_jobs_label(config: TrainConfig) -> str:
+    return "1 process" if config.n_jobs == 1 else f"{config.n_jobs} processes"
+
+
+def _fold_scores(texts, tokens, y, tr, te, n_themes, config) -> np.ndarray:
+    blocks, clf = _fit([texts[i] for i in tr], [tokens[i] for i in tr], y[tr], config)
+    X_te = transform_blocks(blocks, [texts[i] for i in te], [tokens[i] for i in te])
+    return _scores(clf, n_themes, X_te)
+
+
 def cross_validate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
                    config: TrainConfig, progress: Progress = _quiet) -> np.ndarray:
     """Out-of-fold decision scores, shape (n, n_themes), from report-grouped folds."""
+    import warnings
+
+    from joblib import Parallel, delayed
     from sklearn.model_selection import StratifiedGroupKFold
 
     themes = codebook.ids
@@ -135,20 +150,17 @@ def cross_validate(data: LabeledData, tokens: list[list[str]], codebook: Codeboo
     groups = np.array(data.groups)
     cv = StratifiedGroupKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
     oof = np.zeros((len(y), len(themes)))
-    import warnings
-
     with warnings.catch_warnings():
         # a rare theme may be missing from a fold's test part; the folds stay valid
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
         splits = list(cv.split(np.zeros(len(y)), y, groups))
-    for k, (tr, te) in enumerate(splits, 1):
-        progress(f"cross-validation fold {k}/{config.cv_folds}: training on {len(tr)} "
-                 f"paragraphs, testing on {len(te)} of other reports")
-        texts_tr = [data.texts[i] for i in tr]
-        tokens_tr = [tokens[i] for i in tr]
-        blocks, clf = _fit(texts_tr, tokens_tr, y[tr], config)
-        X_te = transform_blocks(blocks, [data.texts[i] for i in te], [tokens[i] for i in te])
-        oof[te] = _scores(clf, len(themes), X_te)
+    progress(f"cross-validation: {config.cv_folds} folds by report, {n_jobs_label(config)}")
+    results = Parallel(n_jobs=config.n_jobs)(
+        delayed(_fold_scores)(data.texts, tokens, y, tr, te, len(themes), config)
+        for tr, te in splits
+    )
+    for (_, te), scores in zip(splits, results, strict=True):
+        oof[te] = scores
     return oof
 
 

@@ -132,7 +132,7 @@ def format_table(records: list[dict[str, Any]], *, text_width: int = 40) -> str:
     """A readable table (CJK-width aware) of labeled paragraphs for a terminal."""
     buf = io.StringIO()
     head = ["#", "section", "text", "label", "score", "secondary", "top 3"]
-    widths = [4, 18, text_width, 20, 6, 20, 0]
+    widths = [5, 18, text_width, 22, 6, 22, 0]
     buf.write("".join(_clip(h, w) if w else h for h, w in zip(head, widths, strict=True)))
     buf.write("\n")
     for rec in records:

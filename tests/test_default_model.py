@@ -1,0 +1,80 @@
+"""The shipped default model (models/default) and the real corpus.
+
+The model tests need only the repository; those that read ../shared skip where it is absent.
+"""
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from policy_nlp.cli import app
+from policy_nlp.codebook import DEFAULT_THEMES
+from policy_nlp.model import default_model_dir, load_model
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    return load_model()
+
+
+def test_default_model_is_small_and_uses_the_codebook_ids(default_model):
+    directory = default_model_dir()
+    size = sum(p.stat().st_size for p in directory.iterdir())
+    assert size < MAX_BYTES, f"default model is {size / 2**20:.1f} MiB"
+    assert default_model.themes == list(DEFAULT_THEMES)
+
+
+def test_default_model_card_holds_honest_metrics(default_model):
+    card = default_model.card
+    cv = card["metrics"]["cross_validation"]
+    assert cv["grouped_by"] == "report" and cv["folds"] == 5
+    assert cv["macro_f1"] >= 0.85
+    assert cv["n"] == card["data"]["n_paragraphs"]
+    assert set(card["data"]["counts"]) == set(DEFAULT_THEMES)
+
+
+def test_default_model_card_matches_the_shared_labels(default_model, shared):
+    """The shipped model was trained on the shared labels as they are now."""
+    files = default_model.card["data"]["files"]
+    for name, path in (("train.jsonl", shared / "labels" / "train.jsonl"),
+                       ("paragraphs.jsonl", shared / "corpus" / "paragraphs.jsonl")):
+        assert files[name] == hashlib.sha256(path.read_bytes()).hexdigest(), (
+            f"{name} changed since the default model was trained; retrain it (see README)")
+
+
+def test_classify_the_readme_sample(shared):
+    path = shared / "samples" / "raw" / "hailaer-2012-gb18030-crlf.txt"
+    result = CliRunner().invoke(app, ["classify", str(path), "--format", "jsonl"])
+    assert result.exit_code == 0, result.stderr
+    recs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(recs) > 15
+    assert recs[0]["text"].startswith("现在，我代表")
+    assert len({r["label"] for r in recs}) >= 6
+    assert all(r["label"] in DEFAULT_THEMES for r in recs)
+
+
+def test_train_save_load_round_trip_on_real_labels(shared, tmp_path):
+    """Train on a slice of the real labels, save, load: identical predictions."""
+    from policy_nlp.labels import load_joined
+    from policy_nlp.train import TrainConfig, train
+
+    data = load_joined(shared / "labels" / "train.jsonl", shared / "corpus" / "paragraphs.jsonl")
+    rng = np.random.default_rng(0)
+    reports = sorted(set(data.groups))
+    test_reports = set(rng.choice(reports, size=20, replace=False))
+    train_idx = [i for i, g in enumerate(data.groups) if g not in test_reports][:1500]
+    test_idx = [i for i, g in enumerate(data.groups) if g in test_reports]
+    model = train(data.subset(train_idx), config=TrainConfig(cv_folds=0))
+    test_texts = [data.texts[i] for i in test_idx]
+    before = model.predict_proba(test_texts)
+    after = load_model(model.save(tmp_path / "m")).predict_proba(test_texts)
+    np.testing.assert_array_equal(before, after)
+    # a real signal on reports it never saw
+    y = [data.labels[i] for i in test_idx]
+    acc = np.mean([model.themes[j] == t for j, t in zip(before.argmax(1), y, strict=True)])
+    assert acc > 0.6
