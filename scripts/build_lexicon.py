@@ -18,20 +18,32 @@ Mining, on runs of Han characters (so no candidate crosses punctuation, digits o
 1. count every n-gram of 1 to ``MAX_LEN`` characters; candidates are ``MIN_LEN``..``MAX_LEN``
    characters long and occur at least ``--min-freq`` times;
 2. drop strings that are not term-like: starting or ending with a function character
-   (``EDGE_CHARS``: 的 了 和 与 及 在 是 等 为 对 把 将 也 都 要 ...), containing 的/了 anywhere,
-   starting with a common verb or adverb (``VERB_PREFIXES``: 加快 推进 加强 进一步 ...), or made
-   mostly of numerals, dates and counters (二〇二三年, 三年来);
+   (``EDGE_CHARS``: 的 了 和 与 及 在 是 等 为 对 把 将 也 都 要 年 来 第 ...), holding 的/了
+   anywhere, starting with a clause-opening verb or adverb (``VERB_PREFIXES``: 加快 推进 加强
+   进一步 ...), or made mostly of numerals, dates and counters (二〇二三年, 三年来);
 3. keep strings found in at least ``--min-reports`` reports of at least ``--min-regions``
    regions (so one county's place names or one year's project names do not get in);
-4. keep strings whose parts stick together: the cohesion, the smallest pointwise mutual
+4. keep strings whose edges fall on plain jieba's token boundaries in at least
+   ``--min-alignment`` of their occurrences: 业增加值 (always the tail of 工业/产业 + 增加值) never
+   does, and as a term it would tear 工业 apart;
+5. keep strings whose characters stick together: the cohesion, the smallest pointwise mutual
    information ``log2 p(w) / (p(a) p(b))`` over every split ``w = a + b``, is at least
    ``--min-pmi`` bits;
-5. keep strings that are free on both sides: the entropy of the characters just left and just
+6. keep strings that are free on both sides: the entropy of the characters just left and just
    right of the occurrences (each run edge counts as a neighbour of its own) is at least
    ``--min-entropy`` bits on each side; this removes fragments of longer terms (质生产力 is
    always preceded by 新);
-6. keep strings that plain jieba (precise mode, HMM as in ``policy_nlp.tokenize``) cuts into
-   two or more tokens: the others need no help.
+7. keep strings that plain jieba (precise mode, HMM as in ``policy_nlp.tokenize``) cuts into two
+   or more pieces (the others need no help), none of them a function word by jieba's own
+   part-of-speech tags (关心/和/支持) and the first not a pronoun or adverb (有些/地方);
+8. keep strings whose jieba pieces depend on each other: at every boundary between pieces, the
+   larger of p(right | left) and p(left | right) is at least ``--min-dependency`` (营商 is
+   nearly always followed by 环境: 0.9; 部分/干部: 0.02). This is what separates terms from the
+   frequent free phrases (初步建成, 产量达到) that pass the statistics above;
+9. drop a mined term that holds another lexicon term (海绵城市建设 holds 海绵城市): the shorter
+   term is the better feature, and the longer one would hide it from the model;
+10. drop a mined term that, segmenting the corpus with the whole lexicon, cuts into a hand term
+    (打好蓝天 would take 蓝天 from 蓝天保卫战).
 
 Every term is written as ``term FREQ`` (jieba's user-dict format; jieba reads no comments, so
 this docstring and ``src/policy_nlp/data/policy_lexicon.README.md`` are the documentation),
@@ -40,6 +52,7 @@ enough that jieba keeps every term whole inside sentences, checked at the end of
 The build is deterministic: the same corpus and hand list give the same bytes.
 """
 
+# ruff: noqa: RUF001 (Chinese text has full-width punctuation)
 from __future__ import annotations
 
 import argparse
@@ -55,6 +68,8 @@ from pathlib import Path
 import jieba
 import jieba.posseg
 
+from policy_nlp.tokenize import HMM  # segment as the package does
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_HAND = HERE / "policy_terms_hand.txt"
 
@@ -66,8 +81,6 @@ MIN_LEN, MAX_LEN = 3, 7
 # (all but those inside a longer lexicon term, 长三角 in 长三角一体化); higher values only move
 # more boundaries of the words around the terms.
 TERM_FREQ = 5000
-# The HMM setting of policy_nlp.tokenize; the "does plain jieba split it" test uses the same.
-HMM = True
 
 HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 # Function characters that no term starts or ends with.
@@ -77,24 +90,25 @@ EDGE_CHARS = frozenset(
 )
 INNER_STOP = frozenset("的了")
 # Verbs and adverbs that open clauses, not terms: 加快发展, 进一步加强, 积极推进, ...
-VERB_PREFIXES = (
-    "加快", "加强", "推进", "推动", "促进", "深化", "实施", "坚持", "全面", "进一步", "不断",
-    "积极", "大力", "着力", "持续", "扎实", "完善", "提高", "提升", "建立", "健全", "落实",
-    "开展", "做好", "抓好", "强化", "支持", "鼓励", "引导", "推广", "实现", "确保", "加大",
-    "打造", "培育", "发展", "建设", "保持", "巩固", "扩大", "优化", "创新", "继续", "努力",
-    "切实", "认真", "深入", "广泛", "有效", "稳步", "统筹", "围绕", "按照", "通过", "坚决",
-    "全力", "依法", "严格", "主动", "重点", "着眼", "贯彻", "加速", "新建", "完成", "组织",
-    "开工", "启动", "取得", "我们", "我国", "我省", "我市", "我区", "我县", "全国", "全省",
-    "全市", "全区", "全县", "各级", "各地", "各类", "各项", "一批", "一些", "一个", "一是",
-    "二是", "三是", "四是", "五是", "六是", "七是", "八是", "九是", "十是", "这些", "这个",
-    "这一", "今年", "明年", "去年", "过去", "目前", "当前", "同时", "其中", "没有", "能够",
-    "可以", "应当", "必须", "需要", "一定", "有关", "相关", "主要", "基本", "总体", "比上年",
-    "同比", "增长", "下降", "达到", "超过", "累计", "共计", "分别", "占比", "发挥",
+VERB_PREFIXES = tuple(
+    """
+    加快 加强 推进 推动 促进 深化 实施 坚持 全面 进一步 不断 积极 大力
+    着力 持续 扎实 完善 提高 提升 建立 健全 落实 开展 做好 抓好 强化
+    支持 鼓励 引导 推广 实现 确保 加大 打造 培育 发展 建设 保持 巩固
+    扩大 优化 创新 继续 努力 切实 认真 深入 广泛 有效 稳步 统筹 围绕
+    按照 通过 坚决 全力 依法 严格 主动 重点 着眼 贯彻 加速 新建 完成
+    组织 开工 启动 取得 我们 我国 我省 我市 我区 我县 全国 全省 全市
+    全区 全县 各级 各地 各类 各项 一批 一些 一个 一是 二是 三是 四是
+    五是 六是 七是 八是 九是 十是 这些 这个 这一 今年 明年 去年 过去
+    目前 当前 同时 其中 没有 能够 可以 应当 必须 需要 一定 有关 相关
+    主要 基本 总体 比上年 同比 增长 下降 达到 超过 累计 共计 分别 占比
+    发挥 迈出 得到 表示 采取 提供 解决 感受 经得起 作为 入选 聚焦 催生 彰显
+    """.split()
 )
-# Numerals, counters and date characters: a candidate made mostly of these is a number or date.
 # jieba part-of-speech tags (first letter) of function words: conjunction, preposition,
 # particle, interjection, modal, onomatopoeia.
 FUNCTION_POS = frozenset("cpueyo")
+# Numerals, counters and date characters: a candidate made mostly of these is a number or date.
 NUMBERISH = frozenset("〇零一二三四五六七八九十百千万亿两几多余第届次个项条批年月日号期")
 
 
@@ -123,7 +137,7 @@ def read_runs(corpus: Path) -> list[tuple[str, str, list[str]]]:
                 row = json.loads(line)
                 report_id, text = row["report_id"], row["text"]
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                sys.exit(f"{corpus}:{lineno}: expected a JSON object with report_id and text ({exc})")
+                sys.exit(f"{corpus}:{lineno}: expected a JSON object with report_id, text ({exc})")
             region = report_id.split("/")[1] if report_id.count("/") >= 2 else report_id
             docs.append((report_id, region, HAN_RUN.findall(text)))
     return docs
@@ -183,6 +197,8 @@ def cut_points(run: str, plain: jieba.Tokenizer) -> set[int]:
 def neighbour_stats(
     docs, candidates: set[str], plain: jieba.Tokenizer, min_len: int, max_len: int
 ) -> dict[str, Stats]:
+    """Second pass: where each candidate occurs, what stands beside it, and whether plain
+    jieba's token boundaries agree with its edges."""
     stats: dict[str, Stats] = defaultdict(Stats)
     for report_id, region, runs in docs:
         for run in runs:
@@ -287,9 +303,33 @@ def atomic(mined: dict[str, dict], hand: list[str]) -> dict[str, dict]:
     """Drop the mined terms that hold another lexicon term (海绵城市建设 holds 海绵城市): the
     shorter term is the better feature, and the longer one would hide it from the model."""
     known = set(mined) | set(hand)
-    return {
-        w: m for w, m in mined.items() if not any(t != w and t in w for t in known if len(t) < len(w))
-    }
+    return {w: m for w, m in mined.items() if not any(t in w for t in known if len(t) < len(w))}
+
+
+def spoilers(mined: dict[str, dict], hand: list[str], docs) -> set[str]:
+    """Mined terms that break a hand term where they overlap it in the corpus: with 打好蓝天 in
+    the lexicon, 打好蓝天保卫战 would lose 蓝天保卫战."""
+    tok = plain_tokenizer()
+    for w in sorted(set(hand) | set(mined)):
+        tok.add_word(w, TERM_FREQ)
+    hand_re = re.compile("|".join(sorted(map(re.escape, hand), key=len, reverse=True)))
+    found = set()
+    for _, _, runs in docs:
+        for run in runs:
+            occurrences = [m.span() for m in hand_re.finditer(run)]
+            if not occurrences:
+                continue
+            spans, at = {}, 0
+            for token in tok.cut(run, HMM=HMM):
+                spans[at, at + len(token)] = token
+                at += len(token)
+            for start, end in occurrences:
+                if (start, end) in spans:
+                    continue
+                for (a, z), token in spans.items():
+                    if a < end and start < z and token in mined and token not in hand:
+                        found.add(token)
+    return found
 
 
 def read_hand_terms(path: Path) -> list[str]:
@@ -331,15 +371,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-entropy", type=float, default=2.0)
     ap.add_argument("--min-dependency", type=float, default=0.4)
     ap.add_argument("--min-alignment", type=float, default=0.6)
-    ap.add_argument("--report", type=Path, help="also write the mined terms with their scores (TSV)")
+    ap.add_argument("--report", type=Path, help="also write the mined terms and their scores, TSV")
     args = ap.parse_args(argv)
 
     hand = read_hand_terms(args.hand)
-    mined = atomic(mine(read_runs(args.corpus), args), hand)
+    docs = read_runs(args.corpus)
+    mined = atomic(mine(docs, args), hand)
+    for w in spoilers(mined, hand, docs):
+        del mined[w]
     terms = sorted(set(hand) | set(mined))
     if args.report:
         with args.report.open("w", encoding="utf-8", newline="\n") as f:
-            f.write("term\tfreq\treports\tregions\tpmi\th_left\th_right\tdependency\talignment\tplain\n")
+            columns = "freq reports regions pmi h_left h_right dependency alignment plain"
+            f.write("term\t" + columns.replace(" ", "\t") + "\n")
             for w, m in mined.items():
                 f.write(
                     f"{w}\t{m['freq']}\t{m['reports']}\t{m['regions']}\t{m['pmi']}\t"

@@ -86,6 +86,7 @@ def _lexicon() -> tuple[tuple[str, int], ...]:
     return tuple(entries)
 
 
+@cache
 def lexicon_terms() -> frozenset[str]:
     """The terms of the policy lexicon."""
     return frozenset(term for term, _ in _lexicon())
