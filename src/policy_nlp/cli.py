@@ -15,6 +15,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from .errors import InputError, PolicyNLPError
@@ -136,16 +137,11 @@ def train(
     from .codebook import load_codebook
     from .evaluate import format_metrics
     from .features import FeatureSpec
-    from .labels import load_joined, load_table
     from .train import TrainConfig
     from .train import train as train_model
 
     book = load_codebook(codebook)
-    if paragraphs is not None:
-        data = load_joined(labels, paragraphs, codebook=book)
-    else:
-        data = load_table(labels, text_col=text_col, label_col=label_col, id_col=id_col,
-                          group_col=group_col, codebook=book)
+    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book)
     log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
         f"{len(data.counts())} themes")
     config = TrainConfig(features=FeatureSpec(min_df=min_df), classifier=classifier.value, C=c,
@@ -277,47 +273,127 @@ def evaluate(
     cv_folds: Annotated[int, typer.Option(
         help="Instead of scoring the model as it is, retrain its configuration in K "
              "report-grouped folds on these labels and score the held-out reports.")] = 0,
+    learning_curve: Annotated[bool, typer.Option(
+        "--learning-curve", help="With --cv-folds: also train on 10%…100% of each fold's "
+                                 "training reports (slow) for a learning curve.")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="Write the metrics as JSON here.")] = None,
+    report: Annotated[Path | None, typer.Option(
+        help="Write an HTML report (index.html with figures) into this directory.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the folds.")] = 2,
 ) -> None:
     """Accuracy, macro-F1, per-theme precision/recall/F1 and the confusion matrix."""
     from .codebook import Codebook
-    from .evaluate import evaluate as evaluate_model
-    from .evaluate import format_metrics
-    from .labels import load_joined, load_table
+    from .evaluate import evaluate_with_proba, format_metrics
     from .write import atomic_output
 
     m = _load(model)
     book = Codebook.from_dict(m.card["codebook"], source="model card") if "codebook" in (
         m.card) else None
-    if paragraphs is not None:
-        data = load_joined(labels, paragraphs, codebook=book)
-    else:
-        data = load_table(labels, text_col=text_col, label_col=label_col, id_col=id_col,
-                          group_col=group_col, codebook=book)
+    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book)
+    themes = m.themes
+    y = np.array([themes.index(lbl) for lbl in data.labels])
+    curve = None
     if cv_folds:
+        from .codebook import load_codebook
         from .features import FeatureSpec
-        from .train import TrainConfig, train as train_model
+        from .model import softmax
+        from .tokenize import tokenize
+        from .train import TrainConfig, check_trainable, cv_evaluate
+        from .train import learning_curve as make_curve
 
         cfg = m.card.get("training", {})
         config = TrainConfig(features=FeatureSpec.from_dict(m.card["features"]),
                              classifier=cfg.get("classifier", "linear_svc"),
                              C=float(cfg.get("C", 0.5)), cv_folds=cv_folds,
-                             seed=int(cfg.get("seed", 0)))
-        metrics = train_model(data, config=config, codebook=book,
-                              progress=log).card["metrics"]["cross_validation"]
-        metrics["evaluated"] = f"report-grouped {cv_folds}-fold cross-validation"
+                             seed=int(cfg.get("seed", 0)), n_jobs=jobs)
+        book = book or load_codebook()
+        check_trainable(data, book, cv_folds)
+        log(f"tokenizing {len(data)} paragraphs")
+        tokens = [tokenize(t) for t in data.texts]
+        cv = cv_evaluate(data, tokens, book, config, progress=log)
+        metrics = cv.metrics
+        metrics["evaluated"] = (f"report-grouped {cv_folds}-fold cross-validation of the "
+                                f"model's configuration on {labels.name}")
+        raw = softmax(cv.scores, 1.0)
+        reliability = {
+            f"uncalibrated (ECE {metrics['ece_uncalibrated']:.3f})": (
+                raw.max(axis=1), raw.argmax(axis=1) == y),
+            f"calibrated, T={cv.temperature:.3f} (ECE {metrics['ece']:.3f})": (
+                cv.proba.max(axis=1), cv.proba.argmax(axis=1) == y),
+        }
+        if learning_curve:
+            curve = make_curve(data, tokens, book, config, progress=log)
+            metrics["learning_curve"] = curve
     else:
         if data.sha256() == m.card.get("data", {}).get("sha256"):
             log("warning: these are the model's own training paragraphs, so the scores are "
                 "optimistic; use --cv-folds 5 (or the card's cross-validation metrics)")
-        metrics = evaluate_model(m, data)
-        metrics["evaluated"] = "the model as it is"
+        metrics, proba = evaluate_with_proba(m, data)
+        metrics["evaluated"] = f"the model as it is, on {labels.name}"
+        reliability = {f"model (ECE {metrics['ece']:.3f})": (proba.max(axis=1),
+                                                             proba.argmax(axis=1) == y)}
     print(format_metrics(metrics))
     if output is not None:
         with atomic_output(output) as fh:
             fh.write(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
         log(f"metrics written to {output}")
+    if report is not None:
+        from .report import write_report
+
+        page = write_report(report, metrics, reliability=reliability, learning_curve=curve)
+        log(f"report written to {page}")
+
+
+@app.command()
+@handle_errors
+def audit(
+    labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
+    output: Annotated[str, typer.Option("--output", "-o",
+                                        help="Review sheet: OUT.csv or OUT.jsonl.")],
+    paragraphs: Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")
+                          ] = None,
+    text_col: TextCol = "text",
+    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    id_col: IdCol = "id",
+    group_col: Annotated[str, typer.Option(help="Report column of a labels table.")
+                         ] = "report_id",
+    top: Annotated[int, typer.Option(help="Write at most this many rows (0: all).")] = 0,
+    cv_folds: Annotated[int, typer.Option(help="Report-grouped folds.")] = 5,
+    min_df: Annotated[int, typer.Option(help="As for train.")] = 5,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the folds.")] = 2,
+) -> None:
+    """Flag labeled paragraphs whose label looks wrong, most suspect first.
+
+    Every paragraph is scored by a model trained without its report; the sheet lists those
+    where that model prefers another theme, with the margin p(suggested) - p(given), and an
+    empty 'verdict' column for the reviewer.
+    """
+    from .audit import audit_labels
+    from .codebook import load_codebook
+    from .features import FeatureSpec
+    from .train import TrainConfig
+    from .write import atomic_output, format_for_path, write_rows
+
+    book = load_codebook()
+    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book)
+    config = TrainConfig(features=FeatureSpec(min_df=min_df), cv_folds=max(cv_folds, 2),
+                         n_jobs=jobs)
+    rows = audit_labels(data, config=config, codebook=book, progress=log)
+    if top:
+        rows = rows[:top]
+    with atomic_output(output) as out:
+        n = write_rows((r.to_dict() for r in rows), out, format_for_path(output, "csv"))
+    log(f"{n} suspect labels of {len(data)} written to {output}")
+
+
+def _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book):
+    from .labels import load_joined, load_table
+
+    if paragraphs is not None:
+        return load_joined(labels, paragraphs, codebook=book)
+    return load_table(labels, text_col=text_col, label_col=label_col, id_col=id_col,
+                      group_col=group_col, codebook=book)
 
 
 @app.command()

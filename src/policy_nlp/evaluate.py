@@ -81,6 +81,12 @@ def metrics_report(*, y_true: Sequence[str], proba: np.ndarray, themes: list[str
 
 def evaluate(model: ThemeModel, data: LabeledData) -> dict[str, Any]:
     """Score ``model`` on labeled paragraphs it was not trained on."""
+    return evaluate_with_proba(model, data)[0]
+
+
+def evaluate_with_proba(model: ThemeModel, data: LabeledData
+                        ) -> tuple[dict[str, Any], np.ndarray]:
+    """:func:`evaluate`, also returning the model's probabilities for ``data``."""
     unknown = sorted(set(data.labels) - set(model.themes))
     if unknown:
         from .errors import InputError
@@ -96,7 +102,7 @@ def evaluate(model: ThemeModel, data: LabeledData) -> dict[str, Any]:
             for row in proba]
     out["secondary"] = {"threshold": model.secondary_threshold,
                         "sample_f1_of_theme_sets": round(set_f1(pred, gold), 4)}
-    return out
+    return out, proba
 
 
 def format_metrics(metrics: dict[str, Any]) -> str:

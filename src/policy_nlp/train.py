@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import platform
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 from . import __version__
 from .codebook import Codebook, load_codebook
 from .errors import InputError
-from .evaluate import metrics_report, set_f1
+from .evaluate import expected_calibration_error, metrics_report, set_f1
 from .features import FeatureSpec, Featurizer, fit_blocks, transform_blocks
 from .labels import LabeledData
 from .model import ThemeModel, softmax
@@ -137,23 +138,28 @@ def _fold_scores(texts, tokens, y, tr, te, n_themes, config) -> np.ndarray:
     return _scores(clf, n_themes, X_te)
 
 
-def cross_validate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
-                   config: TrainConfig, progress: Progress = _quiet) -> np.ndarray:
-    """Out-of-fold decision scores, shape (n, n_themes), from report-grouped folds."""
-    import warnings
-
-    from joblib import Parallel, delayed
+def report_folds(data: LabeledData, codebook: Codebook, config: TrainConfig
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) index pairs: stratified by theme, a report never on both sides."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    themes = codebook.ids
-    y = np.array([themes.index(lbl) for lbl in data.labels])
-    groups = np.array(data.groups)
+    y = np.array([codebook.ids.index(lbl) for lbl in data.labels])
     cv = StratifiedGroupKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
-    oof = np.zeros((len(y), len(themes)))
     with warnings.catch_warnings():
         # a rare theme may be missing from a fold's test part; the folds stay valid
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        splits = list(cv.split(np.zeros(len(y)), y, groups))
+        return list(cv.split(np.zeros(len(y)), y, np.array(data.groups)))
+
+
+def cross_validate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
+                   config: TrainConfig, progress: Progress = _quiet) -> np.ndarray:
+    """Out-of-fold decision scores, shape (n, n_themes), from report-grouped folds."""
+    from joblib import Parallel, delayed
+
+    themes = codebook.ids
+    y = np.array([themes.index(lbl) for lbl in data.labels])
+    oof = np.zeros((len(y), len(themes)))
+    splits = report_folds(data, codebook, config)
     progress(f"cross-validation: {config.cv_folds} folds by report, {n_jobs_label(config)}")
     results = Parallel(n_jobs=config.n_jobs)(
         delayed(_fold_scores)(data.texts, tokens, y, tr, te, len(themes), config)
@@ -162,6 +168,83 @@ def cross_validate(data: LabeledData, tokens: list[list[str]], codebook: Codeboo
     for (_, te), scores in zip(splits, results, strict=True):
         oof[te] = scores
     return oof
+
+
+@dataclass
+class CVResult:
+    """Out-of-fold results of report-grouped cross-validation."""
+
+    scores: np.ndarray  # decision scores, (n, n_themes)
+    temperature: float
+    threshold: float
+    metrics: dict[str, Any]
+
+    @property
+    def proba(self) -> np.ndarray:
+        return softmax(self.scores, self.temperature)
+
+
+def cv_evaluate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
+                config: TrainConfig, progress: Progress = _quiet) -> CVResult:
+    """Cross-validate by report; fit the temperature and secondary threshold out of fold."""
+    themes = codebook.ids
+    y = np.array([themes.index(lbl) for lbl in data.labels])
+    oof = cross_validate(data, tokens, codebook, config, progress)
+    temperature = fit_temperature(oof, y)
+    proba = softmax(oof, temperature)
+    gold_sets = [{themes.index(lbl), *(themes.index(s) for s in sec)}
+                 for lbl, sec in zip(data.labels, data.secondary, strict=True)]
+    threshold, set_f1_score = fit_secondary_threshold(proba, gold_sets, config.max_secondary)
+    metrics = metrics_report(y_true=data.labels, proba=proba, themes=themes, levels=data.levels)
+    metrics["ece_uncalibrated"] = round(
+        expected_calibration_error(softmax(oof, 1.0).max(axis=1), proba.argmax(axis=1) == y), 4)
+    metrics["secondary"] = {"threshold": threshold,
+                            "sample_f1_of_theme_sets": round(set_f1_score, 4)}
+    metrics["folds"] = config.cv_folds
+    metrics["grouped_by"] = "report"
+    progress(f"cross-validation by report: accuracy {metrics['accuracy']:.4f}, "
+             f"macro-F1 {metrics['macro_f1']:.4f}")
+    return CVResult(scores=oof, temperature=temperature, threshold=threshold, metrics=metrics)
+
+
+def learning_curve(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
+                   config: TrainConfig, fractions: tuple[float, ...] = (0.1, 0.2, 0.4, 0.6,
+                                                                         0.8, 1.0),
+                   progress: Progress = _quiet) -> list[dict[str, float]]:
+    """Macro-F1 on held-out reports against the number of training paragraphs.
+
+    In each report-grouped fold, the model is trained on a random share of the fold's
+    training *reports* (seeded) and scored on the fold's test reports.
+    """
+    from sklearn.metrics import f1_score
+
+    themes = codebook.ids
+    y = np.array([themes.index(lbl) for lbl in data.labels])
+    groups = np.array(data.groups)
+    rng = np.random.default_rng(config.seed)
+    results: dict[float, list[tuple[int, float]]] = {f: [] for f in fractions}
+    splits = report_folds(data, codebook, config)
+    for k, (tr, te) in enumerate(splits, 1):
+        reports = np.array(sorted(set(groups[tr])))
+        order = rng.permutation(len(reports))
+        for f in fractions:
+            chosen = set(reports[order[: max(2, round(f * len(reports)))]])
+            sub = np.array([i for i in tr if groups[i] in chosen])
+            if len(set(y[sub])) < 2:
+                continue
+            progress(f"learning curve: fold {k}, {len(sub)} training paragraphs")
+            scores = _fold_scores(data.texts, tokens, y, sub, te, len(themes), config)
+            present = sorted(set(y[te]))
+            results[f].append((len(sub), float(f1_score(y[te], scores.argmax(axis=1),
+                                                        labels=present, average="macro"))))
+    points = []
+    for f in fractions:
+        if results[f]:
+            n, f1 = zip(*results[f], strict=True)
+            points.append({"fraction": f, "n_train": int(np.mean(n)),
+                           "macro_f1": round(float(np.mean(f1)), 4),
+                           "macro_f1_sd": round(float(np.std(f1)), 4)})
+    return points
 
 
 def train(data: LabeledData, *, config: TrainConfig | None = None,
@@ -181,21 +264,8 @@ def train(data: LabeledData, *, config: TrainConfig | None = None,
 
     temperature, threshold, cv_metrics = 1.0, 0.3, None
     if config.cv_folds > 1:
-        oof = cross_validate(data, tokens, codebook, config, progress)
-        temperature = fit_temperature(oof, y)
-        proba = softmax(oof, temperature)
-        gold_sets = [{themes.index(lbl), *(themes.index(s) for s in sec)}
-                     for lbl, sec in zip(data.labels, data.secondary, strict=True)]
-        threshold, set_f1_score = fit_secondary_threshold(proba, gold_sets, config.max_secondary)
-        cv_metrics = metrics_report(
-            y_true=data.labels, proba=proba, themes=themes, levels=data.levels,
-        )
-        cv_metrics["secondary"] = {"threshold": threshold, "sample_f1_of_theme_sets":
-                                   round(set_f1_score, 4)}
-        cv_metrics["folds"] = config.cv_folds
-        cv_metrics["grouped_by"] = "report"
-        progress(f"cross-validation by report: accuracy {cv_metrics['accuracy']:.4f}, "
-                 f"macro-F1 {cv_metrics['macro_f1']:.4f}")
+        cv = cv_evaluate(data, tokens, codebook, config, progress)
+        temperature, threshold, cv_metrics = cv.temperature, cv.threshold, cv.metrics
 
     progress(f"fitting the final model on all {len(data)} paragraphs")
     blocks, clf = _fit(data.texts, tokens, y, config)

@@ -111,6 +111,21 @@ def write_csv(records: Iterable[dict[str, Any]], out: IO[str], themes: list[str]
     return n
 
 
+def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str) -> int:
+    """Plain records (no theme scores) as JSONL or CSV, e.g. a review sheet."""
+    if fmt == "jsonl":
+        return write_jsonl(rows, out)
+    writer = None
+    n = 0
+    for row in rows:
+        if writer is None:
+            writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
+            writer.writeheader()
+        writer.writerow(row)
+        n += 1
+    return n
+
+
 def _width(s: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
