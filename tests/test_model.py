@@ -39,7 +39,23 @@ def test_model_files_hold_no_pickles(tiny_model_dir):
     with np.load(tiny_model_dir / WEIGHTS, allow_pickle=False) as npz:
         assert all(npz[k].dtype != object for k in npz.files)
     json.loads((tiny_model_dir / VOCAB).read_text("utf-8"))
-    assert b"\x80\x04" not in (tiny_model_dir / WEIGHTS).read_bytes()[:2]
+
+
+def test_an_object_array_is_never_unpickled_even_with_a_matching_hash(tiny_model_dir,
+                                                                       tmp_path):
+    """Someone rewrites weights.npz with a pickled object array and fixes the hash."""
+    from policy_nlp.model import sha256_file
+
+    bad = load_model(tiny_model_dir).save(tmp_path / "m")
+    with np.load(bad / WEIGHTS, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["coef"] = np.array([{"payload": 1}], dtype=object)
+    np.savez(bad / WEIGHTS, **arrays)
+    card = json.loads((bad / CARD).read_text("utf-8"))
+    card["files"][WEIGHTS] = sha256_file(bad / WEIGHTS)
+    (bad / CARD).write_text(json.dumps(card), "utf-8")
+    with pytest.raises(ModelError, match="corrupt model"):
+        load_model(bad)
 
 
 @pytest.fixture
@@ -94,12 +110,30 @@ def test_card_with_wrong_shape_is_refused(model_copy):
 
 
 def test_save_replaces_an_existing_model_whole(tiny_model_dir, tmp_path):
-    target = tmp_path / "m"
-    target.mkdir()
-    (target / "stale.txt").write_text("old")
+    target = load_model(tiny_model_dir).save(tmp_path / "m")
+    card = json.loads((target / CARD).read_text("utf-8"))
+    card["created"] = "earlier"
+    (target / CARD).write_text(json.dumps(card), "utf-8")
     load_model(tiny_model_dir).save(target)
     assert sorted(p.name for p in target.iterdir()) == sorted([CARD, WEIGHTS, VOCAB])
+    assert json.loads((target / CARD).read_text("utf-8"))["created"] != "earlier"
     assert not list(tmp_path.glob(".m.*"))
+
+
+def test_save_never_replaces_a_directory_that_is_not_a_model(tiny_model_dir, tmp_path):
+    target = tmp_path / "thesis"
+    target.mkdir()
+    (target / "chapter1.docx").write_text("precious")
+    with pytest.raises(ModelError, match="not a policy-nlp model directory"):
+        load_model(tiny_model_dir).save(target)
+    assert (target / "chapter1.docx").read_text() == "precious"
+    model_dir = load_model(tiny_model_dir).save(tmp_path / "m")
+    (model_dir / "notes.txt").write_text("mine")
+    with pytest.raises(ModelError, match="refusing to replace"):
+        load_model(tiny_model_dir).save(model_dir)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ModelError):
+        load_model(tiny_model_dir).save(tmp_path / "file")
 
 
 def test_secondary_respects_threshold_and_maximum(tiny_model_dir):

@@ -28,6 +28,15 @@ app = typer.Typer(
 )
 
 
+def _train_defaults():
+    from .train import TrainConfig
+
+    return TrainConfig()
+
+
+_DEFAULTS = _train_defaults()
+
+
 class OutFormat(str, Enum):
     table = "table"
     jsonl = "jsonl"
@@ -123,12 +132,14 @@ def train(
         help="Codebook TOML (default: the 17 policy themes).")] = None,
     classifier: Annotated[Classifier, typer.Option(help="Linear classifier.")] = (
         Classifier.linear_svc),
-    c: Annotated[float, typer.Option("--C", help="Inverse regularization strength.")] = 0.5,
+    c: Annotated[float, typer.Option("--C", help="Inverse regularization strength.")] = (
+        _DEFAULTS.C),
     cv_folds: Annotated[int, typer.Option(
         help="Report-grouped cross-validation folds for the card's metrics, the calibration "
              "and the secondary-theme threshold (0 skips them).")] = 5,
     min_df: Annotated[int, typer.Option(
-        help="Keep only n-grams found in at least this many paragraphs.")] = 5,
+        help="Keep only n-grams found in at least this many paragraphs.")] = (
+        _DEFAULTS.features.min_df),
     seed: Annotated[int, typer.Option(help="Random seed of the folds.")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", "-j",
                                       help="Processes for the cross-validation folds.")] = 2,
@@ -144,6 +155,10 @@ def train(
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book)
     log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
         f"{len(data.counts())} themes")
+    if data.grouping == "row":
+        log(f"warning: some rows name no report (no {group_col!r} column value, no '#' in the "
+            "id), so cross-validation splits them as single paragraphs; paragraphs of one "
+            "report are correlated and the scores will be optimistic")
     config = TrainConfig(features=FeatureSpec(min_df=min_df), classifier=classifier.value, C=c,
                          cv_folds=cv_folds, seed=seed, n_jobs=jobs)
     started = time.monotonic()
@@ -185,8 +200,6 @@ def classify(
         raise InputError("give a report FILE (or - for standard input) or --text, not both")
     m = _load(model)
     if text is not None:
-        if not text.strip():
-            raise InputError("--text is empty")
         records = classify_text(m, text)
     else:
         docs = iter_documents([file], text_col=text_col, id_col=id_col)
@@ -223,7 +236,7 @@ def label(
     records: Annotated[Records, typer.Option(
         help="A CSV/JSONL record is one paragraph (one output line per input line), a report "
              "to split into paragraphs, or auto: split when it has several lines.")] = (
-        Records.auto),
+        Records.paragraphs),
     include_text: Annotated[bool, typer.Option("--text/--no-text",
                                                help="Copy each paragraph's text to the output."
                                                )] = True,
@@ -296,17 +309,12 @@ def evaluate(
     curve = None
     if cv_folds:
         from .codebook import load_codebook
-        from .features import FeatureSpec
         from .model import softmax
         from .tokenize import tokenize
         from .train import TrainConfig, check_trainable, cv_evaluate
         from .train import learning_curve as make_curve
 
-        cfg = m.card.get("training", {})
-        config = TrainConfig(features=FeatureSpec.from_dict(m.card["features"]),
-                             classifier=cfg.get("classifier", "linear_svc"),
-                             C=float(cfg.get("C", 0.5)), cv_folds=cv_folds,
-                             seed=int(cfg.get("seed", 0)), n_jobs=jobs)
+        config = TrainConfig.from_card(m.card, cv_folds=cv_folds, n_jobs=jobs)
         book = book or load_codebook()
         check_trainable(data, book, cv_folds)
         log(f"tokenizing {len(data)} paragraphs")
@@ -333,7 +341,6 @@ def evaluate(
         metrics["evaluated"] = f"the model as it is, on {labels.name}"
         reliability = {f"model (ECE {metrics['ece']:.3f})": (proba.max(axis=1),
                                                              proba.argmax(axis=1) == y)}
-    print(format_metrics(metrics))
     if output is not None:
         with atomic_output(output) as fh:
             fh.write(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
@@ -343,6 +350,7 @@ def evaluate(
 
         page = write_report(report, metrics, reliability=reliability, learning_curve=curve)
         log(f"report written to {page}")
+    print(format_metrics(metrics))
 
 
 @app.command()
@@ -360,7 +368,7 @@ def audit(
                          ] = "report_id",
     top: Annotated[int, typer.Option(help="Write at most this many rows (0: all).")] = 0,
     cv_folds: Annotated[int, typer.Option(help="Report-grouped folds.")] = 5,
-    min_df: Annotated[int, typer.Option(help="As for train.")] = 5,
+    min_df: Annotated[int, typer.Option(help="As for train.")] = _DEFAULTS.features.min_df,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the folds.")] = 2,
 ) -> None:
     """Flag labeled paragraphs whose label looks wrong, most suspect first.

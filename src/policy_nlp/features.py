@@ -50,12 +50,13 @@ class FeatureSpec:
         def rng(v: Any) -> tuple[int, int] | None:
             return None if v is None else (int(v[0]), int(v[1]))
 
+        d = cls()
         return cls(
-            char_ngram=rng(data.get("char_ngram")),
-            word_ngram=rng(data.get("word_ngram")),
-            sublinear_tf=bool(data.get("sublinear_tf", True)),
-            min_df=int(data.get("min_df", 1)),
-            max_df=float(data.get("max_df", 1.0)),
+            char_ngram=rng(data.get("char_ngram", d.char_ngram)),
+            word_ngram=rng(data.get("word_ngram", d.word_ngram)),
+            sublinear_tf=bool(data.get("sublinear_tf", d.sublinear_tf)),
+            min_df=int(data.get("min_df", d.min_df)),
+            max_df=float(data.get("max_df", d.max_df)),
         )
 
 

@@ -38,6 +38,9 @@ class LabeledData:
     levels: list[str | None] = field(default_factory=list)
     sections: list[list[str]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256 of its bytes
+    # what the groups are: "report" (a report column or the paragraphs file), "id prefix"
+    # (the part of each id before '#'), or "row" (nothing said: each row its own group)
+    grouping: str = "report"
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -64,7 +67,7 @@ class LabeledData:
         return dict(sorted(Counter(self.labels).items(), key=lambda kv: (-kv[1], kv[0])))
 
     def subset(self, index) -> LabeledData:
-        out = LabeledData(files=dict(self.files))
+        out = LabeledData(files=dict(self.files), grouping=self.grouping)
         for i in index:
             out.add(id=self.ids[i], text=self.texts[i], label=self.labels[i],
                     secondary=self.secondary[i], group=self.groups[i], level=self.levels[i],
@@ -194,6 +197,7 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
     codebook = codebook or load_codebook()
     path = Path(path)
     data = LabeledData()
+    groupings: set[str] = set()
     for rownum, row in table_rows(path):
         where = f"{path}:{rownum}"
         if text_col not in row or label_col not in row:
@@ -213,10 +217,18 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
         for s in secondary:
             _check_theme(s, codebook, where)
         pid = str(row.get(id_col) or f"{path.stem}:{rownum}")
-        group = row.get(group_col) or (pid.split("#")[0] if "#" in pid else pid)
+        if row.get(group_col):
+            group, grouping = row[group_col], "report"
+        elif "#" in pid:
+            group, grouping = pid.split("#")[0], "id prefix"
+        else:
+            group, grouping = pid, "row"
+        groupings.add(grouping)
         data.add(id=pid, text=text, label=label, secondary=secondary, group=str(group),
                  level=row.get(level_col) or None)
     data.files = {path.name: _sha256_bytes(path.read_bytes())}
+    # the weakest grouping any row had is what cross-validation can promise
+    data.grouping = next((g for g in ("row", "id prefix", "report") if g in groupings), "report")
     if not len(data):
         raise InputError(f"{path}: no labeled rows")
     return data

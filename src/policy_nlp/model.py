@@ -126,6 +126,11 @@ class ThemeModel:
     def save(self, directory: str | Path) -> Path:
         """Write the model directory atomically (files written, then the directory renamed)."""
         directory = Path(directory)
+        if directory.exists() and not _replaceable(directory):
+            raise ModelError(
+                f"{directory}: exists and is not a policy-nlp model directory; refusing to "
+                "replace it (choose a new or empty directory)"
+            )
         parent = directory.parent
         parent.mkdir(parents=True, exist_ok=True)
         tmp = parent / f".{directory.name}.tmp-{os.getpid()}"
@@ -166,6 +171,22 @@ class ThemeModel:
             tmp.rename(directory)
         self.card = card
         return directory
+
+
+def _replaceable(directory: Path) -> bool:
+    """An existing path may be replaced by a model only if it is an empty directory or a model
+    directory (its card names our format and it holds nothing but model files)."""
+    if not directory.is_dir():
+        return False
+    names = {p.name for p in directory.iterdir()}
+    if not names:
+        return True
+    if not names <= {CARD, WEIGHTS, VOCAB}:
+        return False
+    try:
+        return json.loads((directory / CARD).read_text("utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _rmtree(path: Path) -> None:

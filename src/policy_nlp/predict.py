@@ -13,19 +13,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .read import Document
-from .split import split_report
+from .errors import InputError
+from .split import has_content, split_report
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
 
 RECORD_MODES = ("auto", "paragraphs", "reports")
+PREDICTION_FIELDS = frozenset({"label", "score", "secondary", "top", "scores"})
 
 
 @dataclass
 class Unit:
     """One piece of text to label, with the fields that go along with it."""
 
-    id: str
+    id: Any  # a string, or a record's own id as given (e.g. an integer)
     text: str
     fields: dict[str, Any] = field(default_factory=dict)  # written before the prediction
 
@@ -63,8 +65,12 @@ def iter_units(documents: Iterable[Document], *, records: str = "auto") -> Itera
             extra = dict(doc.meta) if doc.kind == "record" else {}
             yield from units_of_report(doc.id, doc.text, extra)
         else:
-            fields = dict(doc.meta)
-            yield Unit(id=doc.id, text=doc.text, fields=fields)
+            if not has_content(doc.text):
+                raise InputError(f"{doc.source}: no text to classify (empty or only "
+                                 "punctuation)")
+            # the record's id as given: an integer id stays an integer in the output
+            rid = doc.id if doc.raw_id is None else doc.raw_id
+            yield Unit(id=rid, text=doc.text, fields=dict(doc.meta))
 
 
 def prediction_fields(model: ThemeModel, proba_row: np.ndarray, *, top: int = 3) -> dict[str, Any]:
@@ -90,7 +96,10 @@ def label_units(model: ThemeModel, units: Iterable[Unit], *, batch_size: int = 5
         proba = model.predict_proba([u.text for u in batch])
         for unit, row in zip(batch, proba, strict=True):
             rec: dict[str, Any] = {"id": unit.id}
-            rec.update(unit.fields)
+            for key, value in unit.fields.items():
+                # an input field named like a prediction field (a gold "label", say) is kept
+                # under "input_<name>" instead of being overwritten
+                rec[f"input_{key}" if key in PREDICTION_FIELDS else key] = value
             if include_text:
                 rec["text"] = unit.text
             else:
@@ -109,6 +118,8 @@ def label_units(model: ThemeModel, units: Iterable[Unit], *, batch_size: int = 5
 
 def classify_text(model: ThemeModel, text: str, *, report_id: str = "text") -> list[dict[str, Any]]:
     """Classify a pasted text: one paragraph, or a whole report that is split first."""
+    if not has_content(text):
+        raise InputError("the text is empty or only punctuation: nothing to classify")
     units = (units_of_report(report_id, text) if _looks_like_report(text)
              else [Unit(id=f"{report_id}#000", text=text.strip(),
                         fields={"report_id": report_id, "paragraph": 0, "section": []})])

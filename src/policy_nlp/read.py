@@ -76,6 +76,7 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
     encoding: str | None = None
     kind: str = "report"
+    raw_id: Any = None  # a record's id as given in the file (an int stays an int)
 
 
 def decode_bytes(data: bytes, *, source: str) -> tuple[str, str]:
@@ -406,8 +407,12 @@ def _record(
 ) -> Document:
     """A record :class:`Document`: text from ``key``, id from ``id_col``, the rest as meta."""
     rid = record.get(id_col)
+    if isinstance(rid, (dict, list)):
+        raise InputError(f"{path}:{position}: the id field {id_col!r} must be a string or a "
+                         "number")
     meta = {k: v for k, v in record.items() if k not in (key, id_col)}
     return Document(
+        raw_id=rid if rid not in (None, "") else None,
         id=str(rid) if rid not in (None, "") else f"{path.stem}:{n}",
         text=normalize_text(record[key]),
         source=f"{path}:{position}",

@@ -193,9 +193,19 @@ def split_report(text: str, report_id: str) -> SplitReport:
             result.headings.append(entry)
             if heading:
                 continue
+        if not has_content(line):
+            continue  # punctuation or symbols only: nothing to classify
         section = [slots[k] for k in sorted(slots)]
         result.paragraphs.append(Paragraph(report_id, len(result.paragraphs), line, section))
     return result
+
+
+_WORD_CHAR = re.compile(r"[^\W_]")
+
+
+def has_content(text: str) -> bool:
+    """Whether a text has anything to classify: a letter, CJK character or digit."""
+    return _WORD_CHAR.search(text) is not None
 
 
 # --- where the speech starts and ends -----------------------------------------------------------

@@ -34,7 +34,7 @@ class TrainConfig:
 
     features: FeatureSpec = field(default_factory=FeatureSpec)
     classifier: str = "linear_svc"  # linear_svc | logistic
-    C: float = 1.0
+    C: float = 0.5
     class_weight: str | None = None
     cv_folds: int = 5
     seed: int = 0
@@ -46,6 +46,17 @@ class TrainConfig:
         d["features"] = self.features.to_dict()
         d.pop("n_jobs")
         return d
+
+    @classmethod
+    def from_card(cls, card: dict[str, Any], **overrides: Any) -> TrainConfig:
+        """The configuration a model was trained with, as recorded in its card."""
+        recorded = dict(card.get("training", {}))
+        known = {f for f in cls.__dataclass_fields__ if f != "features"}
+        kwargs = {k: v for k, v in recorded.items() if k in known}
+        kwargs["features"] = FeatureSpec.from_dict(card.get("features") or
+                                                   recorded.get("features") or {})
+        kwargs.update(overrides)
+        return cls(**kwargs)
 
 
 Progress = Callable[[str], None]
@@ -74,12 +85,35 @@ def _fit(texts: list[str], tokens: list[list[str]], y: np.ndarray, config: Train
     return blocks, clf
 
 
+def expand_linear(clf, n_themes: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted linear classifier's (coef, intercept) with one row per codebook theme.
+
+    Themes absent from the training data get a zero row and a very low intercept; a binary
+    classifier's single score ``s`` becomes ``(-s/2, s/2)`` (the same softmax ranking).
+    """
+    coef_raw = np.atleast_2d(clf.coef_)
+    inter_raw = np.atleast_1d(clf.intercept_)
+    if len(clf.classes_) == 2 and coef_raw.shape[0] == 1:
+        coef_raw = np.vstack([-coef_raw / 2, coef_raw / 2])
+        inter_raw = np.array([-inter_raw[0] / 2, inter_raw[0] / 2])
+    coef = np.zeros((n_themes, coef_raw.shape[1]))
+    intercept = np.full(n_themes, -1e3)
+    coef[clf.classes_] = coef_raw
+    intercept[clf.classes_] = inter_raw
+    return coef, intercept
+
+
 def _scores(clf, n_themes: int, X) -> np.ndarray:
-    """Decision scores in codebook order, shape (n, n_themes); absent classes get -inf-ish."""
-    raw = clf.decision_function(X)
-    out = np.full((X.shape[0], n_themes), -1e3)
-    out[:, clf.classes_] = raw
-    return out
+    """Decision scores in codebook order, shape (n, n_themes)."""
+    coef, intercept = expand_linear(clf, n_themes)
+    return np.asarray(X @ coef.T) + intercept
+
+
+def model_from_fitted(blocks, clf, themes: list[str], config: TrainConfig) -> ThemeModel:
+    """The array-backed :class:`ThemeModel` of fitted vectorizers and classifier (no card)."""
+    coef, intercept = expand_linear(clf, len(themes))
+    return ThemeModel(themes=themes, featurizer=Featurizer.from_fitted(config.features, blocks),
+                      coef=coef, intercept=intercept, max_secondary=config.max_secondary)
 
 
 def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
@@ -114,6 +148,9 @@ def predicted_set(row: np.ndarray, threshold: float, max_secondary: int) -> set[
 
 
 def check_trainable(data: LabeledData, codebook: Codebook, cv_folds: int) -> None:
+    if cv_folds == 1 or cv_folds < 0:
+        raise InputError(f"--cv-folds must be 0 (no cross-validation) or at least 2, "
+                         f"not {cv_folds}")
     if len(data) == 0:
         raise InputError("no labeled paragraphs to train on")
     counts = data.counts()
@@ -201,7 +238,7 @@ def cv_evaluate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
     metrics["secondary"] = {"threshold": threshold,
                             "sample_f1_of_theme_sets": round(set_f1_score, 4)}
     metrics["folds"] = config.cv_folds
-    metrics["grouped_by"] = "report"
+    metrics["grouped_by"] = data.grouping
     progress(f"cross-validation by report: accuracy {metrics['accuracy']:.4f}, "
              f"macro-F1 {metrics['macro_f1']:.4f}")
     return CVResult(scores=oof, temperature=temperature, threshold=threshold, metrics=metrics)
@@ -269,16 +306,8 @@ def train(data: LabeledData, *, config: TrainConfig | None = None,
 
     progress(f"fitting the final model on all {len(data)} paragraphs")
     blocks, clf = _fit(data.texts, tokens, y, config)
-    featurizer = Featurizer.from_fitted(config.features, blocks)
-    coef = np.zeros((len(themes), featurizer.n_features), dtype=np.float32)
-    intercept = np.full(len(themes), -1e3)
-    coef_raw = np.atleast_2d(clf.coef_)
-    inter_raw = np.atleast_1d(clf.intercept_)
-    if len(clf.classes_) == 2 and coef_raw.shape[0] == 1:  # binary: one score for class 1
-        coef_raw = np.vstack([-coef_raw / 2, coef_raw / 2])
-        inter_raw = np.array([-inter_raw[0] / 2, inter_raw[0] / 2])
-    coef[clf.classes_] = coef_raw
-    intercept[clf.classes_] = inter_raw
+    model = model_from_fitted(blocks, clf, themes, config)
+    model.temperature, model.secondary_threshold = temperature, threshold
 
     card = {
         "name": "policy-nlp theme model",
@@ -297,9 +326,8 @@ def train(data: LabeledData, *, config: TrainConfig | None = None,
         "metrics": {"cross_validation": cv_metrics},
         "libraries": library_versions(),
     }
-    return ThemeModel(themes=themes, featurizer=featurizer, coef=coef, intercept=intercept,
-                      temperature=temperature, secondary_threshold=threshold,
-                      max_secondary=config.max_secondary, card=card)
+    model.card = card
+    return model
 
 
 def library_versions() -> dict[str, str]:

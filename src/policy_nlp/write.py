@@ -56,6 +56,7 @@ def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -63,6 +64,17 @@ def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
         except FileNotFoundError:
             pass
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The mode a new file gets from the umask (mkstemp's 0600 is too private), or the mode of
+    the file it replaces."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
@@ -97,32 +109,34 @@ def flatten(rec: dict[str, Any], themes: list[str]) -> dict[str, Any]:
 
 
 def write_csv(records: Iterable[dict[str, Any]], out: IO[str], themes: list[str]) -> int:
-    """CSV with a header from the first record (later records may not add columns)."""
-    writer = None
-    n = 0
-    for rec in records:
-        row = flatten(rec, themes)
-        if writer is None:
-            writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore",
-                                    lineterminator="\n")
-            writer.writeheader()
-        writer.writerow(row)
-        n += 1
-    return n
+    """CSV of labeled records, with every column any record has.
+
+    Records are spooled to a temporary file first (memory stays flat), so that a field that
+    only later records carry (another input's pass-through field) still gets its column.
+    """
+    return write_rows((flatten(rec, themes) for rec in records), out, "csv")
 
 
 def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str) -> int:
-    """Plain records (no theme scores) as JSONL or CSV, e.g. a review sheet."""
+    """Flat records as JSONL, or as CSV whose header is the union of all records' fields
+    (in order of first appearance; rows are spooled to a temporary file first)."""
     if fmt == "jsonl":
         return write_jsonl(rows, out)
-    writer = None
+    columns: dict[str, None] = {}
     n = 0
-    for row in rows:
-        if writer is None:
-            writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
-            writer.writeheader()
-        writer.writerow(row)
-        n += 1
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for row in rows:
+            columns.update(dict.fromkeys(row))
+            spool.write(json.dumps(row, ensure_ascii=False))
+            spool.write("\n")
+            n += 1
+        if not n:
+            return 0
+        spool.seek(0)
+        writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        for line in spool:
+            writer.writerow(json.loads(line))
     return n
 
 
