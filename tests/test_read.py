@@ -45,7 +45,9 @@ def test_decode_bytes_bom_is_not_kept() -> None:
 
 
 def test_decode_bytes_refuses_undecodable() -> None:
-    with pytest.raises(InputError, match=r"^a\.txt: cannot decode .*\(tried utf-8, gb18030\)"):
+    with pytest.raises(
+        InputError, match=r"^a\.txt: cannot decode .*\(tried utf-8, gb18030 and charset detection\)"
+    ):
         decode_bytes("报告".encode() + b"\x80\xff\x80", source="a.txt")
 
 
@@ -263,11 +265,17 @@ def test_read_jsonl_streams_a_file_in_two_encodings(tmp_path: Path) -> None:
     # more than the megabyte sniffed for the encoding is UTF-8, then a GB18030 line
     good = json.dumps({"text": "加快发展。" * 50}, ensure_ascii=False).encode() + b"\n"
     n = (1 << 20) // len(good) + 2
-    (tmp_path / "big.jsonl").write_bytes(good * n + '{"text": "报告"}\n'.encode("gb18030"))
+    after = '{"text": "报告"}\n'.encode("gb18030") + good
+    (tmp_path / "big.jsonl").write_bytes(good * n + after)
     docs = read_documents(tmp_path / "big.jsonl")
     assert next(docs).text.startswith("加快发展。")
-    with pytest.raises(InputError, match=r"big.jsonl: cannot decode as utf-8 after line \d+"):
+    with pytest.raises(InputError, match=rf"big.jsonl:{n + 1}: cannot decode as utf-8"):
         list(docs)
+    # with an error policy, only that line is lost: the lines after it are read
+    problems: list[InputError] = []
+    docs = list(read_documents(tmp_path / "big.jsonl", on_error=problems.append))
+    assert len(docs) == n + 1 and [str(p).split(": ")[0] for p in problems] == [
+        f"{tmp_path / 'big.jsonl'}:{n + 1}"]
 
 
 def test_read_json_array(tmp_path: Path) -> None:
@@ -333,7 +341,7 @@ def test_iter_empty_file(tmp_path: Path) -> None:
 def test_iter_directory_without_inputs(tmp_path: Path) -> None:
     (tmp_path / "notes.md").write_text("不读。", encoding="utf-8")
     (tmp_path / ".hidden.txt").write_text("隐。", encoding="utf-8")
-    with pytest.raises(InputError, match="no .txt, .csv, .jsonl files in this directory"):
+    with pytest.raises(InputError, match="no .txt, .csv, .jsonl, .docx, .pdf, .html, .htm files in this directory"):
         list(iter_documents([tmp_path]))
 
 
