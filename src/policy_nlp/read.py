@@ -343,6 +343,11 @@ def _read_report(path: Path, suffix: str, on_error: OnError | None) -> Document:
     """One report file: text, Word, PDF or web page -> a Document."""
     from . import read_formats
 
+    try:
+        if path.stat().st_size == 0:
+            raise InputError(f"{path}: file is empty")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     fmt = _sniff_format(path, suffix)
     encoding: str | None = None
     if fmt == "docx":

@@ -113,6 +113,7 @@ class _Line:
     bottom: float
     page: int
     page_height: float
+    page_width: float
 
     @property
     def height(self) -> float:
@@ -156,7 +157,7 @@ def _page_lines(page, page_index: int) -> list[_Line]:
     import pypdfium2.raw as raw
 
     textpage = page.get_textpage()
-    height = page.get_height()
+    height, width = page.get_height(), page.get_width()
     try:
         n = textpage.count_chars()
         lines: list[_Line] = []
@@ -171,7 +172,7 @@ def _page_lines(page, page_index: int) -> list[_Line]:
                     text=text.strip(),
                     x0=min(b[0] for b in inked), x1=max(b[2] for b in inked),
                     top=max(b[3] for b in inked), bottom=min(b[1] for b in inked),
-                    page=page_index, page_height=height,
+                    page=page_index, page_height=height, page_width=width,
                 ))
             chars.clear()
             boxes.clear()
@@ -210,8 +211,9 @@ def _drop_headers_and_footers(lines: list[_Line]) -> list[_Line]:
 
     A line is in a page's margin if it is the first or last line of the page (also the second
     or second to last, for a header with a rule or two lines) and lies in the top or bottom 15%
-    of the page. It is dropped if it is a page number, or if its text (digits aside) is in the
-    margin of at least two pages (and of a third of the pages, for long documents).
+    of the page. It is dropped if it is a page number, or if it is short (at most 60 characters)
+    and its text (digits aside) is in the margin of at least two pages (and of a third of the
+    pages, for long documents) at the same height.
     """
     pages: dict[int, list[_Line]] = {}
     for line in lines:
@@ -224,13 +226,19 @@ def _drop_headers_and_footers(lines: list[_Line]) -> list[_Line]:
                 candidates.append(line)
     seen = {id(ln) for ln in candidates}
     candidates = [ln for ln in lines if id(ln) in seen]  # unique, in order
-    key_pages: dict[str, set[int]] = {}
+    where: dict[str, list[_Line]] = {}
     for line in candidates:
-        key_pages.setdefault(_margin_key(line.text), set()).add(line.page)
+        where.setdefault(_margin_key(line.text), []).append(line)
     need = max(2, len(pages) // 3)
     drop = set()
     for line in candidates:
-        if _PAGE_NUMBER.match(line.text) or len(key_pages[_margin_key(line.text)]) >= need:
+        same = where[_margin_key(line.text)]
+        running = (
+            len({ln.page for ln in same}) >= need
+            and len(line.text) <= 60
+            and max(ln.top for ln in same) - min(ln.top for ln in same) <= 0.5 * line.height
+        )
+        if running or _PAGE_NUMBER.match(line.text):
             drop.add(id(line))
     return [ln for ln in lines if id(ln) not in drop]
 
@@ -253,6 +261,8 @@ def _join_lines(lines: list[_Line]) -> list[str]:
     left = Counter(round(ln.x0) for ln in lines).most_common(1)[0][0]
     rights = sorted(ln.x1 for ln in lines)
     right = rights[int(0.9 * (len(rights) - 1))]
+    if len(lines) < 8:  # too few lines to see the right margin: take it as wide as the left
+        right = max(right, lines[0].page_width - left)
     pitches = [a.top - b.top for a, b in zip(lines, lines[1:], strict=False)
                if a.page == b.page and 0 < a.top - b.top < 4 * size]
     pitch = statistics.median(pitches) if pitches else 1.5 * size
