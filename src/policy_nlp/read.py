@@ -82,6 +82,7 @@ _BINARY_MAGIC = (
 _SNIFF_BYTES = 1 << 20
 #: A decoded text with more than this share of control characters is binary.
 _MAX_CONTROL_SHARE = 0.02
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0b\x0c\x1a\x1b") + b"\x7f"
 _HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]",
                          re.IGNORECASE | re.DOTALL)
 
@@ -518,6 +519,11 @@ def _decode(data: bytes, source: str, *, final: bool = True) -> tuple[str, str]:
     if gb is not None:
         log.info("%s: read as gb18030, although many characters are rare ones", source)
         return _not_binary(gb, source), "gb18030"
+    head = data[:65536]
+    controls = sum(head.count(bytes([b])) for b in _CONTROL_BYTES)
+    if controls > _MAX_CONTROL_SHARE * len(head):
+        raise InputError(f"{source}: looks like a binary file ({controls / len(head):.0%} of its "
+                         "bytes are control characters), not text")
     raise InputError(
         f"{source}: cannot decode as text (tried utf-8, gb18030 and charset detection)"
     )
@@ -621,8 +627,27 @@ def _sniff_stream(raw: IO[bytes], source: str) -> tuple[str, bool]:
         text, encoding = _decode(probe, source, final=eof)
     except InputWarning as warning:  # a truncated last character: the reader reports it
         text, encoding = warning.recovered
+    except InputError:
+        mixed = _leading_encoding(probe)
+        if mixed is None:
+            raise
+        # a file in two encodings: read it in the one it starts with; the records that do
+        # not decode are reported one by one
+        log.info("%s: not all in one encoding; read as %s, the one it starts with", source, mixed)
+        return mixed, False
     blank = eof and probe is head and not _ZERO_WIDTH.sub("", text).strip()
     return encoding, blank
+
+
+def _leading_encoding(data: bytes) -> str | None:
+    """UTF-8 or GB18030, if the data starts with (non-ASCII) text in it and only later fails."""
+    for encoding in _FALLBACK_ENCODINGS:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            if exc.start > 0 and not data[: exc.start].isascii():
+                return encoding
+    return None
 
 
 def _open_text(path: Path, *, newline: str | None = None) -> tuple[IO[str], str]:
