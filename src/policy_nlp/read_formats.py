@@ -312,6 +312,9 @@ _CHROME_HINT = re.compile(
     r"(?:$|[\s_-])",
     re.I,
 )
+_METADATA_BLOCK = re.compile(
+    r"(?:发布时间|发布日期|发文日期|浏览次数|点击数|阅读次数|字体|字号)\s*[:：]|【\s*(?:打印|关闭)"
+)
 _SPACE_RUN = re.compile(r"[ \t\r\n\f]+")
 _CJK_BREAK = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])[ \t\r\n\f]*\n"
                         r"[ \t\r\n\f]*(?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])")
@@ -385,12 +388,15 @@ def _main_node(root):
     for el in root.iter("p", "div", "td", "section", "article", "pre", "li"):
         if any(child.tag in ("p", "div", "section", "article", "table") for child in el):
             continue  # a container; its paragraphs are counted themselves
+        if _METADATA_BLOCK.search(el.text_content()[:200]):
+            continue  # the date/source/font-size line above an article is not its text
         own = _text_len(el)
         links = sum(_text_len(a) for a in el.iter("a"))
         value = own - 2 * links
-        if value < 10:
+        if value <= 0:
             continue
-        value += 10 * (len(re.findall("[，。；,.;]", el.text_content())))
+        sentences = len(re.findall("[，。；！？,.;!?]", el.text_content()))
+        value = value + 20 * sentences if sentences else value / 2  # prose, not a menu
         parent = el.getparent()
         if parent is None:
             continue
