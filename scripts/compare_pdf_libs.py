@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.docmaker import blocks_of_text, find_cjk_ttf, make_pdf  # noqa: E402
+from tests.docmaker import blocks_of_text, find_cjk_ttf, make_pdf
 
-from policy_nlp.read import decode_bytes  # noqa: E402
+from policy_nlp.read import decode_bytes
 
 _ODD = re.compile(r"[^\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\x20-\x7e\s“”‘’—…·]")
 
@@ -79,4 +79,5 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or sorted(Path(__file__).resolve().parents[2].glob("shared/samples/raw/*.txt")))
+    raw = Path(__file__).resolve().parents[2] / "shared" / "samples" / "raw"
+    main(sys.argv[1:] or sorted(raw.glob("*.txt")))

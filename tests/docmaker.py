@@ -193,9 +193,11 @@ _CHROME_TOP = """<!DOCTYPE html>
 <div class="top-bar">无障碍浏览 | 长者模式 | 登录 | 注册</div>
 <div class="header"><div class="logo">某市人民政府</div>
 <ul class="nav"><li><a href="/">首页</a></li><li><a href="/zw">政务公开</a></li>
-<li><a href="/fw">政务服务</a></li><li><a href="/hd">互动交流</a></li><li><a href="/sq">走进某市</a></li></ul>
+<li><a href="/fw">政务服务</a></li><li><a href="/hd">互动交流</a></li>
+<li><a href="/sq">走进某市</a></li></ul>
 </div>
-<div class="breadcrumb">当前位置：<a href="/">首页</a> &gt; <a href="/zw">政务公开</a> &gt; 政府工作报告</div>
+<div class="breadcrumb">当前位置：<a href="/">首页</a> &gt; <a href="/zw">政务公开</a>
+ &gt; 政府工作报告</div>
 <div class="main"><div class="sidebar"><h3>热点专题</h3><ul>
 <li><a href="/a">优化营商环境专题</a></li><li><a href="/b">乡村振兴专题</a></li>
 <li><a href="/c">学习贯彻党的二十大精神</a></li></ul></div>

@@ -110,7 +110,8 @@ def test_html_in_declared_charset(tmp_path, charset):
 
 def test_html_source_line_breaks_inside_chinese_are_not_spaces(tmp_path):
     page = ("<html><body><div id='nav'><a href='/'>首页</a></div><div class='content'>"
-            "<p>推进高质量\n   发展，建设 GDP\n增长。</p><p>第二段<br>换行。</p></div></body></html>")
+            "<p>推进高质量\n   发展，建设 GDP\n增长。</p><p>第二段<br>换行。</p>"
+            "</div></body></html>")
     (tmp_path / "p.html").write_text(page, "utf-8")
     (doc,) = read_documents(tmp_path / "p.html")
     assert doc.text.split("\n") == ["推进高质量发展，建设 GDP 增长。", "第二段", "换行。"]

@@ -493,9 +493,10 @@ def _decode(data: bytes, source: str, *, final: bool = True) -> tuple[str, str]:
     if b"\x00" in data:
         found = _utf16_without_bom(data, final)
         if found is None:
-            raise InputError(f"{source}: looks like a binary file (it contains NUL bytes), not text")
+            raise InputError(
+                f"{source}: looks like a binary file (it contains NUL bytes), not text")
         log.info("%s: encoding %s detected (UTF-16 without a byte-order mark)", source, found[1])
-        return found
+        return _not_binary(found[0], source), found[1]
     try:
         return _not_binary(_decode_as(data, "utf-8", final), source), "utf-8"
     except UnicodeDecodeError as exc:
@@ -551,20 +552,27 @@ def _not_binary(text: str, source: str) -> str:
     return text
 
 
+_COMMON_TEXT = re.compile(r"[\t\n\r\x20-\x7e\u00a0-\u024f\u2000-\u206f\u3000-\u303f"
+                          r"\u4e00-\u9fff\uff00-\uffef]")
+
+
 def _utf16_without_bom(data: bytes, final: bool) -> tuple[str, str] | None:
-    """UTF-16 text without a byte-order mark: NULs in every other byte of its ASCII."""
-    even = data[0::2].count(0)
-    odd = data[1::2].count(0)
-    encoding = "utf-16-le" if odd > even else "utf-16-be"
-    if max(odd, even) < 0.2 * len(data) / 2 or min(odd, even) > 0.02 * len(data) / 2:
+    """UTF-16 text without a byte-order mark, little- or big-endian: the byte order in which the
+    data decodes to common characters (Chinese, ASCII, punctuation) at least 95% of the time.
+    The wrong order, or binary data, gives characters from all over Unicode."""
+    if len(data) % 2 and final:
         return None
-    try:
-        text = _decode_as(data, encoding, final)
-    except UnicodeDecodeError:
-        return None
-    if any(_is_control(c) for c in text[:65536]):
-        return None
-    return text, encoding
+    best = None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = _decode_as(data, encoding, final)
+        except UnicodeDecodeError:
+            continue
+        sample = text[:65536]
+        share = len(_COMMON_TEXT.findall(sample)) / max(len(sample), 1)
+        if share >= 0.95 and (best is None or share > best[0]):
+            best = (share, text, encoding)
+    return (best[1], best[2]) if best else None
 
 
 def _reads_as_chinese(text: str) -> bool:
@@ -762,7 +770,7 @@ def _jsonl_lines(path: Path, stream: IO[str], encoding: str
     with raw:
         lineno = 0
         try:
-            for lineno, data in enumerate(raw, 1):  # noqa: B007 - lineno is used after the loop
+            for lineno, data in enumerate(raw, 1):
                 if lineno == 1 and data.startswith(codecs.BOM_UTF8):
                     data = data[3:]
                 try:

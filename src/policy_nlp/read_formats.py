@@ -27,6 +27,7 @@ missing, :class:`~policy_nlp.errors.InputError` says what to install.
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections import Counter
@@ -194,7 +195,8 @@ def _page_lines(page, page_index: int) -> list[_Line]:
             if not ch or ch == "\ufffe":
                 continue
             chars.append(ch)
-            boxes.append(textpage.get_charbox(i, loose=True) if not ch.isspace() else (0.0, 0.0, 0.0, 0.0))
+            boxes.append(textpage.get_charbox(i, loose=True) if not ch.isspace()
+                         else (0.0, 0.0, 0.0, 0.0))
         end_line()
         return lines
     finally:
@@ -263,7 +265,7 @@ def _join_lines(lines: list[_Line]) -> list[str]:
     right = rights[int(0.9 * (len(rights) - 1))]
     if len(lines) < 8:  # too few lines to see the right margin: take it as wide as the left
         right = max(right, lines[0].page_width - left)
-    pitches = [a.top - b.top for a, b in zip(lines, lines[1:], strict=False)
+    pitches = [a.top - b.top for a, b in itertools.pairwise(lines)
                if a.page == b.page and 0 < a.top - b.top < 4 * size]
     pitch = statistics.median(pitches) if pitches else 1.5 * size
     cjk = len(_CJK.findall("".join(ln.text for ln in lines[:200]))) > 0.3 * sum(
