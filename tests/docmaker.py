@@ -103,12 +103,13 @@ def _wrap(text: str, width: float, measure) -> list[str]:
 def make_pdf(path: Path, blocks: list[str], *, headings: set[str] = frozenset(),
              running_header: str = "某市人民政府工作报告", font: str = "cid",
              font_size: float = 12, page_numbers: bool = True, justify: bool = True,
-             glyphs: bool = False) -> Path:
+             glyphs: bool = False, indent: bool = True) -> Path:
     """A PDF with reportlab: ``font="cid"`` uses the built-in STSong-Light CID font (not
     embedded, as many government PDFs), ``font="ttf"`` embeds a CJK TrueType font found on
     this machine (see :func:`find_cjk_ttf`). ``justify`` spaces the characters of every full
     line so that it ends at the right margin, as typeset reports do. ``glyphs`` draws every
-    character as a text object of its own, as some PDF producers do."""
+    character as a text object of its own, as some PDF producers do. Without ``indent``,
+    paragraphs are blocks set apart by a blank line's space instead of a first-line indent."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfgen import canvas
@@ -153,8 +154,10 @@ def make_pdf(path: Path, blocks: list[str], *, headings: set[str] = frozenset(),
 
     start_page()
     y = top
-    indent = 2 * font_size
+    indent = 2 * font_size if indent else 0
     for block in blocks:
+        if not indent and y < top:
+            y -= leading  # the space between block paragraphs
         is_heading = block in headings
         first_width = right - left - (0 if is_heading else indent)
         lines = _wrap(block, first_width, measure)
@@ -221,14 +224,18 @@ _CHROME_BOTTOM = """</div>
 
 
 def make_html(path: Path, blocks: list[str], *, headings: set[str] = frozenset(),
-              title: str = "2031年某市人民政府工作报告", charset: str = "utf-8") -> Path:
+              title: str = "2031年某市人民政府工作报告", charset: str = "utf-8",
+              br: bool = False) -> Path:
     """A government web page: navigation, breadcrumb, sidebar, toolbar, share links, related
     articles and footer around the article, whose paragraphs are ``<p>`` (headings ``<p><strong>``,
-    as such pages do), written in ``charset``."""
+    as such pages do) or, with ``br``, lines of one block separated by ``<br>`` as older sites
+    have them, written in ``charset``."""
     parts = [_CHROME_TOP.format(title=html.escape(title), charset=charset)]
     for block in blocks:
         text = html.escape(block)
-        if block in headings:
+        if br:
+            parts.append(f"\u3000\u3000{text}<br>\n")
+        elif block in headings:
             parts.append(f'<p style="text-indent:2em"><strong>{text}</strong></p>\n')
         else:
             parts.append(f'<p style="text-indent:2em">{text}</p>\n')

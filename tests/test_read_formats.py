@@ -68,7 +68,8 @@ def test_docx_paragraphs_whole_and_in_order(tmp_path, fixture_report):
 
 
 @pytest.mark.parametrize("font", FONTS)
-@pytest.mark.parametrize("layout", [{}, {"justify": False}, {"glyphs": True}])
+@pytest.mark.parametrize("layout", [{}, {"justify": False}, {"glyphs": True},
+                                    {"indent": False}, {"indent": False, "justify": False}])
 def test_pdf_lines_rejoined_headers_and_page_numbers_dropped(tmp_path, fixture_report, font,
                                                              layout):
     blocks, headings, ref = fixture_report
@@ -88,12 +89,13 @@ def test_pdf_page_numbers_dropped_on_a_short_document(tmp_path):
     assert "—" not in doc.text
 
 
-def test_html_article_without_chrome(tmp_path, fixture_report):
+@pytest.mark.parametrize("br", [False, True])
+def test_html_article_without_chrome(tmp_path, fixture_report, br):
     blocks, headings, ref = fixture_report
-    path = make_html(tmp_path / "r.html", blocks, headings=headings)
+    path = make_html(tmp_path / "r.html", blocks, headings=headings, br=br)
     (doc,) = read_documents(path)
     for chrome in ("首页", "政务公开", "热点专题", "分享到", "相关阅读", "备案号", "统计代码",
-                   "当前位置", "无障碍"):
+                   "当前位置", "无障碍", "发布时间", "打印"):
         assert chrome not in doc.text
     _same_split(path, ref)
 
@@ -207,7 +209,8 @@ def raw_reports():
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", REAL)
-@pytest.mark.parametrize("fmt", ["docx", "pdf-cid", "pdf-ttf", "html", "html-gb2312"])
+@pytest.mark.parametrize("fmt", ["docx", "pdf-cid", "pdf-ttf", "pdf-blocks", "html", "html-br",
+                                 "html-gb2312"])
 def test_real_report_in_each_format(raw_reports, tmp_path, name, fmt):
     text, _ = decode_bytes((raw_reports / name).read_bytes(), source=name)
     blocks, headings, ref = _report(text)
@@ -217,8 +220,10 @@ def test_real_report_in_each_format(raw_reports, tmp_path, name, fmt):
     elif fmt.startswith("pdf"):
         if fmt == "pdf-ttf" and find_cjk_ttf() is None:
             pytest.skip("no CJK TrueType font here (apt-get install fonts-wqy-microhei)")
-        path = make_pdf(tmp_path / "r.pdf", blocks, headings=headings, font=fmt[4:])
+        font, indent = ("cid", False) if fmt == "pdf-blocks" else (fmt[4:], True)
+        path = make_pdf(tmp_path / "r.pdf", blocks, headings=headings, font=font, indent=indent)
     else:
         charset = "gb18030" if fmt == "html-gb2312" else "utf-8"
-        path = make_html(tmp_path / "r.html", blocks, headings=headings, charset=charset)
+        path = make_html(tmp_path / "r.html", blocks, headings=headings, charset=charset,
+                         br=fmt == "html-br")
     _same_split(path, ref)

@@ -204,8 +204,10 @@ def _page_lines(page, page_index: int) -> list[_Line]:
 
 
 def _margin_key(text: str) -> str:
-    """A running header or footer's text with its numbers blanked (they change page to page)."""
-    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+    """A running header or footer's text; in a short one (``第 3 页``, ``2024年报告 - 3``)
+    numbers are blanked, as they change from page to page."""
+    text = re.sub(r"\s+", "", text)
+    return re.sub(r"\d+", "#", text) if len(text) <= 25 else text
 
 
 def _drop_headers_and_footers(lines: list[_Line]) -> list[_Line]:
@@ -214,8 +216,8 @@ def _drop_headers_and_footers(lines: list[_Line]) -> list[_Line]:
     A line is in a page's margin if it is the first or last line of the page (also the second
     or second to last, for a header with a rule or two lines) and lies in the top or bottom 15%
     of the page. It is dropped if it is a page number, or if it is short (at most 60 characters)
-    and its text (digits aside) is in the margin of at least two pages (and of a third of the
-    pages, for long documents) at the same height.
+    and its text (digits aside, in a line of at most 25 characters) is in the margin of at least
+    two pages (and of a third of the pages, for long documents) at the same height.
     """
     pages: dict[int, list[_Line]] = {}
     for line in lines:
@@ -399,6 +401,9 @@ def _main_node(root):
             continue
         sentences = len(re.findall("[，。；！？,.;!?]", el.text_content()))
         value = value + 20 * sentences if sentences else value / 2  # prose, not a menu
+        if sum(1 for _ in el.iter("br")) >= 2:  # paragraphs as <br> lines: it is the container
+            scores[el] = scores.get(el, 0) + value
+            value /= 2
         parent = el.getparent()
         if parent is None:
             continue
