@@ -6,9 +6,20 @@ Tests that need the real corpus use the ``shared`` fixture, which skips with a r
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The property tests' example budget: fixed and derandomized, so that CI is fast and repeatable
+# (the same examples every run). HYPOTHESIS_PROFILE=deep explores more, with random seeds.
+settings.register_profile("ci", max_examples=40, derandomize=True, deadline=None,
+                          database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("deep", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"

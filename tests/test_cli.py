@@ -156,8 +156,10 @@ def _one_class(tmp_path):
     (lambda t: t / "missing.txt", ["classify", "{p}"], 2, "missing.txt: no such file"),
     (_empty, ["classify", "{p}"], 2, "empty"),
     (_undecodable, ["classify", "{p}"], 2, "bytes.txt"),
-    (_bad_jsonl, ["label", "{p}", "-o", "{t}/out.jsonl"], 2, "bad.jsonl:2: not valid JSON"),
-    (_no_text_jsonl, ["label", "{p}", "-o", "{t}/out.jsonl"], 2, "notext.jsonl:2"),
+    # without --strict these are skipped and reported (exit 5): tests/test_bad_inputs.py
+    (_bad_jsonl, ["label", "{p}", "-o", "{t}/out.jsonl", "--strict"], 2,
+     "bad.jsonl:2: not valid JSON"),
+    (_no_text_jsonl, ["label", "{p}", "-o", "{t}/out.jsonl", "--strict"], 2, "notext.jsonl:2"),
     (_unknown_theme, ["train", "--labels", "{p}", "-o", "{t}/m"], 2, "unknown theme 'ecology'"),
     (_one_class, ["train", "--labels", "{p}", "-o", "{t}/m"], 2, "one class"),
     (lambda t: t, ["classify", "--text", "稳增长", "-m", "{t}/nomodel"], 3,
@@ -190,7 +192,7 @@ def test_corrupt_model_is_refused(model, tmp_path):
 def test_failed_label_run_keeps_the_previous_output(model, tmp_path):
     out = tmp_path / "out.jsonl"
     out.write_text("previous results\n", "utf-8")
-    result = run("label", _bad_jsonl(tmp_path), "-o", out, "-m", model)
+    result = run("label", _bad_jsonl(tmp_path), "-o", out, "-m", model, "--strict")
     assert result.exit_code == 2
     assert out.read_text("utf-8") == "previous results\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -45,7 +45,9 @@ def test_decode_bytes_bom_is_not_kept() -> None:
 
 
 def test_decode_bytes_refuses_undecodable() -> None:
-    with pytest.raises(InputError, match=r"^a\.txt: cannot decode .*\(tried utf-8, gb18030\)"):
+    with pytest.raises(
+        InputError, match=r"^a\.txt: cannot decode .*\(tried utf-8, gb18030 and charset detection\)"
+    ):
         decode_bytes("报告".encode() + b"\x80\xff\x80", source="a.txt")
 
 
@@ -263,11 +265,17 @@ def test_read_jsonl_streams_a_file_in_two_encodings(tmp_path: Path) -> None:
     # more than the megabyte sniffed for the encoding is UTF-8, then a GB18030 line
     good = json.dumps({"text": "加快发展。" * 50}, ensure_ascii=False).encode() + b"\n"
     n = (1 << 20) // len(good) + 2
-    (tmp_path / "big.jsonl").write_bytes(good * n + '{"text": "报告"}\n'.encode("gb18030"))
+    after = '{"text": "报告"}\n'.encode("gb18030") + good
+    (tmp_path / "big.jsonl").write_bytes(good * n + after)
     docs = read_documents(tmp_path / "big.jsonl")
     assert next(docs).text.startswith("加快发展。")
-    with pytest.raises(InputError, match=r"big.jsonl: cannot decode as utf-8 after line \d+"):
+    with pytest.raises(InputError, match=rf"big.jsonl:{n + 1}: cannot decode as utf-8"):
         list(docs)
+    # with an error policy, only that line is lost: the lines after it are read
+    problems: list[InputError] = []
+    docs = list(read_documents(tmp_path / "big.jsonl", on_error=problems.append))
+    assert len(docs) == n + 1 and [str(p).split(": ")[0] for p in problems] == [
+        f"{tmp_path / 'big.jsonl'}:{n + 1}"]
 
 
 def test_read_json_array(tmp_path: Path) -> None:
@@ -333,7 +341,8 @@ def test_iter_empty_file(tmp_path: Path) -> None:
 def test_iter_directory_without_inputs(tmp_path: Path) -> None:
     (tmp_path / "notes.md").write_text("不读。", encoding="utf-8")
     (tmp_path / ".hidden.txt").write_text("隐。", encoding="utf-8")
-    with pytest.raises(InputError, match="no .txt, .csv, .jsonl files in this directory"):
+    with pytest.raises(InputError, match=r"no \.txt, \.csv, \.jsonl, \.docx, \.pdf, \.html, "
+                                         r"\.htm files in this directory"):
         list(iter_documents([tmp_path]))
 
 
@@ -371,3 +380,52 @@ def test_read_raw_sample(name: str) -> None:
     assert "现在，我代表" in doc.text
     assert not any(c in doc.text for c in "\r\ufeff\u200b")
     assert not any(line.startswith(("\u3000", " ")) for line in doc.text.split("\n"))
+
+
+# --- other encodings: detected, and said so in verbose output ----------------------------------
+
+
+TRADITIONAL = ("各位代表：\n現在，我代表市人民政府向大會報告工作，請予審議。過去一年，全市經濟運行"
+               "穩中有進，地區生產總值增長百分之五。\n一、過去一年工作回顧\n堅持穩中求進工作總基調。\n")
+
+
+@pytest.mark.parametrize(("text", "encoding", "detected"), [
+    (TRADITIONAL, "big5", "big5"),
+    ("今日は良い天気です。東京都の人口は増えています。日本語の文章を書きます。" * 3,
+     "shift_jis", "cp932"),
+])
+def test_other_encodings_are_detected_and_logged(text, encoding, detected, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="policy_nlp"):
+        assert decode_bytes(text.encode(encoding), source="a.txt") == (text, detected)
+    assert f"a.txt: encoding {detected} detected by charset-normalizer" in caplog.text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom(encoding):
+    assert decode_bytes(REPORT.encode(encoding), source="a.txt") == (REPORT, encoding)
+
+
+@pytest.mark.parametrize("data", [
+    bytes(300), bytes(range(256)) * 4, b"\x89PNG\r\n\x1a\n" + bytes(50),
+    bytes(b for b in range(1, 32) if b not in b"\n\r") * 40,
+])
+def test_binary_is_refused(data):
+    with pytest.raises(InputError, match=r"^a\.txt: looks like a binary file"):
+        decode_bytes(data, source="a.txt")
+
+
+def test_verbose_cli_names_the_encoding(tmp_path, tiny_model_dir):
+    from typer.testing import CliRunner
+
+    from policy_nlp.cli import app
+
+    (tmp_path / "r.txt").write_bytes(TRADITIONAL.encode("big5"))
+    result = CliRunner().invoke(app, ["classify", str(tmp_path / "r.txt"), "-m",
+                                      str(tiny_model_dir), "-v"])
+    assert result.exit_code == 0, result.stderr
+    assert "r.txt: encoding big5 detected by charset-normalizer" in result.stderr
+    quiet = CliRunner().invoke(app, ["classify", str(tmp_path / "r.txt"), "-m",
+                                     str(tiny_model_dir)])
+    assert "encoding" not in quiet.stderr

@@ -2,13 +2,16 @@
 
 Results go to standard output (or ``--output``), progress and logs to standard error. A
 problem with the user's input or model ends the command with a one-line message and a
-non-zero exit code (2 for input, 3 for model problems), never a traceback.
+non-zero exit code (2 for input, 3 for model problems, 4 for an output that cannot be written),
+never a traceback. ``classify`` and ``label`` skip a bad file or record and report it instead
+(exit 5 at the end, the output written), unless ``--strict``; see :mod:`policy_nlp.errors`.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import sys
 import time
 from enum import Enum
@@ -18,7 +21,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from .errors import InputError, PolicyNLPError
+from .errors import EXIT_SKIPPED, InputError, PolicyNLPError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -84,6 +87,39 @@ ModelOpt = Annotated[
 ]
 TextCol = Annotated[str, typer.Option(help="Text column of CSV/JSONL inputs.")]
 IdCol = Annotated[str, typer.Option(help="Id column of CSV/JSONL inputs.")]
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="Stop at the first bad file or record (exit 2, no output written) instead "
+                     "of reporting and skipping it (then exit 5 with the rest labeled).")]
+VerboseOpt = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="Log each file read, with its format and encoding.")]
+
+
+class _StderrHandler(logging.Handler):
+    """Log records of ``policy_nlp`` to the standard error of the moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log(f"policy-nlp: {record.getMessage()}")
+
+
+def set_verbose(verbose: bool) -> None:
+    logger = logging.getLogger("policy_nlp")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler())
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def error_policy(strict: bool):
+    """The reading layer's error policy: None (raise) for --strict, else skip and report."""
+    from .read import SkipAndReport
+
+    return None if strict else SkipAndReport(report=lambda m: log(f"policy-nlp: {m}"))
+
+
+def finish(policy, n: int) -> None:
+    """After a run: exit 5 (EXIT_SKIPPED) with a summary if the policy reported problems."""
+    if policy is not None and policy.problems:
+        log(f"policy-nlp: warning: {n} paragraphs labeled; {policy.summary()}")
+        raise typer.Exit(EXIT_SKIPPED)
 
 
 class Progress:
@@ -182,7 +218,7 @@ def _load(model: Path | None):
 @handle_errors
 def classify(
     file: Annotated[str | None, typer.Argument(
-        help="A report file (.txt, .csv, .jsonl), or - for standard input.",
+        help="A report file (.txt, .docx, .pdf, .html, .csv, .jsonl), or - for standard input.",
         show_default=False)] = None,
     text: Annotated[str | None, typer.Option("--text", "-t",
                                              help="Classify this text instead of a file.")] = None,
@@ -191,6 +227,8 @@ def classify(
     model: ModelOpt = None,
     text_col: TextCol = "text",
     id_col: IdCol = "id",
+    strict: StrictOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Classify every paragraph of one report (or one pasted text)."""
     from .predict import classify_text, iter_units, label_units
@@ -198,15 +236,18 @@ def classify(
 
     if (file is None) == (text is None):
         raise InputError("give a report FILE (or - for standard input) or --text, not both")
+    set_verbose(verbose)
+    policy = error_policy(strict)
     m = _load(model)
     if text is not None:
         records = classify_text(m, text)
     else:
-        docs = iter_documents([file], text_col=text_col, id_col=id_col)
+        docs = iter_documents([file], text_col=text_col, id_col=id_col, on_error=policy)
         records = list(label_units(m, iter_units(docs, records="reports")))
         if not records:
             raise InputError(f"{file}: no paragraphs found")
     _emit(records, format, m.themes)
+    finish(policy, len(records))
 
 
 def _emit(records: list[dict], fmt: OutFormat, themes: list[str]) -> None:
@@ -224,7 +265,8 @@ def _emit(records: list[dict], fmt: OutFormat, themes: list[str]) -> None:
 @handle_errors
 def label(
     inputs: Annotated[list[str], typer.Argument(
-        help="Report files, directories, CSV/JSONL files of records; - for standard input.")],
+        help="Report files (.txt, .docx, .pdf, .html), directories, CSV/JSONL files of records; "
+             "- for standard input.")],
     output: Annotated[str, typer.Option("--output", "-o",
                                         help="OUT.jsonl or OUT.csv (- for standard output).")],
     format: Annotated[OutFormat | None, typer.Option(
@@ -242,6 +284,8 @@ def label(
                                                )] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress",
                                            help="Show progress on standard error.")] = True,
+    strict: StrictOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Label every paragraph of many inputs into one JSONL or CSV file."""
     from .predict import iter_units, label_units
@@ -251,24 +295,29 @@ def label(
     fmt = format.value if format else format_for_path(output)
     if fmt == "table":
         raise InputError("label writes jsonl or csv; use classify for a table")
+    set_verbose(verbose)
+    policy = error_policy(strict)
     m = _load(model)
     bar = Progress("paragraphs labeled", enabled=progress)
     started = time.monotonic()
 
     def counted():
-        for rec in label_units(m, iter_units(iter_documents(inputs, text_col=text_col,
-                                                            id_col=id_col),
-                                             records=records.value),
+        docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy,
+                              unique_ids=True)
+        for rec in label_units(m, iter_units(docs, records=records.value),
                                include_text=include_text):
             bar.update()
             yield rec
 
     with atomic_output(output) as out:
         n = write_jsonl(counted(), out) if fmt == "jsonl" else write_csv(counted(), out, m.themes)
+        if n == 0 and policy is not None and policy.skipped:
+            raise InputError(f"nothing to label: every input was skipped ({policy.skipped})")
     bar.close()
     if n == 0:
         log("warning: no paragraphs found in the inputs")
     log(f"{n} paragraphs labeled in {time.monotonic() - started:.1f}s -> {output}")
+    finish(policy, n)
 
 
 @app.command()

@@ -1,10 +1,19 @@
-"""The one exception type a user sees.
+"""The exception types a user sees, and the exit codes of the command line.
 
 Every step raises :class:`PolicyNLPError` for problems with the user's input, files or model;
 the CLI turns it into a one-line message and a non-zero exit code. Anything else is a bug.
+
+Exit codes: 0 done; 2 bad input or arguments (nothing written); 3 bad model; 4 the output could
+not be written (a full disk, an I/O error; nothing half-written is left); 5 done and the output
+written, but some inputs or records were skipped or had a problem, each reported on standard
+error (:data:`EXIT_SKIPPED`).
 """
 
 from __future__ import annotations
+
+#: Exit code of a run that finished and wrote its output, but skipped bad inputs or records
+#: (or labeled some that had a problem, such as a duplicated id); each was reported on stderr.
+EXIT_SKIPPED = 5
 
 
 class PolicyNLPError(Exception):
@@ -14,12 +23,39 @@ class PolicyNLPError(Exception):
 
 
 class InputError(PolicyNLPError):
-    """An input file or record is missing, empty, undecodable or malformed."""
+    """An input file or record is missing, empty, undecodable or malformed.
+
+    Under the skip-and-report policy (``iter_documents(..., on_error=...)``) the file or record
+    it names is skipped: :attr:`outcome` is ``"skipped"``.
+    """
 
     exit_code = 2
+    outcome = "skipped"
+
+
+class InputWarning(InputError):
+    """A problem that loses nothing when the input is read anyway: a duplicated id, a file
+    that ends inside a character (the incomplete character is dropped).
+
+    Under the skip-and-report policy it is reported and the input is kept (:attr:`outcome` is
+    ``"kept"``); without a policy (``--strict``) it is raised like any :class:`InputError`.
+    ``recovered`` holds what reading it anyway gives, for the reader that raised it.
+    """
+
+    outcome = "kept"
+
+    def __init__(self, message: str, recovered=None):
+        super().__init__(message)
+        self.recovered = recovered
 
 
 class ModelError(PolicyNLPError):
     """A model directory is missing, incomplete, corrupt or was tampered with."""
 
     exit_code = 3
+
+
+class OutputError(PolicyNLPError):
+    """The output could not be written (no space left, an I/O error, no permission)."""
+
+    exit_code = 4

@@ -141,7 +141,7 @@ class ThemeModel:
         arrays = {"coef": self.coef, "intercept": self.intercept}
         for b in blocks:
             arrays[f"idf_{b.kind}"] = b.idf
-        np.savez_compressed(tmp / WEIGHTS, **arrays)
+        _savez_reproducible(tmp / WEIGHTS, arrays)
         vocab = {b.kind: b.terms for b in blocks}
         (tmp / VOCAB).write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
         card = dict(self.card)
@@ -187,6 +187,21 @@ def _replaceable(directory: Path) -> bool:
         return json.loads((directory / CARD).read_text("utf-8")).get("format") == FORMAT
     except (OSError, ValueError, AttributeError):
         return False
+
+
+def _savez_reproducible(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``numpy.savez_compressed``, but byte-identical for the same arrays: numpy stamps each
+    member of the zip with the current time; here every member gets the zip epoch, so training
+    twice with the same data and seed gives the same weights file (and sha256)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with zf.open(info, "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.asarray(array), allow_pickle=False)
 
 
 def _rmtree(path: Path) -> None:

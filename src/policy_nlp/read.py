@@ -2,11 +2,22 @@
 
 The first step of the data flow. A report arrives as a text file in any of the encodings that
 Chinese government sites and repositories use (UTF-8 with or without BOM, UTF-16 with BOM, GB18030
-and its subsets GBK/GB2312), or as records of a CSV or JSONL file. Everything is decoded here,
-normalised (line ends, zero-width characters, indents) and handed on as :class:`Document`.
+and its subsets GBK/GB2312; anything else is detected with charset-normalizer), as a Word
+document, a PDF or a saved web page (:mod:`policy_nlp.read_formats`), or as records of a CSV or
+JSONL file. Everything is decoded here, normalised (line ends, zero-width characters, indents) and
+handed on as :class:`Document`. The format is chosen by the file's extension; a file with another
+extension whose first bytes say PDF, Word or HTML is read as that.
 
 Files are read lazily: CSV and JSONL are streamed record by record, so a huge JSONL file is never
 held in memory whole.
+
+**Errors.** By default a problem raises :class:`~policy_nlp.errors.InputError`. Given an
+``on_error`` callback (e.g. :class:`SkipAndReport`), :func:`iter_documents` instead passes it each
+problem -- a bad file, a bad record, a duplicated id -- and goes on with the next record or file,
+losing as little as possible: a bad JSONL line or CSV row is skipped alone, an unreadable file
+alone; a file that turns undecodable half-way keeps the records read before. The callback may
+raise to stop. With ``verbose`` logging (logger ``policy_nlp``), each file read is logged with its
+format and encoding, and where the encoding was detected.
 """
 
 from __future__ import annotations
@@ -15,19 +26,37 @@ import codecs
 import csv
 import io
 import json
+import logging
+import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import InputError
+from .errors import InputError, InputWarning
 
-__all__ = ["Document", "decode_bytes", "iter_documents", "normalize_text", "read_documents"]
+__all__ = [
+    "Document",
+    "OnError",
+    "SkipAndReport",
+    "decode_bytes",
+    "iter_documents",
+    "normalize_text",
+    "read_documents",
+]
 
-#: Extensions picked up when a directory is given; any other file named explicitly is text.
-INPUT_SUFFIXES = (".txt", ".csv", ".jsonl")
+log = logging.getLogger("policy_nlp.read")
+
+#: Extensions picked up when a directory is given; any other file named explicitly is text
+#: (or PDF, Word, HTML if its first bytes say so).
+INPUT_SUFFIXES = (".txt", ".csv", ".jsonl", ".docx", ".pdf", ".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+
+#: The error policy: called with each problem; returning means "go on", raising stops.
+OnError = Callable[[InputError], None]
 #: Text columns/fields used when the one asked for (the default ``"text"``) is absent.
 USUAL_TEXT_NAMES = ("text", "full_text", "content", "正文")
 
@@ -40,9 +69,22 @@ _BOMS = (
 _BINARY_MAGIC = (
     (b"%PDF-", "PDF"),
     (b"PK\x03\x04", "ZIP, e.g. .docx or .xlsx"),
-    (b"\xd0\xcf\x11\xe0", "old MS Office, e.g. .doc or .xls"),
+    (b"\xd0\xcf\x11\xe0", "old MS Office, e.g. .doc or .xls; save it as .docx"),
+    (b"{\\rtf", "RTF; save it as .docx"),
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"7z\xbc\xaf", "7z archive"),
+    (b"Rar!", "RAR archive"),
+    (b"\x7fELF", "executable"),
 )
 _SNIFF_BYTES = 1 << 20
+#: A decoded text with more than this share of control characters is binary.
+_MAX_CONTROL_SHARE = 0.02
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0b\x0c\x1a\x1b") + b"\x7f"
+_HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]",
+                         re.IGNORECASE | re.DOTALL)
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85\x0c]")
@@ -82,8 +124,10 @@ class Document:
 def decode_bytes(data: bytes, *, source: str) -> tuple[str, str]:
     """Decode the bytes of a text file, detecting the encoding.
 
-    Tried in order: a UTF-8 or UTF-16 byte-order mark, plain UTF-8, then GB18030 (a superset of
-    GBK and GB2312).
+    Tried in order: a UTF-8 or UTF-16 byte-order mark, plain UTF-8, GB18030 (a superset of GBK
+    and GB2312) if the result reads as Chinese, UTF-16 without a mark, then the encoding
+    charset-normalizer detects (logged, as every choice, on the ``policy_nlp.read`` logger).
+    Binary files (known magic numbers, NUL bytes, many control characters) are refused.
 
     Parameters
     ----------
@@ -101,16 +145,28 @@ def decode_bytes(data: bytes, *, source: str) -> tuple[str, str]:
     ------
     InputError
         If the data is empty or blank, looks binary, or decodes in none of the encodings.
+    InputWarning
+        If the data is UTF-8 cut inside its last character (a truncated file): ``recovered``
+        holds the text without it and the encoding.
 
     Examples
     --------
     >>> decode_bytes("各位代表：".encode("gb18030"), source="a.txt")
     ('各位代表：', 'gb18030')
     """
-    text, encoding = _decode(data, source)
+    try:
+        text, encoding = _decode(data, source)
+    except InputWarning as warning:
+        text, encoding = warning.recovered
+        _check_not_blank(text, source)
+        raise
+    _check_not_blank(text, source)
+    return text, encoding
+
+
+def _check_not_blank(text: str, source: str) -> None:
     if not _ZERO_WIDTH.sub("", text).strip():
         raise InputError(f"{source}: file is empty")
-    return text, encoding
 
 
 def normalize_text(text: str) -> str:
@@ -132,14 +188,72 @@ def normalize_text(text: str) -> str:
     return _TRAILING.sub("", text)
 
 
+# --- the error policy ---------------------------------------------------------------------------
+
+
+class SkipAndReport:
+    """The skip-and-report error policy: report each problem, count it, and go on.
+
+    Pass an instance as ``on_error`` to :func:`iter_documents`. Each problem is reported as one
+    line, ``skipped: <file>:<line>: <what>`` (the file or record was left out) or
+    ``kept: <file>: <what>`` (it was read anyway, e.g. a duplicated id), through ``report``
+    (default: standard error, prefixed ``policy-nlp: ``).
+
+    Attributes
+    ----------
+    skipped, kept : int
+        How many problems of each outcome were reported.
+    """
+
+    def __init__(self, report: Callable[[str], None] | None = None):
+        self.report = report or (lambda m: print(f"policy-nlp: {m}", file=sys.stderr, flush=True))
+        self.skipped = 0
+        self.kept = 0
+
+    def __call__(self, error: InputError) -> None:
+        if error.outcome == "kept":
+            self.kept += 1
+        else:
+            self.skipped += 1
+        self.report(f"{error.outcome}: {error}")
+
+    @property
+    def problems(self) -> int:
+        return self.skipped + self.kept
+
+    def summary(self) -> str:
+        parts = []
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped")
+        if self.kept:
+            parts.append(f"{self.kept} read despite a problem")
+        return f"{' and '.join(parts)} (listed above; --strict stops at the first)"
+
+
+def _problem(on_error: OnError | None, error: InputError) -> None:
+    """Hand a problem to the policy; without one, raise it."""
+    if on_error is None:
+        raise error
+    error.reported = True  # so that a policy that raises it to stop is not called again
+    on_error(error)
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
 def read_documents(
-    path: str | Path, *, text_col: str = "text", id_col: str = "id"
+    path: str | Path,
+    *,
+    text_col: str = "text",
+    id_col: str = "id",
+    on_error: OnError | None = None,
 ) -> Iterator[Document]:
     """Read the documents of one file, lazily.
 
     ``.csv`` gives one record per row, ``.jsonl`` one per line, ``.json`` one per element of a
-    top-level array (or one for a top-level object); any other file is one report whose id is the
-    file stem.
+    top-level array (or one for a top-level object); ``.docx``, ``.pdf`` and ``.html``/``.htm``
+    one report each (:mod:`policy_nlp.read_formats`); any other file is one report whose id is the
+    file stem, read as text unless its first bytes say it is a PDF, a Word file or a web page.
 
     Parameters
     ----------
@@ -151,6 +265,10 @@ def read_documents(
         that one is used.
     id_col : str
         The column or field holding the record id; records without it get ``"<stem>:<n>"``.
+    on_error : callable, optional
+        The error policy for problems inside the file (a bad record, a late decoding error, a
+        truncated character): called with the :class:`InputError` and the reading goes on.
+        Without it they are raised. Problems with the file as a whole are always raised.
 
     Yields
     ------
@@ -159,39 +277,142 @@ def read_documents(
     Raises
     ------
     InputError
-        For a missing, empty, binary or undecodable file, a CSV without the text column, or a
-        malformed JSON line (the message names the file and the line).
+        For a missing, unreadable, empty, binary or undecodable file, a CSV without the text
+        column, or (without ``on_error``) a malformed record (the message names the file and
+        the line).
     """
     path = Path(path)
     if not path.exists():
+        if path.is_symlink():
+            raise InputError(f"{path}: cannot read (a broken symbolic link)")
         raise InputError(f"{path}: no such file or directory")
     if path.is_dir():
         raise InputError(f"{path}: is a directory (use iter_documents to read a directory)")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        yield from _read_csv(path, text_col=text_col, id_col=id_col)
+        yield from _read_csv(path, text_col=text_col, id_col=id_col, on_error=on_error)
     elif suffix == ".jsonl":
-        yield from _read_jsonl(path, text_col=text_col, id_col=id_col)
+        yield from _read_jsonl(path, text_col=text_col, id_col=id_col, on_error=on_error)
     elif suffix == ".json":
-        yield from _read_json(path, text_col=text_col, id_col=id_col)
+        yield from _read_json(path, text_col=text_col, id_col=id_col, on_error=on_error)
     else:
-        text, encoding = decode_bytes(path.read_bytes(), source=str(path))
-        yield Document(path.stem, normalize_text(text), str(path), encoding=encoding)
+        yield _read_report(path, suffix, on_error)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _head(path: Path, n: int = 4096) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(n)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _sniff_format(path: Path, suffix: str) -> str:
+    """The format to read a report file as: by extension, else by its first bytes."""
+    if suffix == ".docx":
+        return "docx"
+    if suffix == ".pdf":
+        return "pdf"
+    if suffix in HTML_SUFFIXES:
+        return "html"
+    if suffix == ".doc":
+        raise InputError(f"{path}: an old binary Word .doc file; save it as .docx (or PDF)")
+    head = _head(path)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                if "word/document.xml" in z.namelist():
+                    return "docx"
+        except (zipfile.BadZipFile, OSError):
+            pass
+    if _HTML_START.match(head):
+        return "html"
+    return "text"
+
+
+def _read_report(path: Path, suffix: str, on_error: OnError | None) -> Document:
+    """One report file: text, Word, PDF or web page -> a Document."""
+    from . import read_formats
+
+    try:
+        if path.stat().st_size == 0:
+            raise InputError(f"{path}: file is empty")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    fmt = _sniff_format(path, suffix)
+    encoding: str | None = None
+    if fmt == "docx":
+        text = read_formats.docx_text(path)
+    elif fmt == "pdf":
+        text = read_formats.pdf_text(path)
+    elif fmt == "html":
+        data = _read_bytes(path)
+        declared = read_formats.declared_charset(data)
+        text = None
+        if declared:
+            try:
+                text, encoding = data.decode(declared), declared
+            except UnicodeDecodeError:
+                log.info("%s: not in its declared charset %s; detecting", path, declared)
+        if text is None:
+            text, encoding = _decode_report(data, str(path), on_error)
+        text = read_formats.html_text(text, str(path))
+    else:
+        text, encoding = _decode_report(_read_bytes(path), str(path), on_error)
+    if fmt != "text" and suffix not in (f".{fmt}", ".htm", ".xhtml", ".shtml"):
+        log.info("%s: read as %s (by its content)", path, fmt)
+    text = normalize_text(text)
+    if not text.strip():
+        raise InputError(f"{path}: no text found in this {fmt} file")
+    log.info("%s: %s%s, %d characters", path, fmt,
+             f", encoding {encoding}" if encoding else "", len(text))
+    return Document(path.stem, text, str(path), encoding=encoding)
+
+
+def _decode_report(data: bytes, source: str, on_error: OnError | None) -> tuple[str, str]:
+    try:
+        return decode_bytes(data, source=source)
+    except InputWarning as warning:
+        _problem(on_error, warning)
+        return warning.recovered
 
 
 def iter_documents(
-    inputs: Iterable[str | Path] | str | Path, *, text_col: str = "text", id_col: str = "id"
+    inputs: Iterable[str | Path] | str | Path,
+    *,
+    text_col: str = "text",
+    id_col: str = "id",
+    on_error: OnError | None = None,
+    unique_ids: bool = False,
 ) -> Iterator[Document]:
     """Read the documents of several inputs, lazily and in order.
 
     Parameters
     ----------
     inputs : iterable of str or Path
-        Files, directories (searched recursively in sorted order for ``.txt``, ``.csv`` and
-        ``.jsonl`` files, hidden files and folders skipped) or ``"-"`` for standard input, read as
-        one text report with id ``"stdin"``. A single path is accepted too.
+        Files, directories (searched recursively in sorted order for the files of
+        :data:`INPUT_SUFFIXES`, hidden files and folders skipped) or ``"-"`` for standard input,
+        read as one text report with id ``"stdin"``. A single path is accepted too.
     text_col, id_col : str
         As in :func:`read_documents`.
+    on_error : callable, optional
+        The error policy (e.g. :class:`SkipAndReport`): called with each problem, a bad file
+        (unreadable, empty, binary, undecodable, a CSV without its text column) or a bad record,
+        after which reading goes on with the next record or file. Without it the first problem
+        is raised. Inputs that do not exist are always raised, before anything is read.
+    unique_ids : bool
+        Report a document whose id an earlier one had (as :class:`InputWarning`; it is kept).
 
     Yields
     ------
@@ -200,35 +421,58 @@ def iter_documents(
     Raises
     ------
     InputError
-        Before anything is yielded, if an input does not exist; later, as :func:`read_documents`
-        does, or for a directory without any input files.
+        Before anything is yielded, if an input does not exist; later, without ``on_error``,
+        as :func:`read_documents` does, or for a directory without any input files.
     """
     paths = [inputs] if isinstance(inputs, str | Path) else list(inputs)
     for p in paths:
         if str(p) != "-" and not Path(p).exists():
             raise InputError(f"{p}: no such file or directory")
+    seen: set[str] | None = set() if unique_ids else None
+    for doc in _iter_all(paths, text_col, id_col, on_error):
+        if seen is not None:
+            if doc.id in seen:
+                _problem(on_error, InputWarning(
+                    f"{doc.source}: duplicate id {doc.id!r} (an earlier record or report has it)"))
+            seen.add(doc.id)
+        yield doc
+
+
+def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None
+              ) -> Iterator[Document]:
     for p in paths:
         if str(p) == "-":
-            text, encoding = decode_bytes(sys.stdin.buffer.read(), source="<stdin>")
+            try:
+                text, encoding = _decode_report(sys.stdin.buffer.read(), "<stdin>", on_error)
+            except InputError as exc:
+                if getattr(exc, "reported", False):
+                    raise
+                _problem(on_error, exc)
+                continue
             yield Document("stdin", normalize_text(text), "<stdin>", encoding=encoding)
-        elif Path(p).is_dir():
-            files = _input_files(Path(p))
+            continue
+        if Path(p).is_dir():
+            files = _input_files(Path(p), on_error)
             if not files:
-                raise InputError(
+                _problem(on_error, InputError(
                     f"{p}: no {', '.join(INPUT_SUFFIXES)} files in this directory "
-                    "(hidden files are skipped)"
-                )
-            for f in files:
-                yield from read_documents(f, text_col=text_col, id_col=id_col)
+                    "(hidden files are skipped)"))
         else:
-            yield from read_documents(p, text_col=text_col, id_col=id_col)
+            files = [Path(p)]
+        for f in files:
+            try:
+                yield from read_documents(f, text_col=text_col, id_col=id_col, on_error=on_error)
+            except InputError as exc:
+                if getattr(exc, "reported", False):
+                    raise
+                _problem(on_error, exc)
 
 
 # --- decoding ---------------------------------------------------------------------------------
 
 
 def _decode(data: bytes, source: str, *, final: bool = True) -> tuple[str, str]:
-    """Decode ``data`` (BOM, binary check, UTF-8, GB18030); no check for blank text.
+    """Decode ``data`` (BOM, binary check, UTF-8, GB18030, detection); no check for blank text.
 
     With ``final=False``, ``data`` is the head of a longer file and may end inside a character.
     """
@@ -237,41 +481,198 @@ def _decode(data: bytes, source: str, *, final: bool = True) -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return _decode_as(data[len(bom) :], encoding.removesuffix("-sig"), final), encoding
+                text = _decode_as(data[len(bom) :], encoding.removesuffix("-sig"), final)
             except UnicodeDecodeError as exc:
                 raise InputError(
                     f"{source}: cannot decode as {encoding} although it starts with its "
                     f"byte-order mark ({exc.reason} at byte {exc.start + len(bom)})"
                 ) from None
+            return _not_binary(text, source), encoding
     for magic, kind in _BINARY_MAGIC:
         if data.startswith(magic):
-            raise InputError(f"{source}: looks like a binary file ({kind}); convert it to text")
+            raise InputError(f"{source}: looks like a binary file ({kind}), not text")
     if b"\x00" in data:
-        raise InputError(f"{source}: looks like a binary file (it contains NUL bytes)")
-    for encoding in _FALLBACK_ENCODINGS:
-        try:
-            return _decode_as(data, encoding, final), encoding
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{source}: cannot decode as text (tried {', '.join(_FALLBACK_ENCODINGS)})")
+        found = _utf16_without_bom(data, final)
+        if found is None:
+            raise InputError(
+                f"{source}: looks like a binary file (it contains NUL bytes), not text")
+        log.info("%s: encoding %s detected (UTF-16 without a byte-order mark)", source, found[1])
+        return _not_binary(found[0], source), found[1]
+    try:
+        return _not_binary(_decode_as(data, "utf-8", final), source), "utf-8"
+    except UnicodeDecodeError as exc:
+        if final and exc.reason == "unexpected end of data" and exc.end == len(data):
+            kept = data[: exc.start].decode("utf-8", errors="strict")  # valid: the error is last
+            raise InputWarning(
+                f"{source}: ends inside a UTF-8 character (a truncated file?); the incomplete "
+                f"character ({len(data) - exc.start} bytes) was dropped",
+                recovered=(_not_binary(kept, source), "utf-8"),
+            ) from None
+    gb = None
+    try:
+        gb = _decode_as(data, "gb18030", final)
+        if _reads_as_chinese(gb):
+            return _not_binary(gb, source), "gb18030"
+    except UnicodeDecodeError:
+        pass
+    detected = _detect(data, source, final)
+    if detected is not None:
+        return detected
+    if gb is not None:
+        log.info("%s: read as gb18030, although many characters are rare ones", source)
+        return _not_binary(gb, source), "gb18030"
+    head = data[:65536]
+    controls = sum(head.count(bytes([b])) for b in _CONTROL_BYTES)
+    if controls > _MAX_CONTROL_SHARE * len(head):
+        raise InputError(f"{source}: looks like a binary file ({controls / len(head):.0%} of its "
+                         "bytes are control characters), not text")
+    raise InputError(
+        f"{source}: cannot decode as text (tried utf-8, gb18030 and charset detection)"
+    )
 
 
 def _decode_as(data: bytes, encoding: str, final: bool) -> str:
     return codecs.getincrementaldecoder(encoding)(errors="strict").decode(data, final=final)
 
 
-def _open_text(path: Path, *, newline: str | None = None) -> tuple[IO[str], str]:
-    """Open ``path`` for streaming text, the encoding detected on its first megabyte."""
-    raw = path.open("rb")
+def _is_control(c: str) -> bool:
+    return c not in "\t\n\r\x0b\x0c\x1a\x1c\x1d\x1e\x1f\x85" and unicodedata.category(c) == "Cc"
+
+
+def _not_binary(text: str, source: str) -> str:
+    """``text`` itself, unless so many of its characters are control characters that it is a
+    binary file that happened to decode."""
+    sample = text[:65536]
+    if sample:
+        controls = sum(1 for c in sample if _is_control(c))
+        if controls > _MAX_CONTROL_SHARE * len(sample):
+            raise InputError(
+                f"{source}: looks like a binary file ({controls / len(sample):.0%} of its "
+                "characters are control characters), not text"
+            )
+    return text
+
+
+_COMMON_TEXT = re.compile(r"[\t\n\r\x20-\x7e\u00a0-\u024f\u2000-\u206f\u3000-\u303f"
+                          r"\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _utf16_without_bom(data: bytes, final: bool) -> tuple[str, str] | None:
+    """UTF-16 text without a byte-order mark, little- or big-endian: the byte order in which the
+    data decodes to common characters (Chinese, ASCII, punctuation) at least 95% of the time.
+    The wrong order, or binary data, gives characters from all over Unicode."""
+    if len(data) % 2 and final:
+        return None
+    best = None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = _decode_as(data, encoding, final)
+        except UnicodeDecodeError:
+            continue
+        sample = text[:65536]
+        share = len(_COMMON_TEXT.findall(sample)) / max(len(sample), 1)
+        if share >= 0.95 and (best is None or share > best[0]):
+            best = (share, text, encoding)
+    return (best[1], best[2]) if best else None
+
+
+def _reads_as_chinese(text: str) -> bool:
+    """Whether GB18030-decoded text reads as Chinese: most non-ASCII characters are common ones
+    (GB2312 hanzi and punctuation). Big5, EUC-KR or Shift-JIS bytes also decode as GB18030,
+    but into kana, Cyrillic and rare characters."""
+    sample = [c for c in text[:20000] if ord(c) > 0x7F]
+    if len(sample) < 20:
+        return True
+    common = 0
+    for c in sample:
+        try:
+            b = c.encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        if b[0] >= 0xB0 or b[0] in (0xA1, 0xA2, 0xA3):
+            common += 1
+    return common >= 0.8 * len(sample)
+
+
+def _detect(data: bytes, source: str, final: bool) -> tuple[str, str] | None:
+    """The encoding charset-normalizer detects, if the data decodes in it."""
     try:
-        head = raw.read(_SNIFF_BYTES)
-        whole = len(head) < _SNIFF_BYTES
-        text, encoding = _decode(head, str(path), final=whole)
-        if whole and not _ZERO_WIDTH.sub("", text).strip():
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - a core dependency
+        log.info("%s: charset-normalizer is not installed; no detection", source)
+        return None
+    best = from_bytes(data[: 4 * _SNIFF_BYTES]).best()
+    if best is None:
+        return None
+    encoding = codecs.lookup(best.encoding).name
+    try:
+        text = _decode_as(data, encoding, final)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    text = _not_binary(text, source)
+    log.info("%s: encoding %s detected by charset-normalizer (not UTF-8 or GB18030)", source,
+             encoding)
+    return text, encoding
+
+
+def _sniff_stream(raw: IO[bytes], source: str) -> tuple[str, bool]:
+    """Detect the encoding of a file opened in binary, from its first megabyte -- or, if that is
+    all ASCII, from its first megabyte that is not (so that a GB18030 file is not taken for UTF-8
+    because its first records are ASCII). Returns the encoding and whether the file is blank."""
+    head = raw.read(_SNIFF_BYTES)
+    if not head:
+        raise InputError(f"{source}: file is empty")
+    probe, eof = head, len(head) < _SNIFF_BYTES
+    if not any(head.startswith(bom) for bom, _ in _BOMS):
+        for magic, kind in _BINARY_MAGIC:
+            if head.startswith(magic):
+                raise InputError(f"{source}: looks like a binary file ({kind}), not text")
+        while probe.isascii() and not eof:
+            chunk = raw.read(_SNIFF_BYTES)
+            eof = len(chunk) < _SNIFF_BYTES
+            if chunk:
+                probe = chunk
+    try:
+        text, encoding = _decode(probe, source, final=eof)
+    except InputWarning as warning:  # a truncated last character: the reader reports it
+        text, encoding = warning.recovered
+    except InputError:
+        mixed = _leading_encoding(probe)
+        if mixed is None:
+            raise
+        # a file in two encodings: read it in the one it starts with; the records that do
+        # not decode are reported one by one
+        log.info("%s: not all in one encoding; read as %s, the one it starts with", source, mixed)
+        return mixed, False
+    blank = eof and probe is head and not _ZERO_WIDTH.sub("", text).strip()
+    return encoding, blank
+
+
+def _leading_encoding(data: bytes) -> str | None:
+    """UTF-8 or GB18030, if the data starts with (non-ASCII) text in it and only later fails."""
+    for encoding in _FALLBACK_ENCODINGS:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            if exc.start > 0 and not data[: exc.start].isascii():
+                return encoding
+    return None
+
+
+def _open_text(path: Path, *, newline: str | None = None) -> tuple[IO[str], str]:
+    """Open ``path`` for streaming text, the encoding detected as :func:`_sniff_stream` does."""
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        encoding, blank = _sniff_stream(raw, str(path))
+        if blank:
             raise InputError(f"{path}: file is empty")
         raw.seek(0)
         if encoding.startswith("utf-16"):
-            raw.seek(2)  # the BOM; utf-16-le/-be codecs do not skip it
+            raw.seek(2 if raw.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else 0)
+        log.info("%s: encoding %s", path, encoding)
         return io.TextIOWrapper(raw, encoding=encoding, newline=newline), encoding
     except BaseException:
         raw.close()
@@ -288,8 +689,10 @@ def _lines(stream: IO[str], source: str, encoding: str) -> Iterator[str]:
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{source}: cannot decode as {encoding} after line {n} ({exc.reason}); "
-            "is the file in one encoding?"
+            "is the file in one encoding? The rest of the file was not read"
         ) from None
+    except OSError as exc:
+        raise InputError(f"{source}: cannot read after line {n} ({exc.strerror or exc})") from None
 
 
 def _text_key(keys: Iterable[str], text_col: str) -> str | None:
@@ -307,7 +710,8 @@ def _text_key(keys: Iterable[str], text_col: str) -> str | None:
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path, *, text_col: str, id_col: str) -> Iterator[Document]:
+def _read_csv(path: Path, *, text_col: str, id_col: str, on_error: OnError | None
+              ) -> Iterator[Document]:
     _raise_csv_field_limit()
     stream, encoding = _open_text(path, newline="")
     with stream:
@@ -328,13 +732,15 @@ def _read_csv(path: Path, *, text_col: str, id_col: str) -> Iterator[Document]:
                     continue  # a blank line
                 n += 1
                 if len(row) != len(header):
-                    raise InputError(
+                    _problem(on_error, InputError(
                         f"{path}:row {n}: has {len(row)} fields but the header has {len(header)}"
-                    )
+                    ))
+                    continue
                 record = dict(zip(header, row, strict=True))
                 yield _record(record, key, id_col, path, f"row {n}", n, encoding)
         except csv.Error as exc:
-            raise InputError(f"{path}: malformed CSV near line {reader.line_num}: {exc}") from None
+            raise InputError(f"{path}: malformed CSV near line {reader.line_num}: {exc}; "
+                             "the rest of the file was not read") from None
 
 
 def _raise_csv_field_limit() -> None:
@@ -351,24 +757,62 @@ def _raise_csv_field_limit() -> None:
 # --- JSON -------------------------------------------------------------------------------------
 
 
-def _read_jsonl(path: Path, *, text_col: str, id_col: str) -> Iterator[Document]:
+def _jsonl_lines(path: Path, stream: IO[str], encoding: str
+                 ) -> Iterator[tuple[int, str | InputError]]:
+    """The lines of a JSONL file, numbered from 1, each decoded on its own: a line that does not
+    decode is an :class:`InputError` in place of its text, and the lines after it still count.
+    (UTF-16 files, whose line breaks are two bytes, are decoded as a stream instead.)"""
+    if encoding.startswith("utf-16"):
+        with stream:
+            yield from enumerate(_lines(stream, str(path), encoding), 1)
+        return
+    raw = stream.detach()
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    with raw:
+        lineno = 0
+        try:
+            for lineno, data in enumerate(raw, 1):
+                if lineno == 1 and data.startswith(codecs.BOM_UTF8):
+                    data = data[3:]
+                try:
+                    yield lineno, data.decode(codec)
+                except UnicodeDecodeError as exc:
+                    yield lineno, InputError(
+                        f"{path}:{lineno}: cannot decode as {codec} ({exc.reason} at byte "
+                        f"{exc.start}); is the file in one encoding?"
+                    )
+        except OSError as exc:
+            raise InputError(
+                f"{path}: cannot read after line {lineno} ({exc.strerror or exc})"
+            ) from None
+
+
+def _read_jsonl(path: Path, *, text_col: str, id_col: str, on_error: OnError | None
+                ) -> Iterator[Document]:
     stream, encoding = _open_text(path)
-    with stream:
-        for lineno, line in enumerate(_lines(stream, str(path), encoding), 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
-                ) from None
+    for lineno, line in _jsonl_lines(path, stream, encoding):
+        if isinstance(line, InputError):
+            _problem(on_error, line)
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            _problem(on_error, InputError(
+                f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        try:
             key = _json_text_key(record, text_col, f"{path}:{lineno}")
-            yield _record(record, key, id_col, path, f"line {lineno}", lineno, encoding)
+        except InputError as exc:
+            _problem(on_error, exc)
+            continue
+        yield _record(record, key, id_col, path, f"line {lineno}", lineno, encoding)
 
 
-def _read_json(path: Path, *, text_col: str, id_col: str) -> Iterator[Document]:
-    text, encoding = decode_bytes(path.read_bytes(), source=str(path))
+def _read_json(path: Path, *, text_col: str, id_col: str, on_error: OnError | None
+               ) -> Iterator[Document]:
+    text, encoding = _decode_report(_read_bytes(path), str(path), on_error)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -378,7 +822,11 @@ def _read_json(path: Path, *, text_col: str, id_col: str) -> Iterator[Document]:
         ) from None
     records = data if isinstance(data, list) else [data]
     for n, record in enumerate(records, 1):
-        key = _json_text_key(record, text_col, f"{path}:item {n}")
+        try:
+            key = _json_text_key(record, text_col, f"{path}:item {n}")
+        except InputError as exc:
+            _problem(on_error, exc)
+            continue
         yield _record(record, key, id_col, path, f"item {n}", n, encoding)
 
 
@@ -403,7 +851,7 @@ def _record(
     path: Path,
     position: str,
     n: int,
-    encoding: str,
+    encoding: str | None,
 ) -> Document:
     """A record :class:`Document`: text from ``key``, id from ``id_col``, the rest as meta."""
     rid = record.get(id_col)
@@ -425,13 +873,23 @@ def _record(
 # --- directories ------------------------------------------------------------------------------
 
 
-def _input_files(directory: Path) -> list[Path]:
-    """Input files under ``directory``, recursively, sorted, hidden files and folders skipped."""
+def _input_files(directory: Path, on_error: OnError | None = None) -> list[Path]:
+    """Input files under ``directory``, recursively, sorted, hidden files and folders skipped.
+
+    A folder that cannot be listed is a problem for ``on_error``; a broken symbolic link with an
+    input extension is listed (reading it reports it) rather than passed over in silence.
+    """
     found = []
-    for p in directory.rglob("*"):
-        rel = p.relative_to(directory)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if p.suffix.lower() in INPUT_SUFFIXES and p.is_file():
-            found.append(rel)
+
+    def unlistable(exc: OSError) -> None:
+        _problem(on_error, InputError(
+            f"{exc.filename}: cannot list this directory ({exc.strerror or exc})"))
+
+    for root, dirs, files in os.walk(directory, onerror=unlistable):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel_root = Path(root).relative_to(directory)
+        for name in files:
+            if name.startswith(".") or Path(name).suffix.lower() not in INPUT_SUFFIXES:
+                continue
+            found.append(rel_root / name)
     return [directory / rel for rel in sorted(found, key=lambda r: r.parts)]

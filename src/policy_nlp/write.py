@@ -1,7 +1,9 @@
 """Writing results: JSONL, CSV and a readable terminal table, written atomically.
 
 An output file is written to a temporary file beside it and renamed into place only when the
-run succeeded, so a failed or interrupted run never leaves a half-written file.
+run succeeded, so a failed or interrupted run never leaves a half-written file. A failure to write
+(no space left on the device, an I/O error) is :class:`~policy_nlp.errors.OutputError`, after
+which the temporary file is removed and an earlier output of the same name is left as it was.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import InputError
+from .errors import InputError, OutputError
 
 FORMATS = ("jsonl", "csv", "table")
 
@@ -32,15 +34,46 @@ def format_for_path(path: str | Path, default: str = "jsonl") -> str:
     return default
 
 
+class _Guarded:
+    """A text stream whose write errors (other than a closed pipe) are :class:`OutputError`."""
+
+    def __init__(self, stream: IO[str], name: str, note: str = ""):
+        self._stream, self._name, self._note = stream, name, note
+
+    def _fail(self, exc: OSError) -> OutputError:
+        return OutputError(f"{self._name}: cannot write ({exc.strerror or exc}){self._note}")
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._fail(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._fail(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 @contextmanager
 def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
     """A text stream that becomes ``path`` only if the block finishes without error.
 
-    ``None`` or ``"-"`` writes to standard output.
+    ``None`` or ``"-"`` writes to standard output (where what was written before a failure
+    stays written). A write that fails raises :class:`OutputError`.
     """
     if path is None or str(path) == "-":
-        yield sys.stdout
-        sys.stdout.flush()
+        out = _Guarded(sys.stdout, "<stdout>")
+        yield out  # type: ignore[misc]
+        out.flush()
         return
     path = Path(path)
     if not path.parent.exists():
@@ -50,14 +83,29 @@ def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise InputError(f"{path}: cannot write to {path.parent} ({exc.strerror})") from None
+        raise OutputError(f"{path}: cannot write to {path.parent} ({exc.strerror})") from None
+    note = "; no output was written" + (f" ({path.name} is left as it was)"
+                                        if path.exists() else "")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _file_mode(path))
-        os.replace(tmp, path)
+        fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        guarded = _Guarded(fh, str(path), note)
+        try:
+            yield guarded  # type: ignore[misc]
+            guarded.flush()
+            try:
+                os.fsync(fh.fileno())
+            except OSError as exc:
+                raise guarded._fail(exc) from None
+        finally:
+            try:
+                fh.close()
+            except OSError as exc:  # a buffered write that failed only now
+                raise guarded._fail(exc) from None
+        try:
+            os.chmod(tmp, _file_mode(path))
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise guarded._fail(exc) from None
     except BaseException:
         try:
             os.unlink(tmp)

@@ -1,0 +1,446 @@
+"""Readers for Word (.docx), PDF (text layer) and web pages (.html/.htm): file -> plain text.
+
+Each reader returns the document's text as lines, one paragraph (or heading) per line, which
+:mod:`policy_nlp.read` normalises and hands to the splitter like the text of a ``.txt`` report,
+so headings, paragraphs and section paths come out the same way whatever the format.
+
+* **Word** (python-docx): the body's paragraphs and tables in document order; page headers and
+  footers, which live in other parts of the file, are left out. A table row becomes one line with
+  its cells separated by tabs.
+* **PDF** (pypdfium2, i.e. PDFium, the PDF engine of Chromium): the text layer with the position
+  of every character. Lines are re-joined into paragraphs where the PDF broke them (a line that
+  runs to the right margin goes on in the next one unless that is indented or set apart), running
+  headers and footers (a line at the top or foot of the page that repeats on other pages, digits
+  aside) and page numbers (``— 3 —``, ``- 3 -``, ``第3页``, ``3/20``) are dropped. Chosen over
+  pypdf, which splits glyph-by-glyph positioned Chinese text into one character a line, and over
+  pdfminer.six, which reads these PDFs as well but 10 to 30 times slower
+  (``scripts/compare_pdf_libs.py``). A PDF without a text layer (a scan) is refused: OCR it first.
+* **Web pages** (lxml): the charset declared by the page (else detected like a text file); the
+  article body is the element holding most paragraph text that is not link text, found by
+  scoring ``<p>``-like blocks and their ancestors (the idea of Readability); navigation, header,
+  footer, sidebars, scripts, styles and forms are dropped first. Block elements and ``<br>`` end
+  lines; a line break in the page's source between two Chinese characters is not a space.
+
+The third-party libraries are imported only when a file of their format is read; where one is
+missing, :class:`~policy_nlp.errors.InputError` says what to install.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+__all__ = ["docx_text", "html_text", "pdf_text"]
+
+
+def _require(module: str, package: str, what: str, source: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise InputError(
+            f"{source}: reading {what} needs the package {package!r}, which is not installed "
+            f"(pip install {package})"
+        ) from None
+
+
+# --- Word -------------------------------------------------------------------------------------
+
+
+def docx_text(path: Path) -> str:
+    """The text of a .docx file: body paragraphs and table rows in order, one a line.
+
+    Raises
+    ------
+    InputError
+        If the file is not a readable .docx (e.g. an old binary .doc renamed, or a truncated file).
+    """
+    docx = _require("docx", "python-docx", "Word files", str(path))
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # python-docx raises zipfile, KeyError, lxml and its own errors
+        raise InputError(f"{path}: not a readable .docx file ({_short(exc)})") from None
+    lines: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            lines.append(item.text)
+        elif isinstance(item, Table):
+            for row in item.rows:
+                cells: list[str] = []
+                for cell in row.cells:  # a merged cell is repeated across the columns it spans
+                    text = " ".join(cell.text.split())
+                    if not cells or cells[-1] != text:
+                        cells.append(text)
+                lines.append("\t".join(cells))
+    return "\n".join(lines)
+
+
+def _short(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {msg}"[:160] if msg else type(exc).__name__
+
+
+# --- PDF --------------------------------------------------------------------------------------
+
+_PAGE_NUMBER = re.compile(
+    r"^[\s\-－—–_·•|]*(?:第\s*)?[\dⅠ-Ⅻⅰ-ⅻ]+(?:\s*页)?(?:\s*[/／]\s*(?:共\s*)?\d+\s*页?)?"
+    r"[\s\-－—–_·•|]*$|^(?:page|p\.)\s*\d+(?:\s*(?:of|/)\s*\d+)?$",
+    re.IGNORECASE,
+)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HEADING_MARKER = re.compile(
+    r"^(?:第[一二三四五六七八九十百\d]+(?:部分|篇|章)|[一二三四五六七八九十百]+、"
+    r"|[（(][一二三四五六七八九十百]+[）)]|\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)])"
+)
+_SENTENCE_END = ("。", "！", "？", "；", "：", "”", "」", "!", "?", ";", ":", ".")
+
+
+@dataclass
+class _Line:
+    text: str
+    x0: float
+    x1: float
+    top: float  # PDF coordinates: y grows upwards
+    bottom: float
+    page: int
+    page_height: float
+    page_width: float
+
+    @property
+    def height(self) -> float:
+        return self.top - self.bottom
+
+
+def pdf_text(path: Path) -> str:
+    """The text layer of a PDF as paragraphs, one a line (see the module's description).
+
+    Raises
+    ------
+    InputError
+        For a file that is not a readable PDF, an encrypted one, or one without a text layer.
+    """
+    pdfium = _require("pypdfium2", "pypdfium2", "PDF files", str(path))
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        detail = str(exc)
+        if "password" in detail.lower():
+            raise InputError(f"{path}: the PDF is encrypted; save an unprotected copy") from None
+        raise InputError(f"{path}: not a readable PDF ({detail})") from None
+    try:
+        lines = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            try:
+                lines.extend(_page_lines(page, i))
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+    if not any(line.text.strip() for line in lines):
+        raise InputError(f"{path}: the PDF has no text layer (a scan?); run OCR on it first")
+    body = _drop_headers_and_footers(lines)
+    return "\n".join(_join_lines(body))
+
+
+def _page_lines(page, page_index: int) -> list[_Line]:
+    """The text lines of a page with their boxes, in PDFium's reading order."""
+    import pypdfium2.raw as raw
+
+    textpage = page.get_textpage()
+    height, width = page.get_height(), page.get_width()
+    try:
+        n = textpage.count_chars()
+        lines: list[_Line] = []
+        chars: list[str] = []
+        boxes: list[tuple[float, float, float, float]] = []
+
+        def end_line():
+            text = "".join(chars)
+            if text.strip():
+                inked = [b for b, c in zip(boxes, text, strict=True) if not c.isspace()]
+                lines.append(_Line(
+                    text=text.strip(),
+                    x0=min(b[0] for b in inked), x1=max(b[2] for b in inked),
+                    top=max(b[3] for b in inked), bottom=min(b[1] for b in inked),
+                    page=page_index, page_height=height, page_width=width,
+                ))
+            chars.clear()
+            boxes.clear()
+
+        pending_high = None
+        for i in range(n):
+            code = raw.FPDFText_GetUnicode(textpage.raw, i)
+            if 0xD800 <= code < 0xDC00:  # a surrogate pair comes as two characters
+                pending_high = code
+                continue
+            if 0xDC00 <= code < 0xE000 and pending_high is not None:
+                code = 0x10000 + ((pending_high - 0xD800) << 10) + (code - 0xDC00)
+                pending_high = None
+            ch = chr(code) if code else ""
+            if ch in ("\r", "\n"):
+                if ch == "\n" or chars:
+                    end_line()
+                continue
+            if not ch or ch == "\ufffe":
+                continue
+            chars.append(ch)
+            boxes.append(textpage.get_charbox(i, loose=True) if not ch.isspace()
+                         else (0.0, 0.0, 0.0, 0.0))
+        end_line()
+        return lines
+    finally:
+        textpage.close()
+
+
+def _margin_key(text: str) -> str:
+    """A running header or footer's text; in a short one (``第 3 页``, ``2024年报告 - 3``)
+    numbers are blanked, as they change from page to page."""
+    text = re.sub(r"\s+", "", text)
+    return re.sub(r"\d+", "#", text) if len(text) <= 25 else text
+
+
+def _drop_headers_and_footers(lines: list[_Line]) -> list[_Line]:
+    """Drop page numbers and running headers/footers from the top and foot of each page.
+
+    A line is in a page's margin if it is the first or last line of the page (also the second
+    or second to last, for a header with a rule or two lines) and lies in the top or bottom 15%
+    of the page. It is dropped if it is a page number, or if it is short (at most 60 characters)
+    and its text (digits aside, in a line of at most 25 characters) is in the margin of at least
+    two pages (and of a third of the pages, for long documents) at the same height.
+    """
+    pages: dict[int, list[_Line]] = {}
+    for line in lines:
+        pages.setdefault(line.page, []).append(line)
+    candidates: list[_Line] = []
+    for page_lines in pages.values():
+        ordered = sorted(page_lines, key=lambda ln: -ln.top)
+        for line in ordered[:2] + ordered[-2:]:
+            if line.top > 0.85 * line.page_height or line.bottom < 0.15 * line.page_height:
+                candidates.append(line)
+    seen = {id(ln) for ln in candidates}
+    candidates = [ln for ln in lines if id(ln) in seen]  # unique, in order
+    where: dict[str, list[_Line]] = {}
+    for line in candidates:
+        where.setdefault(_margin_key(line.text), []).append(line)
+    need = max(2, len(pages) // 3)
+    drop = set()
+    for line in candidates:
+        same = where[_margin_key(line.text)]
+        running = (
+            len({ln.page for ln in same}) >= need
+            and len(line.text) <= 60
+            and max(ln.top for ln in same) - min(ln.top for ln in same) <= 0.5 * line.height
+        )
+        if running or _PAGE_NUMBER.match(line.text):
+            drop.add(id(line))
+    return [ln for ln in lines if id(ln) not in drop]
+
+
+def _join_lines(lines: list[_Line]) -> list[str]:
+    """Re-join the lines of the body into paragraphs.
+
+    A line starts a new paragraph if it is indented (starts more than 0.8 of a character right
+    of the body's left margin), if the previous line stopped short of the right margin by more
+    than 1.5 characters, if it starts with a heading marker (``一、``, ``（二）`` …) after a
+    sentence's end, or if, on the same page, a gap of more than 1.6 line pitches lies between.
+    In a document without first-line indents (block paragraphs), a previous line that ends a
+    sentence more than half a character short of the margin also ends its paragraph; where
+    paragraphs are indented that is no sign, since a full line of unjustified Chinese can stop
+    up to a character short. Otherwise the line goes on the previous one.
+    """
+    if not lines:
+        return []
+    size = statistics.median(ln.height for ln in lines) or 10.0
+    left = Counter(round(ln.x0) for ln in lines).most_common(1)[0][0]
+    rights = sorted(ln.x1 for ln in lines)
+    right = rights[int(0.9 * (len(rights) - 1))]
+    if len(lines) < 8:  # too few lines to see the right margin: take it as wide as the left
+        right = max(right, lines[0].page_width - left)
+    pitches = [a.top - b.top for a, b in itertools.pairwise(lines)
+               if a.page == b.page and 0 < a.top - b.top < 4 * size]
+    pitch = statistics.median(pitches) if pitches else 1.5 * size
+    cjk = len(_CJK.findall("".join(ln.text for ln in lines[:200]))) > 0.3 * sum(
+        len(ln.text) for ln in lines[:200])
+    indented = sum(1 for ln in lines if ln.x0 > left + 0.8 * size) >= 0.03 * len(lines)
+    paragraphs: list[str] = []
+    prev: _Line | None = None
+    for line in lines:
+        ends_sentence = prev is not None and prev.text.endswith(_SENTENCE_END)
+        starts_new = (
+            prev is None
+            or line.x0 > left + 0.8 * size
+            or prev.x1 < right - 1.5 * size
+            or (ends_sentence and _HEADING_MARKER.match(line.text) is not None)
+            or (not indented and ends_sentence and prev.x1 < right - 0.5 * size)
+            or (line.page == prev.page and prev.top - line.top > 1.6 * pitch)
+        )
+        if starts_new:
+            paragraphs.append(line.text)
+        else:
+            last = paragraphs[-1]
+            glue = "" if cjk or last.endswith("-") else " "
+            if last.endswith("-") and not cjk:
+                last = last[:-1]
+            paragraphs[-1] = last + glue + line.text
+        prev = line
+    return paragraphs
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_DROP_TAGS = (
+    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "nav", "header",
+    "footer", "aside", "form", "select", "button", "input", "textarea", "head", "object", "embed",
+    "video", "audio", "map",
+)
+_BLOCK_TAGS = frozenset((
+    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul",
+    "ol", "dl", "dt", "dd", "tr", "table", "tbody", "thead", "tfoot", "blockquote", "pre",
+    "center", "figure", "figcaption", "hr", "address", "caption", "td", "th",
+))
+_CHROME_HINT = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|menu|header|footer|foot|sidebar|side|breadcrumb|crumb|share|"
+    r"related|recommend|comment|toolbar|tools|copyright|banner|login|search|ad|ads|links?)"
+    r"(?:$|[\s_-])",
+    re.I,
+)
+_METADATA_BLOCK = re.compile(
+    r"(?:发布时间|发布日期|发文日期|浏览次数|点击数|阅读次数|字体|字号)\s*[:：]|【\s*(?:打印|关闭)"
+)
+_SPACE_RUN = re.compile(r"[ \t\r\n\f]+")
+_CJK_BREAK = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])[ \t\r\n\f]*\n"
+                        r"[ \t\r\n\f]*(?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])")
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset a page declares in its first 4 KB (``<meta charset>`` or http-equiv)."""
+    m = _META_CHARSET.search(data[:4096])
+    if not m:
+        return None
+    name = m.group(1).decode("ascii").lower()
+    if name in ("gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "euc-cn"):
+        return "gb18030"  # the superset: pages declared gb2312 routinely use GBK characters
+    import codecs
+
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def html_text(text: str, source: str) -> str:
+    """The article text of a web page, one block a line (see the module's description)."""
+    lxml_html = _require("lxml.html", "lxml", "web pages", source)
+    from lxml import etree
+
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str with an XML declaration
+    try:
+        root = lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise InputError(f"{source}: not a readable web page ({_short(exc)})") from None
+    for el in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
+        _remove(el)
+    for el in list(root.iter(*_DROP_TAGS)):
+        _remove(el)
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el.tag in ("html", "body"):
+            continue
+        hint = f"{el.get('class', '')} {el.get('id', '')}"
+        if _CHROME_HINT.search(hint) and _text_len(el) < 2000:
+            _remove(el)
+    body = _main_node(root)
+    out: list[str] = []
+    _render(body, out)
+    rendered = "".join(out)
+    lines = [_SPACE_RUN.sub(" ", line).strip() for line in rendered.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def _remove(el) -> None:
+    """Remove an element but keep its tail text (the text after it belongs to its parent)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _text_len(el) -> int:
+    return sum(len(t.strip()) for t in el.itertext())
+
+
+def _main_node(root):
+    """The element holding the article: most paragraph text that is not link text."""
+    scores: dict = {}
+    for el in root.iter("p", "div", "td", "section", "article", "pre", "li"):
+        if any(child.tag in ("p", "div", "section", "article", "table") for child in el):
+            continue  # a container; its paragraphs are counted themselves
+        if _METADATA_BLOCK.search(el.text_content()[:200]):
+            continue  # the date/source/font-size line above an article is not its text
+        own = _text_len(el)
+        links = sum(_text_len(a) for a in el.iter("a"))
+        value = own - 2 * links
+        if value <= 0:
+            continue
+        sentences = len(re.findall("[，。；！？,.;!?]", el.text_content()))
+        value = value + 20 * sentences if sentences else value / 2  # prose, not a menu
+        if sum(1 for _ in el.iter("br")) >= 2:  # paragraphs as <br> lines: it is the container
+            scores[el] = scores.get(el, 0) + value
+            value /= 2
+        parent = el.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0) + value
+        grand = parent.getparent()
+        if grand is not None:
+            scores[grand] = scores.get(grand, 0) + value / 2
+    if not scores:
+        body = root.find("body")
+        return body if body is not None else root
+    best = max(scores, key=scores.get)
+    # a report split over several sibling containers: take their common parent
+    parent = best.getparent()
+    if parent is not None and scores.get(parent, 0) > 1.3 * scores[best]:
+        best = parent
+    return best
+
+
+def _render(el, out: list[str]) -> None:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    block = tag in _BLOCK_TAGS
+    if tag == "br":
+        out.append("\n")
+    elif block:
+        out.append("\n")
+    if el.text and tag != "br":
+        out.append(_inline(el.text))
+    for child in el:
+        _render(child, out)
+        if child.tail:
+            out.append(_inline(child.tail))
+    if tag in ("td", "th"):
+        out.append("\t")
+    elif block:
+        out.append("\n")
+
+
+def _inline(text: str) -> str:
+    """Source whitespace of inline text: a line break between Chinese characters vanishes."""
+    return _CJK_BREAK.sub("", text).replace("\n", " ")

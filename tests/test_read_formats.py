@@ -1,0 +1,229 @@
+"""Readers of Word, PDF and web pages: on documents built here from fixture text, and on real
+reports of ../shared/samples/raw converted to each format at test time (nothing converted is
+committed). Each must give the paragraphs, headings and sections that the splitter gives for the
+plain text, whole and in order."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from policy_nlp.errors import InputError
+from policy_nlp.read import decode_bytes, iter_documents, read_documents
+from policy_nlp.split import split_report
+
+from .conftest import FIXTURES, SHARED
+from .docmaker import blocks_of_text, find_cjk_ttf, make_docx, make_html, make_pdf
+
+RAW = SHARED / "samples" / "raw"
+REAL = ["nanjing-2024-utf8.txt", "hailaer-2012-gb18030-crlf.txt",
+        "national-2017-gb18030-webpage.txt", "hebei-2024-with-header.txt"]
+
+FONTS = ["cid", pytest.param("ttf", marks=pytest.mark.skipif(
+    find_cjk_ttf() is None,
+    reason="no CJK TrueType font here (apt-get install fonts-wqy-microhei); the CID-font PDF "
+           "is tested instead"))]
+
+
+def _report(text: str):
+    """The blocks to lay out and the splitter's result on the plain text."""
+    ref = split_report(text, "ref")
+    blocks = blocks_of_text(text)
+    return blocks, set(ref.headings) & set(blocks), ref
+
+
+def _same_split(path: Path, ref) -> None:
+    (doc,) = read_documents(path)
+    got = split_report(doc.text, "x")
+    assert [p.text for p in got.paragraphs] == [p.text for p in ref.paragraphs]
+    assert [p.section for p in got.paragraphs] == [p.section for p in ref.paragraphs]
+    assert got.headings == ref.headings
+
+
+@pytest.fixture(scope="module")
+def fixture_report():
+    text = (FIXTURES / "report.txt").read_text("utf-8")
+    # a longer report: the fixture's paragraphs repeated, so that the PDF runs over pages
+    long_text = text + "\n".join(
+        f"{n}. 第{n}项任务。" + "推进重点领域改革，扩大有效投资，稳定和扩大就业，" * (n % 5 + 1)
+        + "切实保障和改善民生。" for n in range(1, 40))
+    return _report(long_text)
+
+
+# --- on fixture text ---------------------------------------------------------------------------
+
+
+def test_docx_paragraphs_whole_and_in_order(tmp_path, fixture_report):
+    blocks, headings, ref = fixture_report
+    path = make_docx(tmp_path / "r.docx", blocks, headings=headings,
+                     header_text="某市人民政府文件", table=[["指标", "目标"], ["增长", "5%"]])
+    (doc,) = read_documents(path)
+    assert "某市人民政府文件" not in doc.text  # the page header is not body text
+    assert "指标\t目标" in doc.text  # a table row is one line, cells tab-separated
+    got = split_report(doc.text.replace("指标\t目标\n增长\t5%\n", ""), "x")
+    assert [p.text for p in got.paragraphs] == [p.text for p in ref.paragraphs]
+    assert [p.section for p in got.paragraphs] == [p.section for p in ref.paragraphs]
+
+
+@pytest.mark.parametrize("font", FONTS)
+@pytest.mark.parametrize("layout", [{}, {"justify": False}, {"glyphs": True},
+                                    {"indent": False}, {"indent": False, "justify": False}])
+def test_pdf_lines_rejoined_headers_and_page_numbers_dropped(tmp_path, fixture_report, font,
+                                                             layout):
+    blocks, headings, ref = fixture_report
+    path = make_pdf(tmp_path / "r.pdf", blocks, headings=headings, font=font,
+                    running_header="某市人民政府工作报告（2031年）", **layout)
+    (doc,) = read_documents(path)
+    assert "某市人民政府工作报告（2031年）" not in doc.text
+    assert "— 2 —" not in doc.text and "— 1 —" not in doc.text
+    _same_split(path, ref)
+
+
+def test_pdf_page_numbers_dropped_on_a_short_document(tmp_path):
+    blocks = ["一、总体要求", "坚持稳中求进工作总基调。", "二、主要任务", "扩大国内需求。"]
+    path = make_pdf(tmp_path / "r.pdf", blocks, headings={"一、总体要求", "二、主要任务"})
+    (doc,) = read_documents(path)
+    assert doc.text.splitlines()[-4:] == blocks  # the one running header is kept: not repeated
+    assert "—" not in doc.text
+
+
+@pytest.mark.parametrize("br", [False, True])
+def test_html_article_without_chrome(tmp_path, fixture_report, br):
+    blocks, headings, ref = fixture_report
+    path = make_html(tmp_path / "r.html", blocks, headings=headings, br=br)
+    (doc,) = read_documents(path)
+    for chrome in ("首页", "政务公开", "热点专题", "分享到", "相关阅读", "备案号", "统计代码",
+                   "当前位置", "无障碍", "发布时间", "打印"):
+        assert chrome not in doc.text
+    _same_split(path, ref)
+
+
+@pytest.mark.parametrize("charset", ["gb2312", "gbk", "gb18030", "utf-8"])
+def test_html_in_declared_charset(tmp_path, charset):
+    blocks = ["各位代表：", "现在，我代表市人民政府向大会报告工作。", "一、过去一年工作回顾",
+              "全市地区生产总值增长百分之五。"]
+    path = make_html(tmp_path / "r.htm", blocks, headings={"一、过去一年工作回顾"},
+                     charset=charset)
+    (doc,) = read_documents(path)
+    assert [p.text for p in split_report(doc.text, "x").paragraphs] == [blocks[1], blocks[3]]
+
+
+def test_html_source_line_breaks_inside_chinese_are_not_spaces(tmp_path):
+    page = ("<html><body><div id='nav'><a href='/'>首页</a></div><div class='content'>"
+            "<p>推进高质量\n   发展，建设 GDP\n增长。</p><p>第二段<br>换行。</p>"
+            "</div></body></html>")
+    (tmp_path / "p.html").write_text(page, "utf-8")
+    (doc,) = read_documents(tmp_path / "p.html")
+    assert doc.text.split("\n") == ["推进高质量发展，建设 GDP 增长。", "第二段", "换行。"]
+
+
+def test_formats_recognised_by_content_whatever_the_extension(tmp_path, caplog):
+    blocks = ["一、总体要求", "坚持稳中求进工作总基调。"]
+    make_pdf(tmp_path / "download.do", blocks, headings={blocks[0]})
+    make_docx(tmp_path / "attachment.bin", blocks)
+    make_html(tmp_path / "page.txt", blocks)
+    with caplog.at_level(logging.INFO, logger="policy_nlp"):
+        docs = list(iter_documents([tmp_path / "download.do", tmp_path / "attachment.bin",
+                                    tmp_path / "page.txt"]))
+    assert all("坚持稳中求进工作总基调。" in d.text for d in docs)
+    assert "首页" not in docs[2].text
+    assert "read as pdf (by its content)" in caplog.text
+
+
+def test_directory_picks_up_the_new_formats(tmp_path):
+    blocks = ["坚持稳中求进工作总基调。"]
+    make_docx(tmp_path / "a.docx", blocks)
+    make_pdf(tmp_path / "b.pdf", blocks)
+    make_html(tmp_path / "c.htm", blocks)
+    make_html(tmp_path / "d.html", blocks)
+    assert [d.id for d in iter_documents(tmp_path)] == ["a", "b", "c", "d"]
+
+
+# --- refused, with a one-line reason -------------------------------------------------------------
+
+
+def test_pdf_without_text_layer_is_refused(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(tmp_path / "scan.pdf"))
+    c.rect(72, 72, 400, 600, fill=1)  # a page that is only a picture
+    c.save()
+    with pytest.raises(InputError, match=r"scan.pdf: the PDF has no text layer .*OCR"):
+        list(read_documents(tmp_path / "scan.pdf"))
+
+
+def test_encrypted_pdf_is_refused(tmp_path):
+    from reportlab.lib import pdfencrypt
+    from reportlab.pdfgen import canvas
+
+    enc = pdfencrypt.StandardEncryption("secret", canPrint=0)
+    c = canvas.Canvas(str(tmp_path / "locked.pdf"), encrypt=enc)
+    c.drawString(72, 720, "text")
+    c.save()
+    with pytest.raises(InputError, match=r"locked.pdf: the PDF is encrypted"):
+        list(read_documents(tmp_path / "locked.pdf"))
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("cut.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog", "not a readable PDF"),
+    ("cut.docx", b"PK\x03\x04garbage", "not a readable .docx file"),
+    ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(200), "old binary Word .doc"),
+    ("empty.pdf", b"", "file is empty"),
+])
+def test_broken_documents_are_refused(tmp_path, name, data, message):
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(InputError, match=message) as info:
+        list(read_documents(tmp_path / name))
+    assert "\n" not in str(info.value)
+
+
+def test_missing_library_says_what_to_install(tmp_path, monkeypatch):
+    import builtins
+
+    make_docx(tmp_path / "a.docx", ["一段。"])
+    real_import = builtins.__import__
+
+    def no_docx(name, *args, **kwargs):
+        if name == "docx" or name.startswith("docx."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_docx)
+    monkeypatch.setattr("importlib.import_module", lambda name: no_docx(name))
+    with pytest.raises(InputError, match=r"a.docx: reading Word files needs .*pip install "
+                                         r"python-docx"):
+        list(read_documents(tmp_path / "a.docx"))
+
+
+# --- on real reports, converted here -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def raw_reports():
+    if not RAW.is_dir():
+        pytest.skip(f"{RAW} is absent: the raw sample reports sit in ../shared beside the checkout")
+    return RAW
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", REAL)
+@pytest.mark.parametrize("fmt", ["docx", "pdf-cid", "pdf-ttf", "pdf-blocks", "html", "html-br",
+                                 "html-gb2312"])
+def test_real_report_in_each_format(raw_reports, tmp_path, name, fmt):
+    text, _ = decode_bytes((raw_reports / name).read_bytes(), source=name)
+    blocks, headings, ref = _report(text)
+    assert len(ref.paragraphs) > 20
+    if fmt == "docx":
+        path = make_docx(tmp_path / "r.docx", blocks, headings=headings, header_text="政府工作报告")
+    elif fmt.startswith("pdf"):
+        if fmt == "pdf-ttf" and find_cjk_ttf() is None:
+            pytest.skip("no CJK TrueType font here (apt-get install fonts-wqy-microhei)")
+        font, indent = ("cid", False) if fmt == "pdf-blocks" else (fmt[4:], True)
+        path = make_pdf(tmp_path / "r.pdf", blocks, headings=headings, font=font, indent=indent)
+    else:
+        charset = "gb18030" if fmt == "html-gb2312" else "utf-8"
+        path = make_html(tmp_path / "r.html", blocks, headings=headings, charset=charset,
+                         br=fmt == "html-br")
+    _same_split(path, ref)
