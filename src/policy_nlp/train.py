@@ -21,10 +21,10 @@ from . import __version__
 from .codebook import Codebook, load_codebook
 from .errors import InputError
 from .evaluate import metrics_report, set_f1
-from .features import FeatureSpec, Featurizer, fit_blocks, transform_blocks
+from .features import FeatureSpec, fit_featurizer
 from .labels import LabeledData
 from .model import ThemeModel, softmax
-from .tokenize import TOKENIZER_NAME, lexicon_sha256, tokenize
+from .tokenize import lexicon_sha256, tokenize, tokenizer_name
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,9 @@ def make_classifier(config: TrainConfig):
 
 
 def _fit(texts: list[str], tokens: list[list[str]], y: np.ndarray, config: TrainConfig):
-    blocks = fit_blocks(texts, tokens, config.features)
-    X = transform_blocks(blocks, texts, tokens)
+    featurizer, X = fit_featurizer(texts, tokens, config.features)
     clf = make_classifier(config).fit(X, y)
-    return blocks, clf
+    return featurizer, clf
 
 
 def _scores(clf, n_themes: int, X) -> np.ndarray:
@@ -132,35 +131,51 @@ def n_jobs_label(config: TrainConfig) -> str:
 
 
 def _fold_scores(texts, tokens, y, tr, te, n_themes, config) -> np.ndarray:
-    blocks, clf = _fit([texts[i] for i in tr], [tokens[i] for i in tr], y[tr], config)
-    X_te = transform_blocks(blocks, [texts[i] for i in te], [tokens[i] for i in te])
-    return _scores(clf, n_themes, X_te)
+    featurizer, clf = _fit([texts[i] for i in tr], [tokens[i] for i in tr], y[tr], config)
+    return _scores(clf, n_themes, featurizer.transform([texts[i] for i in te]))
+
+
+def _splits(data: LabeledData, y: np.ndarray, config: TrainConfig) -> list:
+    import warnings
+
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    cv = StratifiedGroupKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
+    with warnings.catch_warnings():
+        # a rare theme may be missing from a fold's test part; the folds stay valid
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        return list(cv.split(np.zeros(len(y)), y, np.array(data.groups)))
+
+
+def _cv_and_final(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
+                  config: TrainConfig, progress: Progress, final: bool):
+    """Out-of-fold scores (or None without CV) and, with ``final``, the model fitted on all
+    the data: one pool of ``n_jobs`` processes runs the folds and the final fit together."""
+    from joblib import Parallel, delayed
+
+    themes = codebook.ids
+    y = np.array([themes.index(lbl) for lbl in data.labels])
+    splits = _splits(data, y, config) if config.cv_folds > 1 else []
+    tasks = [delayed(_fold_scores)(data.texts, tokens, y, tr, te, len(themes), config)
+             for tr, te in splits]
+    if final:
+        tasks.append(delayed(_fit)(data.texts, tokens, y, config))
+    if splits:
+        progress(f"cross-validation: {config.cv_folds} folds by report"
+                 f"{' and the final fit' if final else ''}, {n_jobs_label(config)}")
+    results = Parallel(n_jobs=min(config.n_jobs, len(tasks)))(tasks)
+    oof = None
+    if splits:
+        oof = np.zeros((len(y), len(themes)))
+        for (_, te), scores in zip(splits, results, strict=False):
+            oof[te] = scores
+    return oof, (results[-1] if final else None)
 
 
 def cross_validate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
                    config: TrainConfig, progress: Progress = _quiet) -> np.ndarray:
     """Out-of-fold decision scores, shape (n, n_themes), from report-grouped folds."""
-    import warnings
-
-    from joblib import Parallel, delayed
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    themes = codebook.ids
-    y = np.array([themes.index(lbl) for lbl in data.labels])
-    groups = np.array(data.groups)
-    cv = StratifiedGroupKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
-    oof = np.zeros((len(y), len(themes)))
-    with warnings.catch_warnings():
-        # a rare theme may be missing from a fold's test part; the folds stay valid
-        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        splits = list(cv.split(np.zeros(len(y)), y, groups))
-    progress(f"cross-validation: {config.cv_folds} folds by report, {n_jobs_label(config)}")
-    results = Parallel(n_jobs=config.n_jobs)(
-        delayed(_fold_scores)(data.texts, tokens, y, tr, te, len(themes), config)
-        for tr, te in splits
-    )
-    for (_, te), scores in zip(splits, results, strict=True):
-        oof[te] = scores
+    oof, _ = _cv_and_final(data, tokens, codebook, config, progress, final=False)
     return oof
 
 
@@ -176,12 +191,13 @@ def train(data: LabeledData, *, config: TrainConfig | None = None,
     themes = codebook.ids
     started = _dt.datetime.now(_dt.UTC)
     progress(f"tokenizing {len(data)} paragraphs")
-    tokens = [tokenize(t) for t in data.texts]
+    backend = config.features.tokenizer
+    tokens = [tokenize(t, backend) for t in data.texts]
     y = np.array([themes.index(lbl) for lbl in data.labels])
 
     temperature, threshold, cv_metrics = 1.0, 0.3, None
-    if config.cv_folds > 1:
-        oof = cross_validate(data, tokens, codebook, config, progress)
+    oof, (featurizer, clf) = _cv_and_final(data, tokens, codebook, config, progress, final=True)
+    if oof is not None:
         temperature = fit_temperature(oof, y)
         proba = softmax(oof, temperature)
         gold_sets = [{themes.index(lbl), *(themes.index(s) for s in sec)}
@@ -196,10 +212,6 @@ def train(data: LabeledData, *, config: TrainConfig | None = None,
         cv_metrics["grouped_by"] = "report"
         progress(f"cross-validation by report: accuracy {cv_metrics['accuracy']:.4f}, "
                  f"macro-F1 {cv_metrics['macro_f1']:.4f}")
-
-    progress(f"fitting the final model on all {len(data)} paragraphs")
-    blocks, clf = _fit(data.texts, tokens, y, config)
-    featurizer = Featurizer.from_fitted(config.features, blocks)
     coef = np.zeros((len(themes), featurizer.n_features), dtype=np.float32)
     intercept = np.full(len(themes), -1e3)
     coef_raw = np.atleast_2d(clf.coef_)
@@ -216,7 +228,8 @@ def train(data: LabeledData, *, config: TrainConfig | None = None,
         "policy_nlp_version": __version__,
         "codebook": codebook.to_dict(),
         "training": config.to_dict(),
-        "tokenizer": {"name": TOKENIZER_NAME, "lexicon_sha256": lexicon_sha256()},
+        "tokenizer": {"name": tokenizer_name(backend), "backend": backend,
+                      "lexicon_sha256": lexicon_sha256()},
         "data": {
             "n_paragraphs": len(data),
             "n_reports": len(set(data.groups)),
@@ -236,7 +249,7 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("scikit-learn", "numpy", "scipy", "jieba"):
+    for name in ("scikit-learn", "numpy", "scipy", "jieba", "rjieba"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:  # pragma: no cover
