@@ -459,8 +459,10 @@ def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None =
     if scheduler:
         client = Client(scheduler)
     else:
+        # worker processes listen on loopback only; threads (processes=False) talk in-process
+        where = {"host": "127.0.0.1"} if processes else {}
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
-                               host="127.0.0.1", dashboard_address=None)
+                               dashboard_address=None, **where)
         client = Client(cluster)
     try:
         log(f"dask: {len(parts)} partitions on {client.scheduler.address}")
