@@ -6,8 +6,8 @@ each chunk as soon as it (and every chunk before it) is done, so memory stays fl
 size of the input and the output order is the input order.
 
 Crash safety and ``--resume``. A file output ``OUT`` is written as ``OUT.partial`` beside it,
-with a checkpoint ``OUT.checkpoint.json``. After each chunk the partial file is flushed and
-fsync'd, and then the checkpoint -- the number of input units done, the partial file's byte
+with a checkpoint ``OUT.checkpoint.json``. After each chunk (at most every 2 s) the partial
+file is flushed and fsync'd, and then the checkpoint -- the number of input units done, the partial file's byte
 length at that point, and a fingerprint of the run (inputs with their sizes and mtimes, the
 model's file hashes, the options) -- is written to a temporary file, fsync'd and renamed over
 the old one. So the checkpoint only ever names bytes that are on disk. ``resume=True`` checks
@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -171,10 +172,15 @@ def state_paths(output: Path) -> tuple[Path, Path]:
 
 def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | None = None,
                   opts: LabelOptions | None = None, jobs: int = 1, resume: bool = False,
-                  chunk_size: int = 1024, progress: Callable[[int], None] | None = None,
+                  chunk_size: int = 1024, commit_every: float = 2.0,
+                  progress: Callable[[int], None] | None = None,
                   log: Callable[[str], None] | None = None) -> int:
     """Label ``inputs`` into ``output`` (``-`` for standard output); returns the units labeled
-    in total (including, on resume, those of the interrupted run)."""
+    in total (including, on resume, those of the interrupted run).
+
+    The partial output is fsync'd and the checkpoint advanced at most every ``commit_every``
+    seconds (and at the end): a crash loses at most that much work, never correctness.
+    """
     opts = opts or LabelOptions()
     log = log or (lambda _m: None)
     if jobs < 1:
@@ -233,20 +239,30 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
         if done and progress:
             progress(done)
         writer = _Writer(fh, model, opts, header=(committed == 0))
+        last_commit, pending = time.monotonic(), 0
         for result, n in _ordered_results(_chunks(skipped, chunk_size), model, model_key,
                                           opts, jobs):
             writer.write(result)
-            fh.flush()
-            os.fsync(fh.fileno())
-            state["units"] += n
-            state["bytes"] = fh.tell()
-            _write_json_atomic(ckpt, state)
+            pending += n
+            if time.monotonic() - last_commit >= commit_every:
+                _commit(fh, ckpt, state, pending)
+                last_commit, pending = time.monotonic(), 0
             if progress:
                 progress(n)
+        _commit(fh, ckpt, state, pending)
     os.replace(partial, out)
     _fsync_dir(out.parent)
     ckpt.unlink(missing_ok=True)
     return int(state["units"])
+
+
+def _commit(fh, ckpt: Path, state: dict[str, Any], n: int) -> None:
+    """Make the chunks written so far durable, then record them in the checkpoint."""
+    fh.flush()
+    os.fsync(fh.fileno())
+    state["units"] += n
+    state["bytes"] = fh.tell()
+    _write_json_atomic(ckpt, state)
 
 
 def _skip(units: Iterator, n: int) -> Iterator:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import chain
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -333,19 +334,15 @@ class _Block:
                 keys[i] = k
             self._token_ids = _TokenIds(ids)
             self._base = base
-        order = np.argsort(keys, kind="stable")
-        self._keys, self._cols = keys[order], order.astype(np.int64)
+        self._keys, self._cols = _hash_table(keys)
         return True
 
     def _lookup(self, keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(doc, column) of the keys that are vocabulary terms."""
         assert self._keys is not None and self._cols is not None
-        if len(self._keys) == 0 or len(keys) == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        pos = np.searchsorted(self._keys, keys)
-        np.minimum(pos, len(self._keys) - 1, out=pos)
-        hit = self._keys[pos] == keys
-        return docs[hit], self._cols[pos[hit]]
+        cols = _hash_lookup(self._keys, self._cols, keys)
+        hit = cols >= 0
+        return docs[hit], cols[hit]
 
     def codes(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Per-position integer codes of a batch (code point + 1, or token id, 0 = none) and
@@ -354,10 +351,11 @@ class _Block:
             return _char_codes(texts)
         ids = self._token_ids
         assert ids is not None
-        seqs = [[ids[t] for t in raw_tokens(text, self.backend)] for text in texts]
+        get, backend = ids.__getitem__, self.backend
+        seqs = [list(map(get, raw_tokens(text, backend))) for text in texts]
         # tokens that tokenize() drops (punctuation, whitespace) have id -1
         lens = np.fromiter(map(len, seqs), np.int64, len(seqs))
-        flat = np.fromiter((i for seq in seqs for i in seq), np.int64, int(lens.sum()))
+        flat = np.fromiter(chain.from_iterable(seqs), np.int64, int(lens.sum()))
         keep = flat >= 0
         if not keep.all():
             doc_of = np.repeat(np.arange(len(seqs)), lens)
@@ -371,6 +369,59 @@ class _Block:
         doc, key = _ngram_keys(codes, lens, self.ngram, None if self.kind == "char" else
                                self._base)
         return self._lookup(key, doc)
+
+
+_EMPTY = -1  # keys are positive
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _slots(keys: np.ndarray, bits: int) -> np.ndarray:
+    """Fibonacci hashing of int64 keys to ``bits``-bit slots."""
+    h = keys.view(np.uint64) * _GOLDEN
+    h >>= np.uint64(64 - bits)
+    return h.view(np.int64)
+
+
+def _hash_table(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An open-addressing hash table (linear probing, load <= 1/4) of ``keys`` -> their
+    index, as two arrays (slot keys, slot values); built and probed with whole-array numpy
+    steps. About 5x faster to probe than ``np.searchsorted`` on the sorted keys."""
+    bits = max(int(4 * len(keys)).bit_length(), 4)
+    size = 1 << bits
+    table_keys = np.full(size, _EMPTY, np.int64)
+    table_vals = np.full(size, -1, np.int32 if len(keys) < 1 << 31 else np.int64)
+    pending = np.arange(len(keys), dtype=np.int64)
+    slot = _slots(np.ascontiguousarray(keys, np.int64), bits)
+    while len(pending):
+        s = slot[pending]
+        free = table_keys[s] == _EMPTY
+        cand, cs = pending[free], s[free]
+        taken, first = np.unique(cs, return_index=True)  # one key per free slot per round
+        winners = cand[first]
+        table_keys[taken] = keys[winners]
+        table_vals[taken] = winners
+        placed = np.zeros(len(keys), bool)
+        placed[winners] = True
+        pending = pending[~placed[pending]]
+        slot[pending] = (slot[pending] + 1) & (size - 1)
+    return table_keys, table_vals
+
+
+def _hash_lookup(table_keys: np.ndarray, table_vals: np.ndarray, keys: np.ndarray
+                 ) -> np.ndarray:
+    """The value of each key in the table, -1 where it is absent."""
+    out = np.full(len(keys), -1, np.int64)
+    size = len(table_keys)
+    keys = np.ascontiguousarray(keys, np.int64)
+    slot = _slots(keys, size.bit_length() - 1)
+    idx = np.arange(len(keys), dtype=np.int64)
+    while len(idx):
+        found = table_keys[slot]
+        hit = found == keys
+        out[idx[hit]] = table_vals[slot[hit]]
+        go_on = (found != _EMPTY) & ~hit
+        idx, keys, slot = idx[go_on], keys[go_on], (slot[go_on] + 1) & (size - 1)
+    return out
 
 
 def _char_keys(terms: list[str]) -> np.ndarray:
@@ -489,7 +540,11 @@ class Featurizer:
             return np.concatenate(docs), np.concatenate(cols), np.concatenate(vals)
         doc, col = block.pairs(texts)
         n_terms = max(len(block.terms), 1)
-        pair, counts = np.unique(doc * n_terms + col, return_counts=True)
+        pair = doc * n_terms + col
+        if len(texts) * n_terms < 1 << 31:
+            pair = pair.astype(np.int32)  # sorts about twice as fast
+        pair, counts = np.unique(pair, return_counts=True)
+        pair = pair.astype(np.int64)
         doc, col = pair // n_terms, pair % n_terms
         tf = counts.astype(np.float64)
         if self.spec.sublinear_tf:
@@ -507,12 +562,22 @@ class Featurizer:
             docs.append(d)
             cols.append(c + offset)
             vals.append(v)
-        doc, col, val = np.concatenate(docs), np.concatenate(cols), np.concatenate(vals)
-        if len(self.blocks) > 1:  # blocks side by side: by doc, then block (columns rise)
-            order = np.argsort(doc, kind="stable")
-            doc, col, val = doc[order], col[order], val[order]
-        indptr = np.zeros(len(texts) + 1, np.int64)
-        np.cumsum(np.bincount(doc, minlength=len(texts)), out=indptr[1:])
+        n = len(texts)
+        counts = [np.bincount(d, minlength=n) for d in docs]
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(sum(counts), out=indptr[1:])
+        if len(self.blocks) == 1:
+            return indptr, cols[0], vals[0]
+        # blocks side by side: scatter each block's entries (sorted by doc) after the entries
+        # of the blocks before it in the same row; columns rise with the block offsets
+        col = np.empty(int(indptr[-1]), np.int64)
+        val = np.empty(int(indptr[-1]), np.float64)
+        before = indptr[:-1].copy()
+        for d, c, v, k in zip(docs, cols, vals, counts, strict=True):
+            block_start = np.cumsum(k) - k  # where each doc's entries start in this block
+            dest = before[d] + (np.arange(len(d)) - block_start[d])
+            col[dest], val[dest] = c, v
+            before += k
         return indptr, col, val
 
     def transform(self, texts: list[str]) -> csr_matrix:

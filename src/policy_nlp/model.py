@@ -64,7 +64,7 @@ def sparse_dot(indptr: np.ndarray, cols: np.ndarray, vals: np.ndarray,
         from scipy.sparse import csr_matrix
 
         x = csr_matrix((vals, cols, indptr), shape=(n, dense.shape[0]))
-        return np.asarray(x @ dense.astype(np.float64, copy=False))
+        return np.asarray(x @ dense)
     out = np.zeros((n, dense.shape[1]))
     nonempty = np.diff(indptr) > 0
     if nonempty.any():
@@ -112,7 +112,8 @@ class ThemeModel:
                 f"model weights have shape {self.coef.shape}, expected "
                 f"({n_themes}, {self.featurizer.n_features})"
             )
-        self._coef_t = np.ascontiguousarray(self.coef.T)
+        # float64 (the products are summed in float64; scipy would convert at every batch)
+        self._coef_t = np.ascontiguousarray(self.coef.T, dtype=np.float64)
 
     # -- prediction -------------------------------------------------------------------------
     def decision_function(self, texts: list[str]) -> np.ndarray:

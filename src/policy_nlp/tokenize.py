@@ -48,6 +48,7 @@ import threading
 import unicodedata
 from functools import cache, lru_cache
 from importlib import metadata, resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -70,8 +71,14 @@ __all__ = [
 LEXICON_FILE = "policy_lexicon.txt"
 BACKENDS = ("rjieba", "jieba")
 DEFAULT_BACKEND = "rjieba"
-# the reference tokenizer's name (models trained before rjieba record this one)
-TOKENIZER_NAME = f"jieba-{metadata.version('jieba')}+policy-lexicon"
+
+
+def __getattr__(name: str) -> str:
+    # TOKENIZER_NAME, the reference tokenizer's name (models trained before rjieba record it),
+    # is computed on first use: importlib.metadata costs ~20 ms at every cold start
+    if name == "TOKENIZER_NAME":
+        return tokenizer_name("jieba")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def tokenizer_name(backend: str = DEFAULT_BACKEND) -> str:
@@ -158,10 +165,34 @@ def _jieba() -> jieba.Tokenizer:
     return tok
 
 
-def _build_rjieba() -> rjieba.Jieba:
-    import rjieba
+def _rjieba_class() -> type:
+    """rjieba's ``Jieba`` class, from its compiled module directly when possible: the package's
+    ``__init__`` builds a default instance that loads the dictionary (~0.15 s) that this
+    module never uses, which would double the dictionary's cost at every cold start."""
+    import importlib.util
+    import sys
 
-    tok = rjieba.Jieba()
+    module = sys.modules.get("rjieba.rjieba")
+    if module is None:
+        try:
+            spec = importlib.util.find_spec("rjieba")
+            where = spec.submodule_search_locations if spec else None
+            ext = next(Path(where[0]).glob("rjieba.*.so"), None) if where else None
+            ext_spec = importlib.util.spec_from_file_location("rjieba.rjieba", ext) if ext else None
+            if ext_spec is None or ext_spec.loader is None:
+                raise ImportError("no compiled rjieba module")
+            module = importlib.util.module_from_spec(ext_spec)
+            ext_spec.loader.exec_module(module)
+            sys.modules["rjieba.rjieba"] = module
+        except (ImportError, OSError, StopIteration):
+            import rjieba
+
+            return rjieba.Jieba
+    return module.Jieba
+
+
+def _build_rjieba() -> rjieba.Jieba:
+    tok = _rjieba_class()()
     for term, freq in _lexicon():
         tok.add_word(term, freq, None)
     return tok
@@ -218,11 +249,35 @@ def _feature(token: str) -> str | None:
     return token.lower()
 
 
+# NFKC maps full-width ASCII (U+FF01-FF5E) and the ideographic space to ASCII; report text is
+# full of them (，：；（）), which makes every paragraph "not normalised" and normalize() slow.
+_FULLWIDTH = {"\u3000": " ", **{chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}}
+_FULLWIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
+
+
+def _ascii_of(match: re.Match) -> str:
+    return _FULLWIDTH[match.group()]
+
+
+
+def _nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, about 3x faster on report text: full-width
+    ASCII is translated first (as NFKC maps it), and the rest normalised only if the quick
+    check says it is not NFKC already (say, a translated letter followed by a combining mark)."""
+    fast = _FULLWIDTH_RE.sub(_ascii_of, text)  # 3x faster than str.translate on CJK text
+    if unicodedata.is_normalized("NFKC", fast):
+        return fast
+    return unicodedata.normalize("NFKC", text)
+
+
 def raw_tokens(text: str, backend: str = DEFAULT_BACKEND) -> list[str]:
     """The segmentation :func:`tokenize` starts from: of the NFKC-normalised text, thousands
     separators removed; ``feature_of`` of each token gives the features."""
     _check_text(text, "tokenize")
-    return _cut(_THOUSANDS.sub("", unicodedata.normalize("NFKC", text)), backend)
+    text = _nfkc(text)
+    if "," in text:
+        text = _THOUSANDS.sub("", text)
+    return _cut(text, backend)
 
 
 def feature_of(token: str) -> str | None:
