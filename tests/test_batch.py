@@ -100,7 +100,8 @@ def test_resume_after_kill_9_equals_an_uninterrupted_run(tmp_path, tiny_model_di
     out = tmp_path / "out.jsonl"
     partial, ckpt = state_paths(out)
     cmd = [sys.executable, "-m", "policy_nlp.cli", "label", str(corpus), "-o", str(out),
-           "-m", str(tiny_model_dir), "--no-progress", "--jobs", jobs]
+           "-m", str(tiny_model_dir), "--no-progress", "--jobs", jobs,
+           "--checkpoint-every", "0"]  # a checkpoint after every chunk
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until some chunks are committed
@@ -196,3 +197,14 @@ def test_dask_engine_cli_errors(tmp_path, corpus):
     r = runner.invoke(app, ["label", str(corpus), "-o", str(tmp_path / "x.csv"), "--engine",
                             "dask"])
     assert r.exit_code == 2 and "JSONL parts" in r.output
+
+
+def test_bad_input_midway_leaves_no_files(tmp_path, tiny_model_dir):
+    corpus = write_corpus(tmp_path / "c.jsonl", 3000)
+    with corpus.open("a", encoding="utf-8") as fh:
+        fh.write("{not json\n")
+    out = tmp_path / "o.jsonl"
+    r = CliRunner().invoke(app, ["label", str(corpus), "-o", str(out), "-m", str(tiny_model_dir),
+                                 "--no-progress"])
+    assert r.exit_code == 2 and "not valid JSON" in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl"]

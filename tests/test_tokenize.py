@@ -260,3 +260,15 @@ def test_tokenizer_name_names_the_backend():
 
     assert tk.tokenizer_name("rjieba") == f"rjieba-{version('rjieba')}+policy-lexicon"
     assert tk.DEFAULT_BACKEND == "rjieba"
+
+
+@pytest.mark.corpus
+def test_backends_agree_on_the_shared_corpus(shared):
+    """rjieba and jieba give the same features for (nearly) every paragraph; the full list of
+    differences: scripts/tokenizer_parity.py."""
+    import json
+
+    lines = (shared / "corpus" / "paragraphs.jsonl").read_text("utf-8").splitlines()[::25]
+    texts = [json.loads(line)["text"] for line in lines]
+    same = sum(tokenize(t, "rjieba") == tokenize(t, "jieba") for t in texts)
+    assert same / len(texts) >= 0.995

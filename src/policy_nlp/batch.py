@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, ModelError
+from .errors import InputError, ModelError, PolicyNLPError
 
 CHECKPOINT_FORMAT = "policy-nlp-label-checkpoint/1"
 MANIFEST_FORMAT = "policy-nlp-label-parts/1"
@@ -228,6 +228,20 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
         fh = open(partial, "r+b" if done else "wb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise InputError(f"{partial}: cannot write ({exc.strerror})") from None
+    try:
+        return _run(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, done,
+                    committed, chunk_size, commit_every, progress)
+    except PolicyNLPError:
+        # bad input or model: nothing to resume from (fixing the input changes the
+        # fingerprint), and no half-written output may stay behind
+        fh.close()
+        partial.unlink(missing_ok=True)
+        ckpt.unlink(missing_ok=True)
+        raise
+
+
+def _run(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, done, committed,
+         chunk_size, commit_every, progress) -> int:
     with fh:
         fh.truncate(committed)
         fh.seek(committed)

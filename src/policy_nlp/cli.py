@@ -244,6 +244,9 @@ def label(
     resume: Annotated[bool, typer.Option(
         "--resume", help="Continue an interrupted run (killed, crashed) of the same command "
                          "from its checkpoint OUT.checkpoint.json.")] = False,
+    checkpoint_every: Annotated[float, typer.Option(
+        help="Seconds between checkpoints (fsync of the partial output and the checkpoint): "
+             "at most this much work is redone by --resume.")] = 2.0,
     engine: Annotated[Engine, typer.Option(help="local: this machine, streaming; dask: "
                                                 "partitions on a Dask cluster.")] = Engine.local,
     scheduler: Annotated[str | None, typer.Option(
@@ -276,7 +279,7 @@ def label(
         raise InputError("--scheduler needs --engine dask")
     bar = Progress("paragraphs labeled", enabled=progress)
     n = label_to_file(inputs, output, model_dir=model, opts=opts, jobs=jobs, resume=resume,
-                      progress=bar.update, log=log)
+                      commit_every=checkpoint_every, progress=bar.update, log=log)
     bar.close()
     if n == 0:
         log("warning: no paragraphs found in the inputs")

@@ -153,16 +153,20 @@ def _build() -> jieba.Tokenizer:
     return tok
 
 
-def _jieba() -> jieba.Tokenizer:
-    """This process's tokenizer with the lexicon, built on first use."""
-    global _tokenizer
-    tok = _tokenizer
+def _singleton(name: str, build):
+    """The module global ``name``, built by ``build()`` on first use (once, under a lock)."""
+    tok = globals()[name]
     if tok is None:
         with _lock:
-            if _tokenizer is None:
-                _tokenizer = _build()
-            tok = _tokenizer
+            if globals()[name] is None:
+                globals()[name] = build()
+            tok = globals()[name]
     return tok
+
+
+def _jieba() -> jieba.Tokenizer:
+    """This process's jieba tokenizer with the lexicon, built on first use."""
+    return _singleton("_tokenizer", _build)
 
 
 def _rjieba_class() -> type:
@@ -200,14 +204,7 @@ def _build_rjieba() -> rjieba.Jieba:
 
 def _rjieba() -> rjieba.Jieba:
     """This process's rjieba segmenter with the lexicon, built on first use (~0.2 s)."""
-    global _rtokenizer
-    tok = _rtokenizer
-    if tok is None:
-        with _lock:
-            if _rtokenizer is None:
-                _rtokenizer = _build_rjieba()
-            tok = _rtokenizer
-    return tok
+    return _singleton("_rtokenizer", _build_rjieba)
 
 
 def _cut(text: str, backend: str) -> list[str]:
