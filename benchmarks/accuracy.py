@@ -166,13 +166,13 @@ def main(argv=None) -> int:
     from policy_nlp.labels import load_joined
     from policy_nlp.model import softmax
     from policy_nlp.report import plot_learning_curve, plot_reliability
-    from policy_nlp.tokenize import tokenize
     from policy_nlp.train import (
         TrainConfig,
         cross_validate,
         fit_temperature,
         learning_curve,
         report_folds,
+        tokenize_all,
     )
 
     def log(msg):
@@ -208,7 +208,7 @@ def main(argv=None) -> int:
         log("fastText: not installed (pip install fasttext-wheel), left out")
 
     t0 = time.perf_counter()
-    tokens = [tokenize(t) for t in data.texts]
+    tokens = tokenize_all(data.texts, config)
     oof = cross_validate(data, tokens, book, config, log)
     ours = "policy-nlp (default configuration)"
     seconds[ours] = time.perf_counter() - t0

@@ -151,23 +151,39 @@ def missing_output_dir(tmp):
 
 
 def full_disk(tmp, monkeypatch):
-    """A writer that fails with ENOSPC after 300 bytes, as on a full disk."""
-    real_fdopen = os.fdopen
+    """Every file the run writes in the output directory fails with ENOSPC after 300 bytes, as
+    on a full disk (whether it is written through os.fdopen or open)."""
+    import builtins
+
+    real_fdopen, real_open = os.fdopen, builtins.open
 
     class FullDisk:
         def __init__(self, fh):
             self.fh, self.n = fh, 0
 
         def write(self, s):
-            self.n += len(s.encode())
+            self.n += len(s.encode() if isinstance(s, str) else s)
             if self.n > 300:
                 raise OSError(errno.ENOSPC, "No space left on device")
             return self.fh.write(s)
 
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
         def __getattr__(self, name):
             return getattr(self.fh, name)
 
+    def failing_open(file, mode="r", *a, **k):
+        fh = real_open(file, mode, *a, **k)
+        writes = any(c in mode for c in "wa+")
+        in_output_dir = str(file).startswith(str(tmp)) and not str(file).endswith(".json")
+        return FullDisk(fh) if writes and in_output_dir else fh
+
     monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
+    monkeypatch.setattr(builtins, "open", failing_open)
     return []
 
 
@@ -216,8 +232,9 @@ ROWS = {
                                          "the output directory {t}/nodir does not exist", None,
                                          output="{t}/nodir/out.jsonl"),
     "full disk (failing writer)": Row(full_disk, 4, "out.jsonl: cannot write (No space left on "
-                                      "device); no output was written (out.jsonl is left as it "
-                                      "was)", None, strict_code=4),
+                                      "device) (out.jsonl is left as it was); the work done so "
+                                      "far is kept in out.jsonl.partial for --resume", None,
+                                      strict_code=4),
 }
 SLOW = {"5 MB single paragraph", "100k tiny paragraphs"}
 

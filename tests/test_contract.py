@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from policy_nlp.cli import app
 from policy_nlp.errors import InputError
-from policy_nlp.features import FeatureSpec, transform_blocks
+from policy_nlp.features import FeatureSpec
 from policy_nlp.predict import iter_units
 from policy_nlp.read import iter_documents
 from policy_nlp.tokenize import tokenize
@@ -27,18 +27,18 @@ def _jsonl(path, rows):
 
 
 def test_array_model_scores_equal_sklearn_scores(fixture_data):
-    """The saved arrays replay the fitted scikit-learn pipeline's decision function."""
+    """The model's arrays replay the fitted classifier's decision function (the featurizer's
+    equality with scikit-learn's TF-IDF is tested in test_features.py)."""
     import numpy.testing as npt
 
     config = TrainConfig(features=FeatureSpec(min_df=2))
     themes = ["economy", "environment", "integrity", "livelihood", "general"]
     y = np.array([themes.index(t) for t in fixture_data.labels])
     tokens = [tokenize(t) for t in fixture_data.texts]
-    blocks, clf = _fit(fixture_data.texts, tokens, y, config)
-    model = model_from_fitted(blocks, clf, themes, config)
+    featurizer, clf = _fit(fixture_data.texts, tokens, y, config)
+    model = model_from_fitted(featurizer, clf, themes, config)
     probe = fixture_data.texts + ["推进碳中和，加强审计监督。", "全新的表述方式"]
-    expected = clf.decision_function(transform_blocks(blocks, probe,
-                                                      [tokenize(t) for t in probe]))
+    expected = clf.decision_function(featurizer.transform(probe))
     got = model.decision_function(probe)
     npt.assert_allclose(got[:, :4], expected, rtol=1e-5, atol=1e-5)
     assert (got[:, 4] < -100).all()  # a theme never seen in training is never chosen

@@ -6,6 +6,7 @@ from policy_nlp.features import (
     FeatureSpec,
     char_analyzer,
     fit_blocks,
+    fit_featurizer,
     transform_blocks,
 )
 from policy_nlp.tokenize import tokenize
@@ -33,6 +34,47 @@ def test_array_featurizer_equals_sklearn(spec):
         got = feat.transform(texts).toarray()
         assert got.shape == expected.shape
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [FeatureSpec(min_df=1), FeatureSpec(min_df=2, max_df=0.9),
+     FeatureSpec(char_ngram=(2, 3), word_ngram=None, min_df=1),
+     FeatureSpec(char_ngram=None, word_ngram=(1, 3), sublinear_tf=False, min_df=1),
+     FeatureSpec(char_ngram=(2, 4), word_ngram=(1, 1), min_df=1)],  # the scikit-learn fallback
+)
+def test_vectorised_fit_equals_sklearn(spec):
+    texts = TEXTS + UNSEEN + ["ĞİŞ Ａ  Ｂ\t全新\n的  词", "推进碳达峰碳中和，加快发展新质生产力。"]
+    tokens = [tokenize(t) for t in texts]
+    blocks = fit_blocks(texts, tokens, spec)
+    feat, X = fit_featurizer(texts, tokens, spec)
+    ref = Featurizer.from_fitted(spec, blocks)
+    assert feat.feature_names() == ref.feature_names()
+    for a, b in zip(feat.blocks, ref.blocks, strict=True):
+        np.testing.assert_allclose(a.idf, b.idf, rtol=1e-12)
+    expected = transform_blocks(blocks, texts, tokens)
+    np.testing.assert_allclose(X.toarray(), expected.toarray(), rtol=1e-12, atol=1e-12)
+    assert X.has_sorted_indices
+
+
+@pytest.mark.parametrize("backend", ["rjieba", "jieba"])
+def test_fast_transform_equals_reference_one_by_one(backend):
+    spec = FeatureSpec(min_df=1, tokenizer=backend)
+    tokens = [tokenize(t, backend) for t in TEXTS]
+    feat = Featurizer.from_fitted(spec, fit_blocks(TEXTS, tokens, spec))
+    texts = TEXTS + UNSEEN + ["每年新增1-2个项目，推广Micro-LED。", "。。。", "\u3000"]
+    indptr, cols, vals = feat.transform_arrays(texts)
+    for i, text in enumerate(texts):
+        ref_cols, ref_vals = feat.transform_one_reference(text)
+        np.testing.assert_array_equal(cols[indptr[i]:indptr[i + 1]], ref_cols)
+        np.testing.assert_allclose(vals[indptr[i]:indptr[i + 1]], ref_vals, rtol=1e-12)
+        one_cols, one_vals = feat.transform_one(text)
+        np.testing.assert_array_equal(one_cols, ref_cols)
+
+
+def test_spec_without_tokenizer_is_an_old_jieba_model():
+    assert FeatureSpec.from_dict({"char_ngram": [1, 3], "word_ngram": None}).tokenizer == "jieba"
+    assert FeatureSpec().tokenizer == "rjieba"
 
 
 def test_char_analyzer_folds_whitespace_and_case():

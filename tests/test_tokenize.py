@@ -4,6 +4,7 @@ tokenizer, and pickling with scikit-learn. The sentences are written for these t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import pickle
 import re
@@ -183,7 +184,8 @@ def test_vectorizer_round_trips_through_pickle():
 
 def test_pickled_vectorizer_works_in_a_fresh_process():
     """What a joblib worker does: unpickle and transform, building its own tokenizer."""
-    vec = fitted_vectorizer()
+    vec = TfidfVectorizer(analyzer=functools.partial(tokenize, backend="jieba"),
+                          sublinear_tf=True).fit(CORPUS)
     code = (
         "import pickle, sys, jieba\n"
         "vec, corpus = pickle.loads(sys.stdin.buffer.read())\n"
@@ -227,3 +229,46 @@ def test_lexicon_file_is_well_formed():
 
 def test_tokenizer_name_names_jieba_and_the_lexicon():
     assert TOKENIZER_NAME == f"jieba-{jieba.__version__}+policy-lexicon"
+
+
+@pytest.mark.parametrize("backend", tk.BACKENDS)
+@pytest.mark.parametrize(("text", "segments", "tokens"), GOLDEN, ids=range(len(GOLDEN)))
+def test_both_backends_agree_on_the_golden_sentences(backend, text, segments, tokens):
+    assert segment(text, backend) == segments
+    assert tokenize(text, backend) == tokens
+
+
+@pytest.mark.parametrize("backend", tk.BACKENDS)
+def test_hyphenated_ranges_are_cut_as_jieba_does(backend):
+    text = "每年新增1-2个项目，推广Micro-LED和PM_2.5监测。"
+    assert "".join(segment(text, backend)) == text
+    assert tokenize(text, backend) == tokenize(text, "jieba")
+    assert tokenize(text, backend)[:3] == ["每年", "新增", NUM_TOKEN]
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="unknown tokenizer backend"):
+        tokenize("推进改革", "thulac")
+    with pytest.raises(ValueError, match="unknown tokenizer backend"):
+        tk.tokenizer_name("thulac")
+
+
+def test_tokenizer_name_names_the_backend():
+    import rjieba  # noqa: F401
+
+    from importlib.metadata import version
+
+    assert tk.tokenizer_name("rjieba") == f"rjieba-{version('rjieba')}+policy-lexicon"
+    assert tk.DEFAULT_BACKEND == "rjieba"
+
+
+@pytest.mark.corpus
+def test_backends_agree_on_the_shared_corpus(shared):
+    """rjieba and jieba give the same features for (nearly) every paragraph; the full list of
+    differences: scripts/tokenizer_parity.py."""
+    import json
+
+    lines = (shared / "corpus" / "paragraphs.jsonl").read_text("utf-8").splitlines()[::25]
+    texts = [json.loads(line)["text"] for line in lines]
+    same = sum(tokenize(t, "rjieba") == tokenize(t, "jieba") for t in texts)
+    assert same / len(texts) >= 0.995

@@ -16,8 +16,15 @@ import numpy as np
 from .codebook import Codebook, load_codebook
 from .labels import LabeledData
 from .model import softmax
-from .train import Progress, TrainConfig, _quiet, check_trainable, cross_validate, fit_temperature
-from .tokenize import tokenize
+from .train import (
+    Progress,
+    TrainConfig,
+    _quiet,
+    check_trainable,
+    cross_validate,
+    fit_temperature,
+    tokenize_all,
+)
 
 
 @dataclass
@@ -55,7 +62,7 @@ def audit_labels(data: LabeledData, *, config: TrainConfig | None = None,
     check_trainable(data, codebook, max(config.cv_folds, 2))
     themes = codebook.ids
     progress(f"tokenizing {len(data)} paragraphs")
-    tokens = [tokenize(t) for t in data.texts]
+    tokens = tokenize_all(data.texts, config)
     oof = cross_validate(data, tokens, codebook, config, progress)
     y = np.array([themes.index(lbl) for lbl in data.labels])
     proba = softmax(oof, fit_temperature(oof, y))

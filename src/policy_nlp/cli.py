@@ -261,6 +261,11 @@ def _emit(records: list[dict], fmt: OutFormat, themes: list[str]) -> None:
         write_csv(records, sys.stdout, themes)
 
 
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 @app.command()
 @handle_errors
 def label(
@@ -268,7 +273,8 @@ def label(
         help="Report files (.txt, .docx, .pdf, .html), directories, CSV/JSONL files of records; "
              "- for standard input.")],
     output: Annotated[str, typer.Option("--output", "-o",
-                                        help="OUT.jsonl or OUT.csv (- for standard output).")],
+                                        help="OUT.jsonl or OUT.csv (- for standard output); "
+                                             "with --engine dask, a directory of parts.")],
     format: Annotated[OutFormat | None, typer.Option(
         "--format", "-f", help="jsonl or csv (default: from the output's extension).",
         show_default=False)] = None,
@@ -286,33 +292,53 @@ def label(
                                            help="Show progress on standard error.")] = True,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (local engine), "
+                                      "or workers of the local Dask cluster.")] = 1,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Continue an interrupted run (killed, crashed) of the same command "
+                         "from its checkpoint OUT.checkpoint.json.")] = False,
+    checkpoint_every: Annotated[float, typer.Option(
+        help="Seconds between checkpoints (fsync of the partial output and the checkpoint): "
+             "at most this much work is redone by --resume.")] = 2.0,
+    engine: Annotated[Engine, typer.Option(help="local: this machine, streaming; dask: "
+                                                "partitions on a Dask cluster.")] = Engine.local,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address (tcp://HOST:PORT); default: start a local cluster.",
+        show_default=False)] = None,
+    partition_rows: Annotated[int, typer.Option(
+        help="Dask engine: JSONL lines per partition.")] = 20_000,
 ) -> None:
     """Label every paragraph of many inputs into one JSONL or CSV file."""
-    from .predict import iter_units, label_units
-    from .read import iter_documents
-    from .write import atomic_output, format_for_path, write_csv, write_jsonl
+    from .batch import LabelOptions, label_dask, label_to_file
+    from .write import format_for_path
 
     fmt = format.value if format else format_for_path(output)
     if fmt == "table":
         raise InputError("label writes jsonl or csv; use classify for a table")
     set_verbose(verbose)
     policy = error_policy(strict)
-    m = _load(model)
-    bar = Progress("paragraphs labeled", enabled=progress)
+    opts = LabelOptions(fmt=fmt, text_col=text_col, id_col=id_col, records=records.value,
+                        include_text=include_text)
     started = time.monotonic()
-
-    def counted():
-        docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy,
-                              unique_ids=True)
-        for rec in label_units(m, iter_units(docs, records=records.value),
-                               include_text=include_text):
-            bar.update()
-            yield rec
-
-    with atomic_output(output) as out:
-        n = write_jsonl(counted(), out) if fmt == "jsonl" else write_csv(counted(), out, m.themes)
-        if n == 0 and policy is not None and policy.skipped:
-            raise InputError(f"nothing to label: every input was skipped ({policy.skipped})")
+    if engine is Engine.dask:
+        if resume:
+            raise InputError("--resume is for the local engine; the dask engine rewrites its "
+                             "parts")
+        if strict or verbose:
+            log("note: --strict/--verbose apply to the local engine; the dask engine stops at "
+                "the first bad input")
+        manifest = label_dask(inputs, output, model_dir=model, opts=opts, scheduler=scheduler,
+                              n_workers=jobs, partition_rows=partition_rows, log=log)
+        n = manifest["rows"]
+        log(f"{n} paragraphs labeled in {time.monotonic() - started:.1f}s -> {output}/ "
+            f"({len(manifest['parts'])} parts, manifest.json)")
+        return
+    if scheduler:
+        raise InputError("--scheduler needs --engine dask")
+    bar = Progress("paragraphs labeled", enabled=progress)
+    n = label_to_file(inputs, output, model_dir=model, opts=opts, jobs=jobs, resume=resume,
+                      commit_every=checkpoint_every, progress=bar.update, log=log,
+                      on_error=policy)
     bar.close()
     if n == 0:
         log("warning: no paragraphs found in the inputs")

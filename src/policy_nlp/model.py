@@ -52,6 +52,27 @@ def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return z
 
 
+def sparse_dot(indptr: np.ndarray, cols: np.ndarray, vals: np.ndarray,
+               dense: np.ndarray) -> np.ndarray:
+    """CSR ``(indptr, cols, vals)`` @ ``dense`` in float64.
+
+    Small products are summed with numpy (so that classifying one paragraph does not import
+    scipy, ~0.1 s); large ones use scipy's sparse product, without a (nnz, k) temporary.
+    """
+    n = len(indptr) - 1
+    if len(cols) > 50_000:
+        from scipy.sparse import csr_matrix
+
+        x = csr_matrix((vals, cols, indptr), shape=(n, dense.shape[0]))
+        return np.asarray(x @ dense)
+    out = np.zeros((n, dense.shape[1]))
+    nonempty = np.diff(indptr) > 0
+    if nonempty.any():
+        contrib = dense[cols] * vals[:, None]
+        out[nonempty] = np.add.reduceat(contrib, indptr[:-1][nonempty], axis=0)
+    return out
+
+
 @dataclass
 class ThemeModel:
     """A fitted linear theme classifier over TF-IDF features.
@@ -91,15 +112,14 @@ class ThemeModel:
                 f"model weights have shape {self.coef.shape}, expected "
                 f"({n_themes}, {self.featurizer.n_features})"
             )
-        self._coef_t = np.ascontiguousarray(self.coef.T)
+        # float64 (the products are summed in float64; scipy would convert at every batch)
+        self._coef_t = np.ascontiguousarray(self.coef.T, dtype=np.float64)
 
     # -- prediction -------------------------------------------------------------------------
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """Linear scores, shape (len(texts), n_themes)."""
-        scores = np.empty((len(texts), len(self.themes)))
-        for i, text in enumerate(texts):
-            cols, vals = self.featurizer.transform_one(text)
-            scores[i] = vals @ self._coef_t[cols] if len(cols) else 0.0
+        indptr, cols, vals = self.featurizer.transform_arrays(list(texts))
+        scores = sparse_dot(indptr, cols, vals, self._coef_t)
         scores += self.intercept
         return scores
 

@@ -22,10 +22,10 @@ from . import __version__
 from .codebook import Codebook, load_codebook
 from .errors import InputError
 from .evaluate import expected_calibration_error, metrics_report, set_f1
-from .features import FeatureSpec, Featurizer, fit_blocks, transform_blocks
+from .features import FeatureSpec, Featurizer, fit_featurizer
 from .labels import LabeledData
 from .model import ThemeModel, softmax
-from .tokenize import TOKENIZER_NAME, lexicon_sha256, tokenize
+from .tokenize import lexicon_sha256, tokenize, tokenizer_name
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,9 @@ def make_classifier(config: TrainConfig):
 
 
 def _fit(texts: list[str], tokens: list[list[str]], y: np.ndarray, config: TrainConfig):
-    blocks = fit_blocks(texts, tokens, config.features)
-    X = transform_blocks(blocks, texts, tokens)
+    featurizer, X = fit_featurizer(texts, tokens, config.features)
     clf = make_classifier(config).fit(X, y)
-    return blocks, clf
+    return featurizer, clf
 
 
 def expand_linear(clf, n_themes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -109,11 +108,12 @@ def _scores(clf, n_themes: int, X) -> np.ndarray:
     return np.asarray(X @ coef.T) + intercept
 
 
-def model_from_fitted(blocks, clf, themes: list[str], config: TrainConfig) -> ThemeModel:
-    """The array-backed :class:`ThemeModel` of fitted vectorizers and classifier (no card)."""
+def model_from_fitted(featurizer: Featurizer, clf, themes: list[str], config: TrainConfig
+                      ) -> ThemeModel:
+    """The array-backed :class:`ThemeModel` of a fitted featurizer and classifier (no card)."""
     coef, intercept = expand_linear(clf, len(themes))
-    return ThemeModel(themes=themes, featurizer=Featurizer.from_fitted(config.features, blocks),
-                      coef=coef, intercept=intercept, max_secondary=config.max_secondary)
+    return ThemeModel(themes=themes, featurizer=featurizer, coef=coef, intercept=intercept,
+                      max_secondary=config.max_secondary)
 
 
 def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
@@ -165,14 +165,18 @@ def check_trainable(data: LabeledData, codebook: Codebook, cv_folds: int) -> Non
                          "or fewer, or --cv-folds 0 to skip it")
 
 
+def tokenize_all(texts: list[str], config: TrainConfig) -> list[list[str]]:
+    """The word tokens of every text, with the tokenizer backend the configuration names."""
+    return [tokenize(t, config.features.tokenizer) for t in texts]
+
+
 def n_jobs_label(config: TrainConfig) -> str:
     return "1 process" if config.n_jobs == 1 else f"{config.n_jobs} processes"
 
 
 def _fold_scores(texts, tokens, y, tr, te, n_themes, config) -> np.ndarray:
-    blocks, clf = _fit([texts[i] for i in tr], [tokens[i] for i in tr], y[tr], config)
-    X_te = transform_blocks(blocks, [texts[i] for i in te], [tokens[i] for i in te])
-    return _scores(clf, n_themes, X_te)
+    featurizer, clf = _fit([texts[i] for i in tr], [tokens[i] for i in tr], y[tr], config)
+    return _scores(clf, n_themes, featurizer.transform([texts[i] for i in te]))
 
 
 def report_folds(data: LabeledData, codebook: Codebook, config: TrainConfig
@@ -188,22 +192,35 @@ def report_folds(data: LabeledData, codebook: Codebook, config: TrainConfig
         return list(cv.split(np.zeros(len(y)), y, np.array(data.groups)))
 
 
-def cross_validate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
-                   config: TrainConfig, progress: Progress = _quiet) -> np.ndarray:
-    """Out-of-fold decision scores, shape (n, n_themes), from report-grouped folds."""
+def _cv_and_final(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
+                  config: TrainConfig, progress: Progress, final: bool):
+    """Out-of-fold scores (or None without CV) and, with ``final``, the model fitted on all
+    the data: one pool of ``n_jobs`` processes runs the folds and the final fit together."""
     from joblib import Parallel, delayed
 
     themes = codebook.ids
     y = np.array([themes.index(lbl) for lbl in data.labels])
-    oof = np.zeros((len(y), len(themes)))
-    splits = report_folds(data, codebook, config)
-    progress(f"cross-validation: {config.cv_folds} folds by report, {n_jobs_label(config)}")
-    results = Parallel(n_jobs=config.n_jobs)(
-        delayed(_fold_scores)(data.texts, tokens, y, tr, te, len(themes), config)
-        for tr, te in splits
-    )
-    for (_, te), scores in zip(splits, results, strict=True):
-        oof[te] = scores
+    splits = report_folds(data, codebook, config) if config.cv_folds > 1 else []
+    tasks = [delayed(_fold_scores)(data.texts, tokens, y, tr, te, len(themes), config)
+             for tr, te in splits]
+    if final:
+        tasks.append(delayed(_fit)(data.texts, tokens, y, config))
+    if splits:
+        progress(f"cross-validation: {config.cv_folds} folds by report"
+                 f"{' and the final fit' if final else ''}, {n_jobs_label(config)}")
+    results = Parallel(n_jobs=min(config.n_jobs, len(tasks)))(tasks)
+    oof = None
+    if splits:
+        oof = np.zeros((len(y), len(themes)))
+        for (_, te), scores in zip(splits, results, strict=False):
+            oof[te] = scores
+    return oof, (results[-1] if final else None)
+
+
+def cross_validate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
+                   config: TrainConfig, progress: Progress = _quiet) -> np.ndarray:
+    """Out-of-fold decision scores, shape (n, n_themes), from report-grouped folds."""
+    oof, _ = _cv_and_final(data, tokens, codebook, config, progress, final=False)
     return oof
 
 
@@ -222,11 +239,15 @@ class CVResult:
 
 
 def cv_evaluate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
-                config: TrainConfig, progress: Progress = _quiet) -> CVResult:
-    """Cross-validate by report; fit the temperature and secondary threshold out of fold."""
+                config: TrainConfig, progress: Progress = _quiet,
+                oof: np.ndarray | None = None) -> CVResult:
+    """Cross-validate by report; fit the temperature and secondary threshold out of fold.
+
+    ``oof``: out-of-fold scores already computed (by :func:`_cv_and_final`)."""
     themes = codebook.ids
     y = np.array([themes.index(lbl) for lbl in data.labels])
-    oof = cross_validate(data, tokens, codebook, config, progress)
+    if oof is None:
+        oof = cross_validate(data, tokens, codebook, config, progress)
     temperature = fit_temperature(oof, y)
     proba = softmax(oof, temperature)
     gold_sets = [{themes.index(lbl), *(themes.index(s) for s in sec)}
@@ -296,17 +317,15 @@ def train(data: LabeledData, *, config: TrainConfig | None = None,
     themes = codebook.ids
     started = _dt.datetime.now(_dt.UTC)
     progress(f"tokenizing {len(data)} paragraphs")
-    tokens = [tokenize(t) for t in data.texts]
-    y = np.array([themes.index(lbl) for lbl in data.labels])
+    backend = config.features.tokenizer
+    tokens = tokenize_all(data.texts, config)
 
     temperature, threshold, cv_metrics = 1.0, 0.3, None
-    if config.cv_folds > 1:
-        cv = cv_evaluate(data, tokens, codebook, config, progress)
+    oof, (featurizer, clf) = _cv_and_final(data, tokens, codebook, config, progress, final=True)
+    if oof is not None:
+        cv = cv_evaluate(data, tokens, codebook, config, progress, oof=oof)
         temperature, threshold, cv_metrics = cv.temperature, cv.threshold, cv.metrics
-
-    progress(f"fitting the final model on all {len(data)} paragraphs")
-    blocks, clf = _fit(data.texts, tokens, y, config)
-    model = model_from_fitted(blocks, clf, themes, config)
+    model = model_from_fitted(featurizer, clf, themes, config)
     model.temperature, model.secondary_threshold = temperature, threshold
 
     card = {
@@ -315,7 +334,8 @@ def train(data: LabeledData, *, config: TrainConfig | None = None,
         "policy_nlp_version": __version__,
         "codebook": codebook.to_dict(),
         "training": config.to_dict(),
-        "tokenizer": {"name": TOKENIZER_NAME, "lexicon_sha256": lexicon_sha256()},
+        "tokenizer": {"name": tokenizer_name(backend), "backend": backend,
+                      "lexicon_sha256": lexicon_sha256()},
         "data": {
             "n_paragraphs": len(data),
             "n_reports": len(set(data.groups)),
@@ -334,7 +354,7 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("scikit-learn", "numpy", "scipy", "jieba"):
+    for name in ("scikit-learn", "numpy", "scipy", "jieba", "rjieba"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:  # pragma: no cover

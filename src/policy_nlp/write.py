@@ -102,7 +102,7 @@ def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
             except OSError as exc:  # a buffered write that failed only now
                 raise guarded._fail(exc) from None
         try:
-            os.chmod(tmp, _file_mode(path))
+            os.chmod(tmp, output_file_mode(path))
             os.replace(tmp, path)
         except OSError as exc:
             raise guarded._fail(exc) from None
@@ -114,7 +114,7 @@ def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
         raise
 
 
-def _file_mode(path: Path) -> int:
+def output_file_mode(path: Path) -> int:
     """The mode a new file gets from the umask (mkstemp's 0600 is too private), or the mode of
     the file it replaces."""
     try:

@@ -1,0 +1,553 @@
+"""Batch labeling engines behind ``policy-nlp label``: streaming, parallel, resumable, Dask.
+
+:func:`label_to_file` (the local engine) reads the inputs as a stream, labels them in chunks of
+``chunk_size`` units, in this process (``jobs=1``) or in ``jobs`` worker processes, and writes
+each chunk as soon as it (and every chunk before it) is done, so memory stays flat whatever the
+size of the input and the output order is the input order.
+
+Crash safety and ``--resume``. A file output ``OUT`` is written as ``OUT.partial`` beside it,
+with a checkpoint ``OUT.checkpoint.json``. After each chunk (at most every 2 s) the partial
+file is flushed and fsync'd, and then the checkpoint -- the number of input units done, the partial file's byte
+length at that point, and a fingerprint of the run (inputs with their sizes and mtimes, the
+model's file hashes, the options) -- is written to a temporary file, fsync'd and renamed over
+the old one. So the checkpoint only ever names bytes that are on disk. ``resume=True`` checks
+the fingerprint, truncates the partial file to the committed length (dropping a half-written
+chunk), skips the committed units of the input (reading, not labeling them) and goes on. At
+the end the partial file is renamed to ``OUT`` (atomically) and the checkpoint removed.
+
+:func:`label_dask` (the Dask engine) cuts the inputs into partitions (a byte range of
+``partition_rows`` lines of a JSONL file, or one whole file otherwise), labels each partition
+on a Dask worker into ``part-NNNNN.jsonl`` of an output directory, and writes ``manifest.json``
+(parts in input order, rows, sha256) when all are done. Concatenating the parts in manifest
+order gives exactly the local engine's JSONL output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, ModelError, OutputError, PolicyNLPError
+from .write import output_file_mode
+
+CHECKPOINT_FORMAT = "policy-nlp-label-checkpoint/1"
+MANIFEST_FORMAT = "policy-nlp-label-parts/1"
+
+
+@dataclass(frozen=True)
+class LabelOptions:
+    """How units are read and written (the same for every engine and worker)."""
+
+    fmt: str = "jsonl"  # jsonl | csv
+    text_col: str = "text"
+    id_col: str = "id"
+    records: str = "auto"
+    include_text: bool = True
+
+
+# --- the work of one chunk (in this process or a worker) ---------------------------------------
+
+_models: dict[str | None, Any] = {}
+
+
+def _model(model_dir: str | None):
+    """The model of ``model_dir`` (None: the default), loaded once per process."""
+    m = _models.get(model_dir)
+    if m is None:
+        from .model import load_model
+
+        m = _models[model_dir] = load_model(model_dir)
+    return m
+
+
+def label_chunk(model, units: list, opts: LabelOptions) -> tuple[str | list[dict], int]:
+    """Label a chunk of units: JSONL text (or, for CSV, the records), and the number of units."""
+    from .predict import label_units
+
+    records = label_units(model, units, batch_size=max(len(units), 1),
+                          include_text=opts.include_text)
+    if opts.fmt == "jsonl":
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        return "".join([dumps(r) + "\n" for r in records]), len(units)
+    return list(records), len(units)
+
+
+def _worker_chunk(model_dir: str | None, units: list, opts: LabelOptions):
+    return label_chunk(_model(model_dir), units, opts)
+
+
+def _chunks(units: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for u in units:
+        chunk.append(u)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _units(inputs: list[str], opts: LabelOptions, on_error=None) -> Iterator:
+    """The units to label; ``on_error`` is the reading layer's error policy (None: raise)."""
+    from .predict import iter_units
+    from .read import iter_documents
+
+    docs = iter_documents(inputs, text_col=opts.text_col, id_col=opts.id_col, on_error=on_error,
+                          unique_ids=True)
+    return iter_units(docs, records=opts.records)
+
+
+def _ordered_results(chunks: Iterator[list], model, model_dir: str | None, opts: LabelOptions,
+                     jobs: int) -> Iterator[tuple[str | list[dict], int]]:
+    """Results of the chunks in input order; with ``jobs > 1`` from a process pool that never
+    holds more than ``2 * jobs`` chunks in flight (the input is not read ahead)."""
+    if jobs <= 1:
+        for chunk in chunks:
+            yield label_chunk(model, chunk, opts)
+        return
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
+    with ctx.Pool(jobs) as pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_worker_chunk, (model_dir, chunk, opts)))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - not every platform opens directories
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, ensure_ascii=False, indent=1))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def fingerprint(inputs: list[str], model, opts: LabelOptions) -> str:
+    """What must not change between a run and its resumption."""
+    files = []
+    for p in inputs:
+        path = Path(p)
+        found = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for f in found:
+            if f.is_file():
+                st = f.stat()
+                files.append([str(f.resolve()), st.st_size, st.st_mtime_ns])
+    data = {"inputs": files, "model": model.card.get("files"), "options": asdict(opts)}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def state_paths(output: Path) -> tuple[Path, Path]:
+    """The partial output and the checkpoint of ``output``."""
+    return (output.with_name(output.name + ".partial"),
+            output.with_name(output.name + ".checkpoint.json"))
+
+
+# --- the local engine -------------------------------------------------------------------------
+
+
+def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | None = None,
+                  opts: LabelOptions | None = None, jobs: int = 1, resume: bool = False,
+                  chunk_size: int = 1024, commit_every: float = 2.0,
+                  progress: Callable[[int], None] | None = None,
+                  log: Callable[[str], None] | None = None, on_error=None) -> int:
+    """Label ``inputs`` into ``output`` (``-`` for standard output); returns the units labeled
+    in total (including, on resume, those of the interrupted run).
+
+    The partial output is fsync'd and the checkpoint advanced at most every ``commit_every``
+    seconds (and at the end): a crash loses at most that much work, never correctness.
+    ``on_error`` (a :class:`~policy_nlp.read.SkipAndReport`) skips and reports bad files and
+    records instead of stopping at the first; if every input was bad, nothing is written.
+
+    While running, the output is ``OUT.partial`` (JSONL lines; for CSV output the flattened
+    rows) plus ``OUT.checkpoint.json``; at the end it becomes ``OUT`` atomically (a CSV gets
+    the union of all rows' columns then).
+    """
+    opts = opts or LabelOptions()
+    log = log or (lambda _m: None)
+    if jobs < 1:
+        raise InputError(f"--jobs must be at least 1, got {jobs}")
+    model_key = None if model_dir is None else str(model_dir)
+    model = _model(model_key)
+    units = _units(inputs, opts, on_error)
+    if output == "-":
+        if resume:
+            raise InputError("--resume needs an output file, not standard output")
+        from .write import atomic_output
+
+        with atomic_output("-") as stdout:
+            n = _write_stream(stdout, _ordered_results(_chunks(units, chunk_size), model,
+                                                       model_key, opts, jobs),
+                              model, opts, progress)
+        _check_something_labeled(n, on_error)
+        return n
+
+    out = Path(output)
+    if not out.parent.exists():
+        raise InputError(f"{out}: the output directory {out.parent} does not exist")
+    if out.is_dir():
+        raise InputError(f"{out}: is a directory, expected an output file name")
+    partial, ckpt = state_paths(out)
+    fp = fingerprint(inputs, model, opts)
+    done, committed = 0, 0
+    if resume and ckpt.exists():
+        try:
+            state = json.loads(ckpt.read_text("utf-8"))
+            ok = state.get("format") == CHECKPOINT_FORMAT
+        except (OSError, json.JSONDecodeError):
+            ok = False
+        if not ok:
+            raise InputError(f"{ckpt}: not a readable checkpoint; run without --resume")
+        if state["fingerprint"] != fp:
+            raise InputError(f"{ckpt}: the inputs, model or options changed since the "
+                             "interrupted run; run without --resume to start over")
+        if not partial.exists() or partial.stat().st_size < state["bytes"]:
+            raise InputError(f"{partial}: missing or shorter than its checkpoint says; "
+                             "run without --resume to start over")
+        done, committed = int(state["units"]), int(state["bytes"])
+        log(f"resuming after {done:,} units ({committed:,} bytes) of {out}")
+    elif resume:
+        log(f"no checkpoint {ckpt}: nothing to resume, starting from the beginning")
+    elif ckpt.exists():
+        log(f"an interrupted run left {ckpt}; starting over (use --resume to continue it)")
+
+    try:
+        fh = open(partial, "r+b" if done else "wb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise InputError(f"{partial}: cannot write ({exc.strerror})") from None
+    try:
+        return _run(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, done,
+                    committed, chunk_size, commit_every, progress, on_error)
+    except PolicyNLPError:
+        # bad input or model: nothing to resume from (fixing the input changes the
+        # fingerprint), and no half-written output may stay behind
+        fh.close()
+        partial.unlink(missing_ok=True)
+        ckpt.unlink(missing_ok=True)
+        raise
+
+
+def _check_something_labeled(n: int, on_error) -> None:
+    if n == 0 and on_error is not None and on_error.skipped:
+        raise InputError(f"nothing to label: every input was skipped ({on_error.skipped})")
+
+
+def _run(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, done, committed,
+         chunk_size, commit_every, progress, on_error) -> int:
+    try:
+        return _run_io(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, done,
+                       committed, chunk_size, commit_every, progress, on_error)
+    except OSError as exc:  # a full disk, an I/O error: the checkpoint still allows --resume
+        kept = f" ({out.name} is left as it was)" if out.exists() else ""
+        raise OutputError(f"{out}: cannot write ({exc.strerror or exc}){kept}; the work done so "
+                          f"far is kept in {partial.name} for --resume") from None
+
+
+def _run_io(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, done, committed,
+            chunk_size, commit_every, progress, on_error) -> int:
+    with fh:
+        fh.truncate(committed)
+        fh.seek(committed)
+        state = {"format": CHECKPOINT_FORMAT, "output": str(out), "fingerprint": fp,
+                 "units": done, "bytes": committed}
+        if not done:
+            _write_json_atomic(ckpt, state)
+        skipped = _skip(units, done)
+        if done and progress:
+            progress(done)
+        writer = _Writer(fh, model, opts)
+        last_commit, pending = time.monotonic(), 0
+        for result, n in _ordered_results(_chunks(skipped, chunk_size), model, model_key,
+                                          opts, jobs):
+            writer.write(result)
+            pending += n
+            if time.monotonic() - last_commit >= commit_every:
+                _commit(fh, ckpt, state, pending)
+                last_commit, pending = time.monotonic(), 0
+            if progress:
+                progress(n)
+        _commit(fh, ckpt, state, pending)
+    _check_something_labeled(int(state["units"]), on_error)
+    if opts.fmt == "csv":
+        _rows_to_csv(partial, out)
+    else:
+        os.chmod(partial, output_file_mode(out))
+        os.replace(partial, out)
+    _fsync_dir(out.parent)
+    partial.unlink(missing_ok=True)
+    ckpt.unlink(missing_ok=True)
+    return int(state["units"])
+
+
+def _rows_to_csv(rows_path: Path, out: Path) -> None:
+    """The flattened rows (JSON lines) as a CSV with every column, written atomically."""
+    from .write import atomic_output, write_rows
+
+    with open(rows_path, encoding="utf-8") as src, atomic_output(out) as dst:
+        write_rows((json.loads(line) for line in src), dst, "csv")
+
+
+def _commit(fh, ckpt: Path, state: dict[str, Any], n: int) -> None:
+    """Make the chunks written so far durable, then record them in the checkpoint."""
+    fh.flush()
+    os.fsync(fh.fileno())
+    state["units"] += n
+    state["bytes"] = fh.tell()
+    _write_json_atomic(ckpt, state)
+
+
+def _skip(units: Iterator, n: int) -> Iterator:
+    for _ in range(n):
+        if next(units, None) is None:
+            raise InputError("the inputs have fewer units than the checkpoint says were done; "
+                             "run without --resume to start over")
+    return units
+
+
+class _Writer:
+    """Writes chunk results as UTF-8 bytes: JSONL text as it is; for CSV output, the flattened
+    rows as JSON lines (made into a CSV with every column at the end, see :func:`_rows_to_csv`)."""
+
+    def __init__(self, fh, model, opts: LabelOptions):
+        self.fh, self.themes = fh, model.themes
+
+    def write(self, result: str | list[dict]) -> None:
+        if isinstance(result, str):
+            self.fh.write(result.encode("utf-8"))
+            return
+        from .write import flatten
+
+        lines = "".join(json.dumps(flatten(r, self.themes), ensure_ascii=False) + "\n"
+                        for r in result)
+        self.fh.write(lines.encode("utf-8"))
+
+
+def _write_stream(stream, results, model, opts, progress) -> int:
+    """Standard output: JSONL as it comes; CSV once all rows are known (spooled to a
+    temporary file, so that every column is in the header)."""
+    from .write import flatten, write_rows
+
+    total = 0
+
+    def counted():
+        nonlocal total
+        for result, n in results:
+            total += n
+            if progress:
+                progress(n)
+            yield result
+
+    if opts.fmt == "csv":
+        write_rows((flatten(r, model.themes) for result in counted() for r in result), stream,
+                   "csv")
+    else:
+        for text in counted():
+            stream.write(text)
+    stream.flush()
+    return total
+
+
+# --- the Dask engine --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One task: a whole input file, or lines ``[first_line, first_line + n_lines)`` of a UTF-8
+    JSONL file, which start at byte ``start`` and end before byte ``end``."""
+
+    index: int
+    path: str
+    start: int = 0
+    end: int = -1
+    first_line: int = 1
+    n_lines: int = -1
+
+    @property
+    def name(self) -> str:
+        return f"part-{self.index:05d}.jsonl"
+
+
+def plan_partitions(inputs: list[str], partition_rows: int = 20_000) -> list[Partition]:
+    """Cut the inputs into partitions in input order (directories expanded as ``label`` does)."""
+    from .read import _input_files
+
+    if partition_rows < 1:
+        raise InputError(f"--partition-rows must be at least 1, got {partition_rows}")
+    files: list[Path] = []
+    for p in inputs:
+        if p == "-":
+            raise InputError("the dask engine reads files, not standard input")
+        path = Path(p)
+        if not path.exists():
+            raise InputError(f"{p}: no such file or directory")
+        files.extend(_input_files(path) if path.is_dir() else [path])
+    parts: list[Partition] = []
+    for f in files:
+        if f.suffix.lower() == ".jsonl" and _is_utf8_jsonl(f):
+            for start, end, first, n in _line_ranges(f, partition_rows):
+                parts.append(Partition(len(parts), str(f), start, end, first, n))
+        else:
+            parts.append(Partition(len(parts), str(f)))
+    return parts
+
+
+def _is_utf8_jsonl(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4  # a character cut at the end of the sample
+    return True
+
+
+def _line_ranges(path: Path, rows: int) -> Iterator[tuple[int, int, int, int]]:
+    """(start byte, end byte, first line number, lines) of blocks of ``rows`` lines."""
+    start, line, pos, n = 0, 1, 0, 0
+    with open(path, "rb") as fh:
+        for raw in fh:
+            pos += len(raw)
+            n += 1
+            if n == rows:
+                yield start, pos, line, n
+                start, line, n = pos, line + n, 0
+    if n:
+        yield start, pos, line, n
+
+
+def read_partition(part: Partition, *, text_col: str = "text", id_col: str = "id") -> Iterator:
+    """The documents of one partition, exactly as :func:`~policy_nlp.read.iter_documents`
+    reads them (same ids, same error messages with the same line numbers)."""
+    from .read import _json_text_key, _record, read_documents
+
+    if part.end < 0:
+        yield from read_documents(part.path, text_col=text_col, id_col=id_col)
+        return
+    path = Path(part.path)
+    with open(path, "rb") as fh:
+        fh.seek(part.start)
+        data = fh.read(part.end - part.start)
+    text = data.decode("utf-8-sig" if part.start == 0 else "utf-8", errors="strict")
+    for lineno, line in enumerate(text.splitlines(keepends=True), part.first_line):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
+                             ) from None
+        key = _json_text_key(record, text_col, f"{path}:{lineno}")
+        yield _record(record, key, id_col, path, f"line {lineno}", lineno, "utf-8")
+
+
+def label_partition(part: Partition, outdir: str, model_dir: str | None, model_files: dict,
+                    opts: LabelOptions) -> dict[str, Any]:
+    """Label one partition into ``outdir/part-NNNNN.jsonl`` (runs on a Dask worker)."""
+    from .predict import iter_units
+
+    model = _model(model_dir)
+    if model.card.get("files") != model_files:
+        raise ModelError(f"worker {os.uname().nodename}: its model {model_dir or '(default)'} "
+                         "is not the client's (different file hashes)")
+    units = iter_units(read_partition(part, text_col=opts.text_col, id_col=opts.id_col),
+                       records=opts.records)
+    target = Path(outdir) / part.name
+    tmp = target.with_name(f".{part.name}.tmp-{os.getpid()}")
+    h = hashlib.sha256()
+    rows = 0
+    with open(tmp, "wb") as fh:
+        for chunk in _chunks(units, 1024):
+            text, n = label_chunk(model, chunk, opts)
+            data = text.encode("utf-8")  # type: ignore[union-attr]
+            fh.write(data)
+            h.update(data)
+            rows += n
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    return {"part": part.name, "input": part.path, "first_line": part.first_line,
+            "lines": part.n_lines, "rows": rows, "sha256": h.hexdigest()}
+
+
+def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None = None,
+               opts: LabelOptions | None = None, scheduler: str | None = None,
+               n_workers: int = 2, processes: bool = True, partition_rows: int = 20_000,
+               log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Label ``inputs`` on a Dask cluster into ``outdir`` (parts + ``manifest.json``).
+
+    ``scheduler`` is the address of a running scheduler (``tcp://host:8786``); without it a
+    ``LocalCluster`` of ``n_workers`` single-threaded workers is started on loopback.
+    """
+    opts = opts or LabelOptions()
+    log = log or (lambda _m: None)
+    if opts.fmt != "jsonl":
+        raise InputError("the dask engine writes JSONL parts; use --format jsonl")
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("the dask engine needs dask and distributed: "
+                         "pip install 'policy-nlp[dask]'") from None
+    model_key = None if model_dir is None else str(Path(model_dir).resolve())
+    model = _model(model_key)
+    parts = plan_partitions(inputs, partition_rows)
+    out = Path(outdir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a directory (the dask engine writes a "
+                         "directory of parts)")
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("part-*.jsonl"):
+        old.unlink()
+    (out / "manifest.json").unlink(missing_ok=True)
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        # worker processes listen on loopback only; threads (processes=False) talk in-process
+        where = {"host": "127.0.0.1"} if processes else {}
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
+                               dashboard_address=None, **where)
+        client = Client(cluster)
+    try:
+        log(f"dask: {len(parts)} partitions on {client.scheduler.address}")
+        futures = client.map(label_partition, parts, outdir=str(out.resolve()),
+                             model_dir=model_key, model_files=model.card.get("files"),
+                             opts=opts, pure=False)
+        results = client.gather(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    manifest = {"format": MANIFEST_FORMAT, "model": model.card.get("files"),
+                "options": asdict(opts), "rows": sum(r["rows"] for r in results),
+                "parts": results}
+    _write_json_atomic(out / "manifest.json", manifest)
+    return manifest

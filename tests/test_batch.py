@@ -1,0 +1,216 @@
+# ruff: noqa: RUF001 (Chinese fixture sentences have full-width punctuation)
+"""The batch engines of ``policy-nlp label``: parallel, streaming, resumable after kill -9, and
+Dask on a LocalCluster. The paragraphs are written for these tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from policy_nlp.batch import (
+    LabelOptions,
+    label_to_file,
+    plan_partitions,
+    read_partition,
+    state_paths,
+)
+from policy_nlp.cli import app
+from policy_nlp.read import iter_documents
+
+PHRASES = [
+    "推进碳达峰碳中和，加快发展新质生产力",
+    "城镇新增就业五万人，提高城乡居民基础养老金",
+    "严格落实中央八项规定精神，持续纠治四风",
+    "深化放管服改革，持续优化营商环境",
+    "全面推进乡村振兴，稳定粮食播种面积",
+    "加强基层社会治理，推进平安建设",
+]
+
+
+def write_corpus(path: Path, n: int) -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            text = f"{PHRASES[i % len(PHRASES)]}，第{i}项工作。{PHRASES[(i * 7) % len(PHRASES)]}。"
+            rec = {"id": f"p{i:06d}", "level": "county", "text": text}
+            if i % 97 == 5:
+                del rec["id"]  # ids from the line number
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            if i % 50 == 3:
+                fh.write("\n")  # blank lines are skipped
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    return write_corpus(tmp_path_factory.mktemp("batch") / "paras.jsonl", 3000)
+
+
+@pytest.fixture(scope="module")
+def reference(corpus, tiny_model_dir, tmp_path_factory) -> bytes:
+    out = tmp_path_factory.mktemp("ref") / "ref.jsonl"
+    label_to_file([str(corpus)], str(out), model_dir=tiny_model_dir, chunk_size=256)
+    return out.read_bytes()
+
+
+def test_reference_has_one_line_per_record(reference):
+    lines = reference.decode().splitlines()
+    assert len(lines) == 3000
+    ids = [json.loads(x)["id"] for x in lines]
+    assert len(set(ids)) == 3000 and ids[0] == "p000000" and "paras:7" in ids  # line 7: a blank line before it
+
+
+def test_jobs_give_the_same_output(corpus, tiny_model_dir, reference, tmp_path):
+    out = tmp_path / "jobs.jsonl"
+    n = label_to_file([str(corpus)], str(out), model_dir=tiny_model_dir, jobs=2, chunk_size=200)
+    assert n == 3000
+    assert out.read_bytes() == reference
+    assert not any(p.exists() for p in state_paths(out))
+
+
+def test_csv_output_is_the_same_with_jobs(corpus, tiny_model_dir, tmp_path):
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    opts = LabelOptions(fmt="csv")
+    label_to_file([str(corpus)], str(one), model_dir=tiny_model_dir, opts=opts, chunk_size=500)
+    label_to_file([str(corpus)], str(two), model_dir=tiny_model_dir, opts=opts, jobs=2,
+                  chunk_size=128)
+    assert one.read_bytes() == two.read_bytes()
+    lines = one.read_text("utf-8").splitlines()
+    assert lines[0].startswith("id,") and len(lines) == 3001
+
+
+def run_label(corpus: Path, out: Path, model: Path, *extra: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "policy_nlp.cli", "label", str(corpus), "-o", str(out),
+           "-m", str(model), "--no-progress", *extra]
+    return subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_resume_after_kill_9_equals_an_uninterrupted_run(tmp_path, tiny_model_dir, jobs):
+    corpus = write_corpus(tmp_path / "big.jsonl", 20_000)
+    ref = tmp_path / "ref.jsonl"
+    label_to_file([str(corpus)], str(ref), model_dir=tiny_model_dir)
+    out = tmp_path / "out.jsonl"
+    partial, ckpt = state_paths(out)
+    cmd = [sys.executable, "-m", "policy_nlp.cli", "label", str(corpus), "-o", str(out),
+           "-m", str(tiny_model_dir), "--no-progress", "--jobs", jobs,
+           "--checkpoint-every", "0"]  # a checkpoint after every chunk
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until some chunks are committed
+        try:
+            done = json.loads(ckpt.read_text("utf-8"))["units"]
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            done = 0
+        if done >= 2048:
+            break
+        assert proc.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)  # the main process; pool workers die with their pipe
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not out.exists()
+    assert partial.exists() and ckpt.exists()
+    committed = json.loads(ckpt.read_text("utf-8"))
+    assert 0 < committed["units"] < 20_000, "killed too late to test resuming"
+    with partial.open("ab") as fh:  # as if killed in the middle of writing a chunk
+        fh.write(b'{"id": "half a line')
+    done = run_label(corpus, out, tiny_model_dir, "--jobs", jobs, "--resume")
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"resuming after" in done.stderr
+    assert out.read_bytes() == ref.read_bytes()  # nothing lost, nothing twice
+    assert not partial.exists() and not ckpt.exists()
+
+
+def test_resume_refuses_a_changed_input(tmp_path, tiny_model_dir):
+    corpus = write_corpus(tmp_path / "c.jsonl", 50)
+    out = tmp_path / "o.jsonl"
+    partial, ckpt = state_paths(out)
+    ckpt.write_text(json.dumps({"format": "policy-nlp-label-checkpoint/1", "fingerprint": "x",
+                                "units": 10, "bytes": 0}))
+    partial.write_bytes(b"")
+    result = CliRunner().invoke(app, ["label", str(corpus), "-o", str(out), "-m",
+                                      str(tiny_model_dir), "--resume"])
+    assert result.exit_code == 2
+    assert "changed since the interrupted run" in result.output
+    # without --resume the run starts over and succeeds
+    result = CliRunner().invoke(app, ["label", str(corpus), "-o", str(out), "-m",
+                                      str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    assert len(out.read_text("utf-8").splitlines()) == 50 and not ckpt.exists()
+
+
+def test_resume_to_stdout_and_bad_jobs_are_refused(tmp_path, tiny_model_dir):
+    corpus = write_corpus(tmp_path / "c.jsonl", 5)
+    runner = CliRunner()
+    r = runner.invoke(app, ["label", str(corpus), "-o", "-", "--resume"])
+    assert r.exit_code == 2 and "needs an output file" in r.output
+    r = runner.invoke(app, ["label", str(corpus), "-o", str(tmp_path / "x.jsonl"), "-j", "0"])
+    assert r.exit_code == 2 and "--jobs must be at least 1" in r.output
+
+
+def test_partitions_read_exactly_what_the_file_reader_reads(corpus):
+    parts = plan_partitions([str(corpus)], partition_rows=700)
+    assert len(parts) > 4 and [p.index for p in parts] == list(range(len(parts)))
+    docs = [d for p in parts for d in read_partition(p)]
+    whole = list(iter_documents([str(corpus)]))
+    assert [(d.id, d.text, d.meta, d.source) for d in docs] == [
+        (d.id, d.text, d.meta, d.source) for d in whole]
+
+
+def test_dask_local_cluster_equals_the_single_process_output(corpus, tiny_model_dir, reference,
+                                                             tmp_path):
+    pytest.importorskip("distributed")
+    from policy_nlp.batch import label_dask
+
+    report = tmp_path / "in" / "report.txt"
+    report.parent.mkdir()
+    report.write_text("一、过去一年工作回顾\n推进碳达峰碳中和。\n提高城乡居民基础养老金。\n",
+                      "utf-8")
+    out = tmp_path / "parts"
+    manifest = label_dask([str(corpus), str(report.parent)], str(out), model_dir=tiny_model_dir,
+                          n_workers=2, processes=False, partition_rows=800)
+    single = tmp_path / "single.jsonl"
+    label_to_file([str(corpus), str(report.parent)], str(single), model_dir=tiny_model_dir)
+    names = [p["part"] for p in manifest["parts"]]
+    assert len(names) == 5 and names == sorted(names)
+    joined = b"".join((out / name).read_bytes() for name in names)
+    assert joined == single.read_bytes()
+    assert joined.startswith(reference)
+    on_disk = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert on_disk["rows"] == manifest["rows"] == 3002
+    assert sorted(p.name for p in out.iterdir()) == sorted([*names, "manifest.json"])
+
+
+def test_dask_engine_cli_errors(tmp_path, corpus):
+    runner = CliRunner()
+    r = runner.invoke(app, ["label", str(corpus), "-o", str(tmp_path / "x"), "--scheduler",
+                            "tcp://127.0.0.1:1"])
+    assert r.exit_code == 2 and "--scheduler needs --engine dask" in r.output
+    r = runner.invoke(app, ["label", str(corpus), "-o", str(tmp_path / "x.csv"), "--engine",
+                            "dask"])
+    assert r.exit_code == 2 and "JSONL parts" in r.output
+
+
+def test_bad_input_midway_leaves_no_files(tmp_path, tiny_model_dir):
+    corpus = write_corpus(tmp_path / "c.jsonl", 3000)
+    with corpus.open("a", encoding="utf-8") as fh:
+        fh.write("{not json\n")
+    out = tmp_path / "o.jsonl"
+    r = CliRunner().invoke(app, ["label", str(corpus), "-o", str(out), "-m", str(tiny_model_dir),
+                                 "--no-progress", "--strict"])
+    assert r.exit_code == 2 and "not valid JSON" in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl"]
+    # by default the bad line is skipped and reported, the rest labeled (exit 5)
+    r = CliRunner().invoke(app, ["label", str(corpus), "-o", str(out), "-m", str(tiny_model_dir),
+                                 "--no-progress", "--jobs", "2"])
+    assert r.exit_code == 5 and "not valid JSON" in r.output and "1 skipped" in r.output
+    assert len(out.read_text("utf-8").splitlines()) == 3000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl", "o.jsonl"]
