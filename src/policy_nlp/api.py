@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from .aggregate import iter_labeled, long_panel, profile_records
+from .aggregate import long_panel, profile_documents
 from .codebook import Codebook, model_codebook
 from .errors import InputError
 from .explain import explain_text, top_terms
@@ -141,9 +141,8 @@ class Model:
             docs: Iterable[Document] = _documents_of_frame(reports, text_col, id_col)
         else:
             docs = iter_documents(reports, text_col=text_col, id_col=id_col)
-        labeled = iter_labeled(self.theme_model, docs, unit=unit, records=records,
-                               name_pattern=name_pattern)
-        rows = profile_records(labeled, self.codebook, themes=self.themes, unit=unit)
+        rows = profile_documents(self.theme_model, docs, unit=unit, records=records,
+                                 name_pattern=name_pattern)
         if long:
             rows = long_panel(rows, self.codebook, themes=self.themes)
         frame = pd.DataFrame(rows)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .model import softmax
+
 if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
 
@@ -133,8 +135,8 @@ def explain_text(model: ThemeModel, text: str, *, theme: str | None = None,
     cols, vals = model.featurizer.transform_one(text)
     weights = model.coef[:, cols].astype(np.float64)  # (n_themes, n_terms)
     contrib = weights * vals
-    scores = contrib.sum(axis=1) + model.intercept
-    proba = model.predict_proba([text])[0]
+    scores = contrib.sum(axis=1) + model.intercept  # = model.decision_function([text])[0]
+    proba = softmax(scores[None, :], model.temperature)[0]
     k = int(np.argmax(proba)) if theme is None else _theme_index(model, theme)
     order = [int(j) for j in np.argsort(-contrib[k], kind="stable") if contrib[k, j] > 0][:top]
     terms = []
