@@ -223,6 +223,21 @@ def test_profile_paragraph_records_grouped_by_report_id(model, tmp_path):
     check_panel(pd.DataFrame(rows))
 
 
+def test_files_of_one_name_stay_two_reports(model, tmp_path):
+    for region in ("甲省", "乙省"):
+        (tmp_path / region).mkdir()
+        shutil.copy(FIXTURES / "report.txt", tmp_path / region / "2030.txt")
+    (tmp_path / "乙省" / "2031.txt").write_bytes(b"")  # a bad file: skipped and reported
+    out = tmp_path / "panel.csv"
+    result = run("profile", tmp_path / "甲省", tmp_path / "乙省", "-o", out, "-m", model,
+                 "--name-pattern", "{region}/{year}.txt")
+    assert result.exit_code == 5, result.stderr  # the panel is written, the skip reported
+    assert "2031.txt" in result.stderr
+    panel = pd.read_csv(out)
+    assert panel["report_id"].tolist() == ["2030", f"{(tmp_path / '乙省' / '2030.txt').as_posix()}"]
+    assert panel["region"].tolist() == ["甲省", "乙省"] and panel["n_paragraphs"].tolist() == [6, 6]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

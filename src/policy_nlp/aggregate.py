@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -274,7 +275,11 @@ def fields_from_name(pattern: re.Pattern[str], name: str) -> dict[str, Any] | No
 def _units(documents: Iterable[Document], records: str, name_pattern: str | None
            ) -> Iterator[Unit]:
     pattern = compile_name_pattern(name_pattern) if name_pattern else None
+    files: dict[str, str] = {}  # report id -> the file that has it
     for doc in documents:
+        if doc.kind == "report" and files.setdefault(doc.id, doc.source) != doc.source:
+            # two files with one name (北京/2024.txt, 上海/2024.txt) stay two reports
+            doc = replace(doc, id=Path(doc.source).as_posix())
         named: dict[str, Any] = {}
         if pattern is not None:
             name = doc.source if doc.kind == "report" else doc.id
@@ -295,7 +300,9 @@ def iter_labeled(model: ThemeModel, documents: Iterable[Document], *, unit: str 
 
     ``records`` is as in :func:`~policy_nlp.predict.iter_units`; ``name_pattern`` (see
     :func:`compile_name_pattern`) adds the fields it finds in each report file's path, or in
-    each record's id, and a name that does not match it is an :class:`InputError`.
+    each record's id, and a name that does not match it is an :class:`InputError`. A report
+    file whose name an earlier file had (``北京/2024.txt``, ``上海/2024.txt``) gets its path as
+    its id, so that the two stay two reports.
     """
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")

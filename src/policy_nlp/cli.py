@@ -381,6 +381,8 @@ def profile(
     id_col: IdCol = "id",
     progress: Annotated[bool, typer.Option("--progress/--no-progress",
                                            help="Show progress on standard error.")] = True,
+    strict: StrictOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Profile reports: one row per report with its metadata and each theme's share."""
     from .aggregate import iter_labeled, long_panel, profile_records
@@ -389,13 +391,15 @@ def profile(
     from .write import panel_format, write_panel
 
     fmt = panel_format(output)
+    set_verbose(verbose)
+    policy = error_policy(strict)
     m = _load(model)
     book = model_codebook(m.card, m.themes)
     bar = Progress("paragraphs profiled", enabled=progress)
     started = time.monotonic()
 
     def counted():
-        docs = iter_documents(inputs, text_col=text_col, id_col=id_col)
+        docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy)
         for rec in iter_labeled(m, docs, unit=unit.value, records=records.value,
                                 name_pattern=name_pattern):
             bar.update()
@@ -404,10 +408,13 @@ def profile(
     rows = profile_records(counted(), book, themes=m.themes, unit=unit.value)
     bar.close()
     if not rows:
-        raise InputError("no paragraphs found in the inputs")
+        skipped = policy.skipped if policy is not None else 0
+        raise InputError("no paragraphs found in the inputs"
+                         + (f" (every input was skipped: {skipped})" if skipped else ""))
     write_panel(long_panel(rows, book, themes=m.themes) if long else rows, output, fmt)
     log(f"{len(rows)} reports ({bar.n} paragraphs) profiled in "
         f"{time.monotonic() - started:.1f}s -> {output}")
+    finish(policy, bar.n)
 
 
 @app.command()
