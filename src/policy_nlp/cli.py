@@ -57,6 +57,23 @@ class Classifier(str, Enum):
     logistic = "logistic"
 
 
+class UnitOpt(str, Enum):
+    paragraph = "paragraph"
+    sentence = "sentence"
+
+
+class PlotKind(str, Enum):
+    bars = "bars"
+    heatmap = "heatmap"
+    trends = "trends"
+    all = "all"
+
+
+class Measure(str, Enum):
+    chars = "chars"
+    paragraphs = "paragraphs"
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -229,9 +246,17 @@ def classify(
     id_col: IdCol = "id",
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
+    unit: Annotated[UnitOpt, typer.Option(
+        help="sentence: also label each sentence and give each paragraph the themes its "
+             "sentences carry, with their shares (themes, sentences).")] = UnitOpt.paragraph,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Add the evidence: the terms that contributed most to each "
+                          "paragraph's label (TF-IDF weight x the model's coefficient).")] = False,
+    explain_terms: Annotated[int, typer.Option(min=1, help="Terms of evidence per paragraph.")
+                             ] = 5,
 ) -> None:
     """Classify every paragraph of one report (or one pasted text)."""
-    from .predict import classify_text, iter_units, label_units
+    from .predict import iter_units, label_sentences, label_units, units_of_text
     from .read import iter_documents
 
     if (file is None) == (text is None):
@@ -240,12 +265,20 @@ def classify(
     policy = error_policy(strict)
     m = _load(model)
     if text is not None:
-        records = classify_text(m, text)
+        units = units_of_text(text)
     else:
         docs = iter_documents([file], text_col=text_col, id_col=id_col, on_error=policy)
-        records = list(label_units(m, iter_units(docs, records="reports")))
-        if not records:
+        units = list(iter_units(docs, records="reports"))
+        if not units:
             raise InputError(f"{file}: no paragraphs found")
+    labeler = label_sentences if unit is UnitOpt.sentence else label_units
+    records = list(labeler(m, units))
+    if explain:
+        from .explain import explain_text
+
+        for rec in records:
+            found = explain_text(m, rec["text"], theme=rec["label"], top=explain_terms)
+            rec["evidence"] = [c.to_dict() for c in found.terms]
     _emit(records, format, m.themes)
     finish(policy, len(records))
 
@@ -348,6 +381,223 @@ def label(
 
 @app.command()
 @handle_errors
+def profile(
+    inputs: Annotated[list[str], typer.Argument(
+        help="Report files, directories, CSV/JSONL files of reports (or of paragraphs with a "
+             "report_id); - for standard input.")],
+    output: Annotated[str, typer.Option(
+        "--output", "-o", help="The panel: OUT.csv, OUT.parquet or OUT.jsonl (- for CSV on "
+                               "standard output).")],
+    model: ModelOpt = None,
+    unit: Annotated[UnitOpt, typer.Option(
+        help="Attribute whole paragraphs to their label, or each sentence to its own (a "
+             "paragraph is then shared among its sentences' themes).")] = UnitOpt.paragraph,
+    long: Annotated[bool, typer.Option(
+        "--long", help="Tidy form: one row per report and theme (then per report and group), "
+                       "with char_share and para_share columns.")] = False,
+    name_pattern: Annotated[str | None, typer.Option(
+        help="Metadata from file names, e.g. '{region}_{year}.txt' or '{level}/{region}/"
+             "{year}.txt' (matched against the end of each report file's path, or each "
+             "record's id).", show_default=False)] = None,
+    records: Annotated[Records, typer.Option(
+        help="A CSV/JSONL record is a report to split into paragraphs, one paragraph of the "
+             "report named by its report_id field, or auto: split when it has several lines."
+    )] = Records.auto,
+    text_col: TextCol = "text",
+    id_col: IdCol = "id",
+    progress: Annotated[bool, typer.Option("--progress/--no-progress",
+                                           help="Show progress on standard error.")] = True,
+    strict: StrictOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Profile reports: one row per report with its metadata and each theme's share."""
+    from .aggregate import iter_labeled, long_panel, profile_records
+    from .codebook import model_codebook
+    from .read import iter_documents
+    from .write import panel_format, write_panel
+
+    fmt = panel_format(output)
+    set_verbose(verbose)
+    policy = error_policy(strict)
+    m = _load(model)
+    book = model_codebook(m.card, m.themes)
+    bar = Progress("paragraphs profiled", enabled=progress)
+    started = time.monotonic()
+
+    def counted():
+        docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy)
+        for rec in iter_labeled(m, docs, unit=unit.value, records=records.value,
+                                name_pattern=name_pattern):
+            bar.update()
+            yield rec
+
+    rows = profile_records(counted(), book, themes=m.themes, unit=unit.value)
+    bar.close()
+    if not rows:
+        skipped = policy.skipped if policy is not None else 0
+        raise InputError("no paragraphs found in the inputs"
+                         + (f" (every input was skipped: {skipped})" if skipped else ""))
+    write_panel(long_panel(rows, book, themes=m.themes) if long else rows, output, fmt)
+    log(f"{len(rows)} reports ({bar.n} paragraphs) profiled in "
+        f"{time.monotonic() - started:.1f}s -> {output}")
+    finish(policy, bar.n)
+
+
+@app.command()
+@handle_errors
+def plot(
+    panels: Annotated[list[Path], typer.Argument(
+        help="Panels written by profile (CSV, Parquet or JSONL; wide or --long).")],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="A folder for the figures (KIND.png …), or one FILE.png / "
+                               "FILE.svg for a single --kind.")],
+    kind: Annotated[PlotKind, typer.Option(
+        help="bars: stacked theme shares per report; heatmap: rows (regions) x themes; "
+             "trends: chosen themes over the years; all: the three.")] = PlotKind.all,
+    fmt: Annotated[str, typer.Option("--format", help="png or svg, for a folder.")] = "png",
+    where: Annotated[list[str] | None, typer.Option(
+        help="Keep the reports whose COLUMN equals VALUE, e.g. level=national; repeat to "
+             "narrow further.", metavar="COLUMN=VALUE", show_default=False)] = None,
+    themes: Annotated[str | None, typer.Option(
+        help="Comma-separated theme (or with --groups, group) ids for the trends "
+             "(default: the six largest, general left out).", show_default=False)] = None,
+    measure: Annotated[Measure, typer.Option(
+        help="Shares by characters or by paragraphs.")] = Measure.chars,
+    groups: Annotated[bool, typer.Option("--groups", help="Theme groups instead of themes.")
+                      ] = False,
+    rows: Annotated[str, typer.Option(help="The panel column the heatmap's rows are.")
+                    ] = "region",
+    dpi: Annotated[int, typer.Option(help="Resolution of PNG figures.")] = 150,
+) -> None:
+    """Draw figures of a panel: stacked bars, a regions x themes heatmap, trends over years."""
+    import warnings
+
+    from .report import require_matplotlib
+
+    require_matplotlib("plot")
+    from . import plot as plots
+
+    panel = plots.read_panel(panels)
+    for cond in where or []:
+        col, sep, value = cond.partition("=")
+        if not sep or col not in panel.columns:
+            raise InputError(f"--where {cond}: give COLUMN=VALUE with a column of the panel "
+                             f"({', '.join(c for c in panel.columns if '_share_' not in c)})")
+        panel = panel[panel[col].astype(str).str.removesuffix(".0") == value]
+        if panel.empty:
+            raise InputError(f"--where {cond}: no report left")
+    kinds = list(plots.KINDS) if kind is PlotKind.all else [kind.value]
+    if output.suffix.lower() in (".png", ".svg"):
+        if len(kinds) > 1:
+            raise InputError(f"{output}: one file holds one figure; give --kind, or a folder")
+        targets = [output]
+    else:
+        if fmt not in ("png", "svg"):
+            raise InputError(f"--format {fmt}: figures are png or svg")
+        output.mkdir(parents=True, exist_ok=True)
+        targets = [output / f"{k}.{fmt}" for k in kinds]
+    chosen = [t.strip() for t in themes.split(",") if t.strip()] if themes else None
+    common = {"measure": measure.value, "groups": groups}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", plots.MissingCJKFontWarning)
+        for k, target in zip(kinds, targets, strict=True):
+            if k == "bars":
+                fig = plots.bars(panel, **common)
+            elif k == "heatmap":
+                fig = plots.heatmap(panel, rows=rows, **common)
+            else:
+                fig = plots.trends(panel, themes=chosen, **common)
+            plots.save_figure(fig, target, dpi=dpi)
+            log(f"{k}: {target}")
+    for w in {str(w.message) for w in caught}:
+        log(f"warning: {w}")
+
+
+@app.command()
+@handle_errors
+def explain(
+    text: Annotated[str, typer.Option("--text", "-t", help="The paragraph to explain.")],
+    theme: Annotated[str | None, typer.Option(
+        help="Explain this theme's score (default: the predicted theme).", show_default=False)
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, help="How many terms to show.")] = 10,
+    model: ModelOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")
+                       ] = False,
+) -> None:
+    """Show why a text got its theme: the terms that contributed most (TF-IDF x weight)."""
+    from .explain import explain_text
+
+    if not text.strip():
+        raise InputError("--text is empty")
+    m = _load(model)
+    found = explain_text(m, text, theme=theme, top=top)
+    if as_json:
+        print(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
+        return
+    proba = m.predict_proba([text])[0]
+    ranked = sorted(zip(m.themes, proba, strict=True), key=lambda tp: -tp[1])
+    print(f"theme   {found.theme}  probability {found.probability:.3f}")
+    print("top 3   " + "  ".join(f"{t} {p:.3f}" for t, p in ranked[:3]))
+    shown = sum(c.contribution for c in found.terms)
+    rest = found.score - found.intercept - shown
+    print(f"score   {found.score:+.3f} = intercept {found.intercept:+.3f} + these "
+          f"{len(found.terms)} terms {shown:+.3f} + the other terms {rest:+.3f}")
+    print()
+    print(f"{'term':<24}{'kind':<6}{'tf-idf':>8}{'weight':>9}{'contribution':>14}")
+    for c in found.terms:
+        print(f"{_pad(c.term.replace(' ', '·'), 24)}{c.kind:<6}{c.tfidf:>8.3f}{c.weight:>+9.3f}"
+              f"{c.contribution:>+14.3f}")
+
+
+def _pad(s: str, width: int) -> str:
+    from .write import _width
+
+    return s + " " * max(1, width - _width(s))
+
+
+@app.command()
+@handle_errors
+def themes(
+    top_terms: Annotated[int, typer.Option(
+        min=0, help="Also list each theme's N strongest terms (largest model weights).")] = 0,
+    theme: Annotated[list[str] | None, typer.Option(
+        help="Only this theme (repeatable).", show_default=False)] = None,
+    model: ModelOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List the model's themes (id, group, name), with --top-terms their strongest terms."""
+    from .codebook import model_codebook
+    from .explain import top_terms as strongest
+
+    m = _load(model)
+    book = model_codebook(m.card, m.themes)
+    chosen = theme or m.themes
+    unknown = [t for t in chosen if t not in m.themes]
+    if unknown:
+        raise InputError(f"unknown theme {unknown[0]!r}; the model's themes are "
+                         f"{', '.join(m.themes)}")
+    out = []
+    for t in chosen:
+        th = book.theme(t)
+        entry = {"id": t, "group": th.group, "zh": th.zh, "en": th.en}
+        if top_terms:
+            entry["top_terms"] = [x.to_dict() for x in strongest(m, t, top_terms)]
+        out.append(entry)
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    for entry in out:
+        print(f"{entry['id']:<22}{entry['group']:<22}{_pad(entry['zh'], 20)}{entry['en']}")
+        for rank, x in enumerate(entry.get("top_terms", []), 1):
+            print(f"    {rank:>3} {_pad(x['term'].replace(' ', '·'), 20)}{x['kind']:<6}"
+                  f"{x['weight']:+.3f}")
+        if top_terms:
+            print()
+
+
+@app.command()
+@handle_errors
 def evaluate(
     labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
     paragraphs: Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")
@@ -375,6 +625,10 @@ def evaluate(
     from .evaluate import evaluate_with_proba, format_metrics
     from .write import atomic_output
 
+    if report is not None:
+        from .report import require_matplotlib
+
+        require_matplotlib("evaluate --report")
     m = _load(model)
     book = Codebook.from_dict(m.card["codebook"], source="model card") if "codebook" in (
         m.card) else None

@@ -96,3 +96,21 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
 
 
 DEFAULT_THEMES: tuple[str, ...] = tuple(load_codebook().ids)
+
+
+def model_codebook(card: dict, themes: list[str]) -> Codebook:
+    """The codebook a model was trained with, from its card (``card["codebook"]``).
+
+    A card without one (a model made by hand) gets the default codebook if that holds the
+    model's themes, else a codebook of the model's themes, each its own group.
+    """
+    if "codebook" in card:
+        book = Codebook.from_dict(card["codebook"], source="model card")
+        if set(themes) <= set(book.ids):
+            return book
+    book = load_codebook()
+    if set(themes) <= set(book.ids):
+        return book
+    return Codebook(name="model themes",
+                    themes=tuple(Theme(id=t, group=t, zh=t, en=t) for t in themes),
+                    groups={t: {"zh": t, "en": t} for t in themes})

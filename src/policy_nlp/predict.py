@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .read import Document
 from .errors import InputError
-from .split import has_content, split_report
+from .read import Document
+from .split import has_content, split_report, split_sentences
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
 
 RECORD_MODES = ("auto", "paragraphs", "reports")
 PREDICTION_FIELDS = frozenset({"label", "score", "secondary", "top", "scores"})
+SENTENCE_FIELDS = PREDICTION_FIELDS | {"themes", "sentences"}
 
 
 @dataclass
@@ -88,6 +89,20 @@ def prediction_fields(model: ThemeModel, proba_row: np.ndarray, *, top: int = 3)
     }
 
 
+def _unit_record(unit: Unit, include_text: bool, reserved: frozenset[str]) -> dict[str, Any]:
+    """The part of an output record that comes from the unit: its id, fields and text."""
+    rec: dict[str, Any] = {"id": unit.id}
+    for key, value in unit.fields.items():
+        # an input field named like an output field (a gold "label", say) is kept
+        # under "input_<name>" instead of being overwritten
+        rec[f"input_{key}" if key in reserved else key] = value
+    if include_text:
+        rec["text"] = unit.text
+    else:
+        rec.pop("text", None)
+    return rec
+
+
 def label_units(model: ThemeModel, units: Iterable[Unit], *, batch_size: int = 512,
                 include_text: bool = True) -> Iterator[dict[str, Any]]:
     """Label units as a stream, ``batch_size`` at a time; one output record per unit."""
@@ -96,15 +111,7 @@ def label_units(model: ThemeModel, units: Iterable[Unit], *, batch_size: int = 5
     def flush() -> Iterator[dict[str, Any]]:
         proba = model.predict_proba([u.text for u in batch])
         for unit, row in zip(batch, proba, strict=True):
-            rec: dict[str, Any] = {"id": unit.id}
-            for key, value in unit.fields.items():
-                # an input field named like a prediction field (a gold "label", say) is kept
-                # under "input_<name>" instead of being overwritten
-                rec[f"input_{key}" if key in PREDICTION_FIELDS else key] = value
-            if include_text:
-                rec["text"] = unit.text
-            else:
-                rec.pop("text", None)
+            rec = _unit_record(unit, include_text, PREDICTION_FIELDS)
             rec.update(prediction_fields(model, row))
             yield rec
         batch.clear()
@@ -117,11 +124,71 @@ def label_units(model: ThemeModel, units: Iterable[Unit], *, batch_size: int = 5
         yield from flush()
 
 
-def classify_text(model: ThemeModel, text: str, *, report_id: str = "text") -> list[dict[str, Any]]:
-    """Classify a pasted text: one paragraph, or a whole report that is split first."""
+def units_of_text(text: str, *, report_id: str = "text") -> list[Unit]:
+    """The units of a pasted text: one paragraph, or the paragraphs of a whole report."""
     if not has_content(text):
         raise InputError("the text is empty or only punctuation: nothing to classify")
-    units = (units_of_report(report_id, text) if _looks_like_report(text)
-             else [Unit(id=f"{report_id}#000", text=text.strip(),
-                        fields={"report_id": report_id, "paragraph": 0, "section": []})])
-    return list(label_units(model, units))
+    if _looks_like_report(text):
+        return units_of_report(report_id, text)
+    return [Unit(id=f"{report_id}#000", text=text.strip(),
+                 fields={"report_id": report_id, "paragraph": 0, "section": []})]
+
+
+def classify_text(model: ThemeModel, text: str, *, report_id: str = "text") -> list[dict[str, Any]]:
+    """Classify a pasted text: one paragraph, or a whole report that is split first."""
+    return list(label_units(model, units_of_text(text, report_id=report_id)))
+
+
+def label_sentences(model: ThemeModel, units: Iterable[Unit], *, batch_size: int = 512,
+                    include_text: bool = True, paragraph: bool = True
+                    ) -> Iterator[dict[str, Any]]:
+    """Label every sentence of each unit; the unit gets the themes its sentences carry.
+
+    Each unit (a paragraph) is split by :func:`~policy_nlp.split.split_sentences` and each
+    sentence labeled on its own, so a paragraph that goes through four themes one sentence
+    each comes out with all four. One output record per unit, as :func:`label_units` writes
+    it (with ``paragraph=False`` without the paragraph's own prediction), plus:
+
+    ``themes``
+        theme -> its share of the paragraph: the characters of the sentences labeled with it
+        over those of all its sentences; largest first, sums to 1 (rounded to 4 places).
+    ``sentences``
+        one ``{"text", "label", "score"}`` per sentence, in order.
+    """
+    batch: list[tuple[Unit, list[str]]] = []
+    n_sentences = 0
+
+    def flush() -> Iterator[dict[str, Any]]:
+        texts = [s for _, sentences in batch for s in sentences]
+        proba = model.predict_proba(texts)
+        best = proba.argmax(axis=1)
+        para_proba = model.predict_proba([u.text for u, _ in batch]) if paragraph else None
+        k = 0
+        for i, (unit, sentences) in enumerate(batch):
+            rec = _unit_record(unit, include_text, SENTENCE_FIELDS)
+            if para_proba is not None:
+                rec.update(prediction_fields(model, para_proba[i]))
+            labeled = []
+            chars: dict[str, int] = {}
+            for s in sentences:
+                theme = model.themes[int(best[k])]
+                labeled.append({"text": s, "label": theme,
+                                "score": round(float(proba[k, best[k]]), 4)})
+                chars[theme] = chars.get(theme, 0) + len(s)
+                k += 1
+            total = sum(chars.values())
+            rec["themes"] = {t: round(c / total, 4)
+                             for t, c in sorted(chars.items(), key=lambda kv: -kv[1])}
+            rec["sentences"] = labeled
+            yield rec
+        batch.clear()
+
+    for unit in units:
+        sentences = split_sentences(unit.text) or [unit.text]
+        batch.append((unit, sentences))
+        n_sentences += len(sentences)
+        if n_sentences >= batch_size:
+            yield from flush()
+            n_sentences = 0
+    if batch:
+        yield from flush()

@@ -9,7 +9,6 @@ offline.
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,22 @@ from typing import Any
 import numpy as np
 
 
-def _plt():
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    import matplotlib
+def require_matplotlib(what: str) -> None:
+    """Raise a one-line error naming the extra to install when matplotlib is missing."""
+    import importlib.util
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    if importlib.util.find_spec("matplotlib") is None:
+        from .errors import PolicyNLPError
 
-    return plt
+        raise PolicyNLPError(f"{what} needs matplotlib: pip install 'policy-nlp[plot]'")
+
+
+def _figure(figsize: tuple[float, float]):
+    """A figure and its axes without pyplot (no GUI backend, no global state)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, dpi=110)
+    return fig, fig.subplots()
 
 
 def reliability_bins(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 10
@@ -41,8 +48,7 @@ def reliability_bins(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 
 
 def plot_reliability(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path) -> Path:
     """Reliability diagram: accuracy against confidence, one line per named curve."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=110)
+    fig, ax = _figure((5, 5))
     ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", label="perfect calibration")
     for name, (conf, correct) in curves.items():
         pts = reliability_bins(conf, correct)
@@ -55,16 +61,14 @@ def plot_reliability(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Pat
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
 def plot_confusion(matrix: Sequence[Sequence[int]], labels: list[str], path: Path) -> Path:
     """Row-normalised confusion matrix heatmap with counts."""
-    plt = _plt()
     cm = np.asarray(matrix, dtype=float)
     norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(9, 8), dpi=110)
+    fig, ax = _figure((9, 8))
     im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -79,17 +83,15 @@ def plot_confusion(matrix: Sequence[Sequence[int]], labels: list[str], path: Pat
     ax.set_title("Confusion matrix (rows: true theme)")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
 def plot_learning_curve(points: Sequence[dict[str, float]], path: Path) -> Path:
     """Macro-F1 (mean ± sd over folds) against the number of training paragraphs."""
-    plt = _plt()
     n = [p["n_train"] for p in points]
     f1 = np.array([p["macro_f1"] for p in points])
     sd = np.array([p.get("macro_f1_sd", 0.0) for p in points])
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    fig, ax = _figure((6, 4))
     ax.plot(n, f1, marker="o")
     ax.fill_between(n, f1 - sd, f1 + sd, alpha=0.2)
     ax.set_xlabel("training paragraphs")
@@ -98,7 +100,6 @@ def plot_learning_curve(points: Sequence[dict[str, float]], path: Path) -> Path:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 

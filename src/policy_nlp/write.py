@@ -76,14 +76,7 @@ def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
         out.flush()
         return
     path = Path(path)
-    if not path.parent.exists():
-        raise InputError(f"{path}: the output directory {path.parent} does not exist")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected an output file name")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write to {path.parent} ({exc.strerror})") from None
+    fd, tmp = _temp_beside(path)
     note = "; no output was written" + (f" ({path.name} is left as it was)"
                                         if path.exists() else "")
     try:
@@ -106,6 +99,44 @@ def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
             os.replace(tmp, path)
         except OSError as exc:
             raise guarded._fail(exc) from None
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file (descriptor, name) beside the output ``path``, checked first."""
+    if not path.parent.exists():
+        raise InputError(f"{path}: the output directory {path.parent} does not exist")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected an output file name")
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write to {path.parent} ({exc.strerror})") from None
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary file name that becomes ``path`` only if the block finishes without error.
+
+    For writers that want a file name rather than a text stream (Parquet, figures); checked
+    as :func:`atomic_output`, and an :class:`OSError` while writing is :class:`OutputError`.
+    """
+    path = Path(path)
+    fd, tmp = _temp_beside(path)
+    os.close(fd)
+    try:
+        try:
+            yield Path(tmp)
+            os.chmod(tmp, output_file_mode(path))
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); no output was "
+                              "written") from None
     except BaseException:
         try:
             os.unlink(tmp)
@@ -146,6 +177,10 @@ def flatten(rec: dict[str, Any], themes: list[str]) -> dict[str, Any]:
             row[k] = ";".join(v)
         elif k == "top":
             row[k] = ";".join(f"{t}:{p:.4f}" for t, p in v)
+        elif k == "themes":
+            row[k] = ";".join(f"{t}:{p:.4f}" for t, p in v.items())
+        elif k == "evidence":
+            row[k] = ";".join(f"{e['term']}:{e['contribution']:.4f}" for e in v)
         elif isinstance(v, (dict, list)):
             row[k] = json.dumps(v, ensure_ascii=False)
         else:
@@ -208,8 +243,11 @@ def _clip(s: str, width: int) -> str:
 def format_table(records: list[dict[str, Any]], *, text_width: int = 40) -> str:
     """A readable table (CJK-width aware) of labeled paragraphs for a terminal."""
     buf = io.StringIO()
-    head = ["#", "section", "text", "label", "score", "secondary", "top 3"]
-    widths = [5, 18, text_width, 22, 6, 22, 0]
+    # sentence-level themes and evidence, where the records have them, go last
+    extra = [k for k in ("themes", "evidence") if records and k in records[0]]
+    head = ["#", "section", "text", "label", "score", "secondary", "top 3", *extra]
+    widths = [5, 18, text_width, 22, 6, 22, 44 if extra else 0, *([60] * len(extra))]
+    widths[-1] = 0
     buf.write("".join(_clip(h, w) if w else h for h, w in zip(head, widths, strict=True)))
     buf.write("\n")
     for rec in records:
@@ -223,6 +261,47 @@ def format_table(records: list[dict[str, Any]], *, text_width: int = 40) -> str:
             ",".join(rec["secondary"]),
             " ".join(f"{t}:{p:.2f}" for t, p in rec["top"]),
         ]
+        if "themes" in extra:
+            cells.append(" ".join(f"{t}:{p:.2f}" for t, p in rec["themes"].items()))
+        if "evidence" in extra:
+            cells.append(" ".join(f"{e['term'].replace(' ', '·')}:{e['contribution']:+.2f}"
+                                  for e in rec["evidence"]))
         buf.write("".join(_clip(c, w) if w else c for c, w in zip(cells, widths, strict=True)))
         buf.write("\n")
     return buf.getvalue()
+
+
+def panel_format(path: str | Path) -> str:
+    """The panel format an output name asks for: ``.csv``, ``.parquet`` or ``.jsonl``."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".csv" or str(path) == "-":
+        return "csv"
+    raise InputError(f"{path}: a panel is written as .csv, .parquet or .jsonl")
+
+
+def write_panel(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = None) -> None:
+    """Write a panel (one row per report) as CSV, Parquet or JSONL, atomically.
+
+    Parquet needs pyarrow (``pip install 'policy-nlp[parquet]'``); ``-`` writes CSV or JSONL
+    to standard output.
+    """
+    fmt = fmt or panel_format(path)
+    if fmt != "parquet":
+        with atomic_output(path) as out:
+            write_rows(rows, out, fmt)
+        return
+    if str(path) == "-":
+        raise InputError("a Parquet panel needs a file name, not -")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InputError("writing Parquet needs pyarrow: pip install 'policy-nlp[parquet]'"
+                         ) from None
+    import pandas as pd
+
+    with atomic_path(path) as tmp:
+        pd.DataFrame(rows).to_parquet(tmp, index=False)

@@ -1,0 +1,162 @@
+"""Evidence: which terms made the model choose a theme, read from its own weights.
+
+The model is linear: the score of theme *k* for a text is ``intercept[k] + sum_j x_j * coef[k, j]``
+over the text's TF-IDF features *j*, and its probability a softmax of the scores. So the
+contribution of a term to a theme is exactly its TF-IDF weight in the text times the theme's
+coefficient for it, and the contributions and the intercept add up to the score.
+
+:func:`explain_text` lists the terms that contributed most to one theme for one text;
+:func:`top_terms` lists the terms with the largest coefficients of a theme, whatever the text.
+A term is a character n-gram (``kind="char"``) or a word n-gram (``kind="word"``, words joined
+by a space) of :mod:`policy_nlp.features`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .model import softmax
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import ThemeModel
+
+__all__ = ["Contribution", "Explanation", "Term", "explain_text", "feature_term", "top_terms"]
+
+
+@dataclass(frozen=True)
+class Term:
+    """A feature of the model and a theme's coefficient for it.
+
+    Attributes
+    ----------
+    term : str
+        The n-gram (word n-grams are words joined by a space).
+    kind : str
+        ``"char"`` or ``"word"``: the feature block it belongs to.
+    weight : float
+        The theme's coefficient for it.
+    """
+
+    term: str
+    kind: str
+    weight: float
+
+    def to_dict(self, digits: int = 4) -> dict[str, Any]:
+        return {k: round(v, digits) if isinstance(v, float) else v
+                for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Contribution(Term):
+    """A term's part in a theme's score for one text.
+
+    Attributes
+    ----------
+    tfidf : float
+        The term's TF-IDF weight in the text.
+    contribution : float
+        ``tfidf * weight``: what it adds to the theme's score.
+    """
+
+    tfidf: float
+    contribution: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a text got a theme: its score, split into the intercept and the terms.
+
+    Attributes
+    ----------
+    theme : str
+        The theme explained (the predicted one unless another was asked for).
+    probability : float
+        Its calibrated probability.
+    score : float
+        Its linear score: ``intercept`` plus the contributions of all the text's terms.
+    intercept : float
+    terms : list of Contribution
+        The terms that contributed most, largest first.
+    """
+
+    theme: str
+    probability: float
+    score: float
+    intercept: float
+    terms: list[Contribution]
+
+    def to_dict(self, digits: int = 4) -> dict[str, Any]:
+        return {"theme": self.theme, "probability": round(self.probability, digits),
+                "score": round(self.score, digits), "intercept": round(self.intercept, digits),
+                "terms": [c.to_dict(digits) for c in self.terms]}
+
+
+def feature_term(model: ThemeModel, column: int) -> tuple[str, str]:
+    """The (kind, term) of a feature column of the model."""
+    feats = model.featurizer
+    block = int(np.searchsorted(feats.offsets, column, side="right")) - 1
+    b = feats.blocks[block]
+    return b.kind, b.terms[column - int(feats.offsets[block])]
+
+
+def _theme_index(model: ThemeModel, theme: str) -> int:
+    try:
+        return model.themes.index(theme)
+    except ValueError:
+        from .errors import InputError
+
+        raise InputError(f"unknown theme {theme!r}; the model's themes are "
+                         f"{', '.join(model.themes)}") from None
+
+
+def explain_text(model: ThemeModel, text: str, *, theme: str | None = None,
+                 top: int = 10) -> Explanation:
+    """The terms of ``text`` that contributed most to a theme's score.
+
+    Parameters
+    ----------
+    model : ThemeModel
+    text : str
+    theme : str, optional
+        The theme to explain; by default the predicted one.
+    top : int
+        How many terms to list (those with the largest positive contributions).
+
+    Examples
+    --------
+    >>> from policy_nlp.model import load_model
+    >>> e = explain_text(load_model(), "推进碳达峰碳中和。", top=3)
+    >>> e.theme, len(e.terms), e.terms[0].contribution >= e.terms[1].contribution
+    ('environment', 3, True)
+    """
+    cols, vals = model.featurizer.transform_one(text)
+    weights = model.coef[:, cols].astype(np.float64)  # (n_themes, n_terms)
+    contrib = weights * vals
+    scores = contrib.sum(axis=1) + model.intercept  # = model.decision_function([text])[0]
+    proba = softmax(scores[None, :], model.temperature)[0]
+    k = int(np.argmax(proba)) if theme is None else _theme_index(model, theme)
+    order = [int(j) for j in np.argsort(-contrib[k], kind="stable") if contrib[k, j] > 0][:top]
+    terms = []
+    for j in order:
+        kind, term = feature_term(model, int(cols[j]))
+        terms.append(Contribution(term, kind, float(weights[k, j]), float(vals[j]),
+                                  float(contrib[k, j])))
+    return Explanation(model.themes[k], float(proba[k]), float(scores[k]),
+                       float(model.intercept[k]), terms)
+
+
+def top_terms(model: ThemeModel, theme: str, n: int = 20) -> list[Term]:
+    """The ``n`` terms with the largest coefficients for ``theme``: its strongest evidence."""
+    k = _theme_index(model, theme)
+    row = model.coef[k]
+    n = min(n, row.shape[0])
+    best = np.argpartition(-row, n - 1)[:n] if n < row.shape[0] else np.arange(row.shape[0])
+    best = best[np.argsort(-row[best], kind="stable")]
+    out = []
+    for j in best:
+        kind, term = feature_term(model, int(j))
+        out.append(Term(term, kind, float(row[j])))
+    return out

@@ -1,0 +1,366 @@
+"""Figures of a panel (see :mod:`policy_nlp.aggregate`): where each report's attention went.
+
+Three figures, each a function that takes the panel as a pandas DataFrame and returns a
+matplotlib ``Figure``:
+
+* :func:`bars`: one stacked bar per report, its theme (or group) shares;
+* :func:`heatmap`: regions (or any other column) x themes, the mean share in each cell;
+* :func:`trends`: chosen themes over the years, the mean share of the year's reports.
+
+matplotlib (and pandas) are imported by this module only, which nothing on the classify path
+imports. Install them with ``pip install 'policy-nlp[plot]'``.
+
+**Chinese labels.** Theme names and regions are Chinese, which matplotlib's own fonts lack.
+:func:`use_cjk_font` picks, in this order: the font file named by ``POLICY_NLP_CJK_FONT``; a
+font with Chinese glyphs that the system has (Noto Sans CJK SC, Source Han Sans SC, WenQuanYi
+Micro Hei, SimHei, Microsoft YaHei, PingFang SC …; Debian: ``apt-get install fonts-noto-cjk``);
+the Noto Sans CJK SC that the ``mplfonts`` package ships (a dependency of the ``plot`` extra,
+SIL Open Font License). With none of them, a :class:`MissingCJKFontWarning` says so, themes are
+named by their ids and other Chinese text (regions) shows as boxes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .codebook import Codebook, load_codebook
+from .errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "KINDS",
+    "MissingCJKFontWarning",
+    "bars",
+    "heatmap",
+    "read_panel",
+    "save_figure",
+    "share_columns",
+    "trends",
+    "use_cjk_font",
+]
+
+KINDS = ("bars", "heatmap", "trends")
+MEASURES = {"chars": "char_share_", "paragraphs": "para_share_"}
+_MEASURE_NAMES = {"chars": "characters", "paragraphs": "paragraphs"}
+#: Font families with Chinese glyphs looked for among the fonts the system has, best first.
+CJK_FAMILIES = (
+    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Sarasa Gothic SC", "SimHei", "Microsoft YaHei",
+    "PingFang SC", "Hiragino Sans GB", "Heiti SC", "STHeiti", "AR PL UMing CN",
+    "AR PL UKai CN", "Noto Serif CJK SC", "Droid Sans Fallback",
+)
+_PACKAGED = ("mplfonts", "fonts/NotoSansCJKsc-Regular.otf")
+_LONG_COLUMNS = ("kind", "theme", "group", "zh", "char_share", "para_share")
+# colour maps of the default codebook's groups, so that a group's themes share a hue
+_GROUP_CMAPS = {"economic": "Blues", "construction_ecology": "Greens", "social": "Oranges",
+                "government": "Purples", "general": "Greys"}
+
+
+class MissingCJKFontWarning(UserWarning):
+    """No font with Chinese glyphs was found: Chinese labels will not render."""
+
+
+_font: list[str | None] = []  # the font family chosen, once per process
+
+
+def use_cjk_font() -> str | None:
+    """Make matplotlib draw Chinese: find a CJK font, put it first; its family, or ``None``.
+
+    See the module's docstring for where it looks. Without a font, warns once
+    (:class:`MissingCJKFontWarning`) and returns ``None``.
+    """
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    if not _font:
+        _font.append(_find_cjk_font(font_manager))
+    family = _font[0]
+    if family is None:
+        warnings.warn(
+            "no font with Chinese glyphs found, so Chinese labels will show as boxes: "
+            "pip install 'policy-nlp[plot]' (which brings Noto Sans CJK SC), install one "
+            "(e.g. apt-get install fonts-noto-cjk), or set POLICY_NLP_CJK_FONT to a font file",
+            MissingCJKFontWarning, stacklevel=2)
+        return None
+    rest = [f for f in mpl.rcParams["font.sans-serif"] if f != family]
+    mpl.rcParams["font.sans-serif"] = [family, *rest]
+    mpl.rcParams["font.family"] = "sans-serif"
+    mpl.rcParams["axes.unicode_minus"] = False
+    return family
+
+
+def _find_cjk_font(font_manager: Any) -> str | None:
+    env = os.environ.get("POLICY_NLP_CJK_FONT")
+    if env:
+        if not Path(env).is_file():
+            raise InputError(f"POLICY_NLP_CJK_FONT={env}: no such font file")
+        return _register(font_manager, env)
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for family in CJK_FAMILIES:
+        if family in installed:
+            return family
+    spec = importlib.util.find_spec(_PACKAGED[0])
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / _PACKAGED[1]
+        if path.is_file():
+            return _register(font_manager, str(path))
+    return None
+
+
+def _register(font_manager: Any, path: str) -> str:
+    font_manager.fontManager.addfont(path)
+    return font_manager.FontProperties(fname=path).get_name()
+
+
+# --- the panel -----------------------------------------------------------------------------------
+
+
+def read_panel(paths: str | Path | Iterable[str | Path]) -> pd.DataFrame:
+    """Read panels written by ``policy-nlp profile`` (CSV, Parquet or JSONL, wide or long).
+
+    Several panels are stacked; a long (tidy) panel is turned back into the wide form.
+    """
+    import pandas as pd
+
+    from .write import panel_format
+
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    frames = []
+    for p in paths:
+        if not Path(p).is_file():
+            raise InputError(f"{p}: no such panel file")
+        fmt = panel_format(p)
+        try:
+            if fmt == "parquet":
+                frames.append(pd.read_parquet(p))
+            elif fmt == "jsonl":
+                frames.append(pd.read_json(p, lines=True))
+            else:
+                frames.append(pd.read_csv(p))
+        except (ValueError, OSError, pd.errors.ParserError) as exc:
+            raise InputError(f"{p}: cannot read the panel ({exc})") from None
+    panel = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if set(_LONG_COLUMNS) <= set(panel.columns):
+        panel = _wide(panel)
+    if not share_columns(panel):
+        raise InputError(f"{paths[0]}: not a panel of policy-nlp profile (no char_share_ columns)")
+    return panel
+
+
+def _wide(long: pd.DataFrame) -> pd.DataFrame:
+    """A long panel back in the wide form, one row per report."""
+    key = long["theme"].where(long["kind"] == "theme", "group_" + long["theme"])
+    values = long.assign(_key=key).pivot(index="report_id", columns="_key",
+                                         values=["char_share", "para_share"])
+    values.columns = [f"{measure}_{k}" for measure, k in values.columns]
+    base = [c for c in long.columns if c not in _LONG_COLUMNS]
+    reports = long.drop_duplicates("report_id")[base].set_index("report_id")
+    return reports.join(values).reset_index()
+
+
+def share_columns(panel: pd.DataFrame, measure: str = "chars", *, groups: bool = False
+                  ) -> list[str]:
+    """The panel's share columns of themes (or of groups), in panel order."""
+    prefix = MEASURES[measure] + ("group_" if groups else "")
+    cols = [c for c in panel.columns if c.startswith(prefix)]
+    return cols if groups else [c for c in cols if not c.startswith(prefix + "group_")]
+
+
+def _names(ids: Sequence[str], codebook: Codebook, *, groups: bool, chinese: bool) -> list[str]:
+    """Chinese names of themes or groups; their ids where Chinese cannot be drawn."""
+    if not chinese:
+        return list(ids)
+    if groups:
+        return [codebook.groups.get(i, {}).get("zh") or i for i in ids]
+    return [codebook.theme(i).zh or i if i in codebook.ids else i for i in ids]
+
+
+def _colors(ids: Sequence[str], codebook: Codebook, *, groups: bool) -> list[Any]:
+    from matplotlib import colormaps
+
+    if groups:
+        return [colormaps[_GROUP_CMAPS.get(g, "Greys")](0.65) for g in ids]
+    by_group: dict[str, list[str]] = {}
+    for t in ids:
+        by_group.setdefault(codebook.group_of(t) if t in codebook.ids else "", []).append(t)
+    if not set(by_group) <= set(_GROUP_CMAPS):
+        tab = colormaps["tab20"]
+        return [tab(i % 20) for i in range(len(ids))]
+    color = {}
+    for g, members in by_group.items():
+        cmap = colormaps[_GROUP_CMAPS[g]]
+        n = len(members)
+        for k, t in enumerate(members):
+            color[t] = cmap(0.85 - 0.55 * k / max(n - 1, 1)) if n > 1 else cmap(0.6)
+    return [color[t] for t in ids]
+
+
+def _report_labels(panel: pd.DataFrame) -> list[str]:
+    """``region year`` where the panel has them, else the report id."""
+    labels = []
+    for _, row in panel.iterrows():
+        parts = [str(row[c]) for c in ("region", "year")
+                 if c in panel.columns and row[c] is not None and str(row[c]) not in ("", "nan")]
+        labels.append(" ".join(p.removesuffix(".0") for p in parts) or str(row["report_id"]))
+    return labels
+
+
+def _sorted(panel: pd.DataFrame) -> pd.DataFrame:
+    keys = [c for c in ("level", "year", "region", "report_id") if c in panel.columns]
+    return panel.sort_values(keys, kind="stable") if keys else panel
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+def _figure(figsize: tuple[float, float], **kwargs: Any) -> tuple[Figure, Any]:
+    """A figure and its axes, made without pyplot: no GUI backend, no global state.
+
+    In a notebook, a cell that ends with the figure shows it.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, **kwargs)
+    return fig, fig.subplots()
+
+
+def bars(panel: pd.DataFrame, *, measure: str = "chars", groups: bool = False,
+         codebook: Codebook | None = None, title: str | None = None) -> Figure:
+    """One horizontal stacked bar per report: the share of each theme (or group)."""
+    chinese = use_cjk_font() is not None
+    book = codebook or load_codebook()
+    cols = share_columns(panel, measure, groups=groups)
+    ids = [c.removeprefix(MEASURES[measure] + ("group_" if groups else "")) for c in cols]
+    data = _sorted(panel)
+    n = len(data)
+    fig, ax = _figure(figsize=(11, 1.6 + 0.26 * max(n, 4)), layout="constrained")
+    left = [0.0] * n
+    y = list(range(n))[::-1]  # the first report on top
+    for col, name, color in zip(cols, _names(ids, book, groups=groups, chinese=chinese),
+                                _colors(ids, book, groups=groups), strict=True):
+        values = [100 * float(v) for v in data[col].fillna(0)]
+        ax.barh(y, values, left=left, color=color, label=name, height=0.8, linewidth=0)
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_yticks(y, _report_labels(data))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.set_xlabel(f"share of the report, % ({_MEASURE_NAMES[measure]})")
+    ax.set_title(title or f"Attention by {'theme group' if groups else 'theme'}, per report")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    return fig
+
+
+def heatmap(panel: pd.DataFrame, *, rows: str = "region", measure: str = "chars",
+            groups: bool = False, codebook: Codebook | None = None,
+            title: str | None = None) -> Figure:
+    """``rows`` (a panel column: region, year, level …) x themes, the mean share per cell."""
+    chinese = use_cjk_font() is not None
+    book = codebook or load_codebook()
+    if rows not in panel.columns:
+        raise InputError(f"the panel has no column {rows!r} to make the heatmap's rows")
+    cols = share_columns(panel, measure, groups=groups)
+    ids = [c.removeprefix(MEASURES[measure] + ("group_" if groups else "")) for c in cols]
+    keyed = panel.assign(_row=panel[rows].fillna(panel["report_id"]).astype(str))
+    table = keyed.groupby("_row", sort=True)[cols].mean() * 100
+    counts = keyed.groupby("_row", sort=True).size()
+    labels = [f"{r} (n={counts[r]})" if counts[r] > 1 else r for r in table.index]
+    names = _names(ids, book, groups=groups, chinese=chinese)
+    fig, ax = _figure(figsize=(2.2 + 0.62 * len(cols), 1.8 + 0.32 * len(table)),
+                           layout="constrained")
+    image = ax.imshow(table.to_numpy(), aspect="auto", cmap="YlOrRd", vmin=0)
+    ax.set_xticks(range(len(cols)), names, rotation=60, ha="right", rotation_mode="anchor")
+    ax.set_yticks(range(len(table)), labels)
+    top = float(table.to_numpy().max()) if table.size else 0.0
+    for (i, j), v in _cells(table.to_numpy()):
+        ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7,
+                color="white" if v > 0.6 * top else "black")
+    fig.colorbar(image, ax=ax, shrink=0.6,
+                 label="mean share, %" if (counts > 1).any() else "share, %")
+    what = "theme group" if groups else "theme"
+    ax.set_title(title or f"Attention by {what} and {rows} "
+                          f"(% of {_MEASURE_NAMES[measure]})")
+    return fig
+
+
+def _cells(array: Any) -> Iterable[tuple[tuple[int, int], float]]:
+    for i, row in enumerate(array):
+        for j, v in enumerate(row):
+            yield (i, j), float(v)
+
+
+def trends(panel: pd.DataFrame, *, themes: Sequence[str] | None = None, x: str = "year",
+           measure: str = "chars", groups: bool = False, codebook: Codebook | None = None,
+           title: str | None = None, n_default: int = 6, max_gap: int = 5) -> Figure:
+    """Shares of chosen themes (or groups) over ``x`` (the year): the mean of each year's reports.
+
+    ``themes`` defaults to the ``n_default`` largest on average, ``general`` left out. A line
+    is broken where more than ``max_gap`` years pass without a report.
+    """
+    import pandas as pd
+
+    chinese = use_cjk_font() is not None
+    book = codebook or load_codebook()
+    if x not in panel.columns or panel[x].isna().all():
+        raise InputError(f"the panel has no {x!r} values to draw trends over")
+    prefix = MEASURES[measure] + ("group_" if groups else "")
+    available = [c.removeprefix(prefix) for c in share_columns(panel, measure, groups=groups)]
+    if themes:
+        unknown = [t for t in themes if t not in available]
+        if unknown:
+            raise InputError(f"no such {'group' if groups else 'theme'} in the panel: "
+                             f"{', '.join(unknown)} (it has {', '.join(available)})")
+        chosen = list(themes)
+    else:
+        means = panel[[prefix + t for t in available]].mean().sort_values(ascending=False)
+        chosen = [c.removeprefix(prefix) for c, v in means.items()
+                  if c != prefix + "general" and v > 0][:n_default]
+    data = panel.dropna(subset=[x])
+    table = data.groupby(x, sort=True)[[prefix + t for t in chosen]].mean() * 100
+    per_x = data.groupby(x).size()
+    gaps = [a + 1 for a, b in zip(table.index[:-1], table.index[1:], strict=True)
+            if b - a > max_gap]
+    if gaps:  # a row of NaN in each long gap breaks the lines there
+        table = pd.concat([table, pd.DataFrame(index=gaps, columns=table.columns, dtype=float)]
+                          ).sort_index()
+    from matplotlib import colormaps
+
+    colors = colormaps["tab10"]
+    fig, ax = _figure(figsize=(10, 5.2), layout="constrained")
+    for k, (t, name) in enumerate(zip(chosen, _names(chosen, book, groups=groups,
+                                                      chinese=chinese), strict=True)):
+        ax.plot(table.index, table[prefix + t], marker="o", markersize=3.5, linewidth=1.6,
+                color=colors(k % 10), label=name)
+    ax.set_xlabel(x)
+    several = bool((per_x > 1).any())
+    ax.set_ylabel(f"{'mean ' if several else ''}share of the report, % "
+                  f"({_MEASURE_NAMES[measure]})")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.set_title(title or f"Attention to {'theme groups' if groups else 'themes'} over the "
+                          f"{x}s ({len(data)} reports)")
+    return fig
+
+
+def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
+    """Write a figure as PNG or SVG (from the extension), atomically."""
+    from .write import atomic_path
+
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        raise InputError(f"{path}: figures are written as .png or .svg")
+    with warnings.catch_warnings():
+        if not _font or _font[0] is None:  # warned once already: no warning per glyph
+            warnings.filterwarnings("ignore", message="Glyph .* missing from")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=dpi)
+    return path

@@ -1,0 +1,80 @@
+"""The notebook API: from policy_nlp import load_model, answers as pandas DataFrames."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import policy_nlp
+from policy_nlp.model import ThemeModel
+
+from .conftest import FIXTURES
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model_dir):
+    from policy_nlp import load_model
+
+    return load_model(tiny_model_dir)
+
+
+def test_importing_the_package_stays_cheap():
+    code = ("import sys, policy_nlp; "
+            "print(sorted(m for m in ('pandas', 'sklearn', 'matplotlib', 'numpy', 'jieba') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert {"load_model", "Model"} <= set(dir(policy_nlp))
+    with pytest.raises(AttributeError):
+        policy_nlp.no_such_name  # noqa: B018
+
+
+def test_the_old_entry_points_stay(tiny_model_dir):
+    from policy_nlp.model import load_model
+
+    assert isinstance(load_model(tiny_model_dir), ThemeModel)
+    assert load_model(tiny_model_dir).predict(["推进碳达峰碳中和。"]) == ["environment"]
+
+
+def test_predict(model):
+    texts = pd.Series(["推进碳达峰碳中和。", "严格落实中央八项规定精神。"], index=["a", "b"])
+    frame = model.predict(texts)
+    assert list(frame.index) == ["a", "b"]
+    assert frame["label"].tolist() == ["environment", "integrity"]
+    assert {"text", "score", "secondary", "top", "score_general"} <= set(frame.columns)
+    scores = frame[[f"score_{t}" for t in model.themes]]
+    assert scores.sum(axis=1).to_numpy() == pytest.approx(1, abs=1e-3)
+    by_sentence = model.predict(["推进碳达峰碳中和。严格落实中央八项规定精神。"], unit="sentence")
+    assert set(by_sentence.loc[0, "themes"]) == {"environment", "integrity"}
+    with pytest.raises(TypeError, match="not one string"):
+        model.predict("推进碳达峰碳中和。")
+
+
+def test_classify_report_and_explain(model):
+    frame = model.classify_report(FIXTURES / "report.txt")
+    assert len(frame) == 6 and frame.loc[5, "section"] == ["二、2031年主要任务",
+                                                          "（二）加强政府自身建设"]
+    terms = model.explain(frame.loc[4, "text"], top=3)
+    assert list(terms.columns) == ["term", "kind", "weight", "tfidf", "contribution"]
+    assert terms.attrs["theme"] == frame.loc[4, "label"]
+    top = model.top_terms(5, themes=["integrity"])
+    assert top["rank"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_profile_paths_and_dataframes(model, tmp_path):
+    text = (FIXTURES / "report.txt").read_text("utf-8")
+    (tmp_path / "甲市_2031.txt").write_text(text, "utf-8")
+    panel = model.profile([tmp_path], name_pattern="{region}_{year}.txt")
+    assert panel.loc[0, "region"] == "甲市" and panel.loc[0, "year"] == 2031
+    reports = pd.DataFrame({"text": [text, text], "region": ["甲", "乙"], "year": [2030, None]},
+                           index=["r1", "r2"])
+    panel = model.profile(reports, unit="sentence")
+    assert panel["report_id"].tolist() == ["r1", "r2"]
+    assert str(panel["year"].dtype) == "Int64" and panel["year"].isna().tolist() == [False, True]
+    shares = panel[[f"char_share_{t}" for t in model.themes]]
+    assert shares.sum(axis=1).to_numpy() == pytest.approx(1)
+    long = model.profile(reports, long=True)
+    assert len(long) == 2 * (17 + 5) and {"kind", "theme", "char_share"} <= set(long.columns)

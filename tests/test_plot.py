@@ -1,0 +1,172 @@
+"""Figures of a panel: policy_nlp.plot and the plot command.
+
+The tests pass with or without a font that has Chinese glyphs: where there is none,
+use_cjk_font warns and the figures are drawn all the same.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from policy_nlp import plot
+from policy_nlp.aggregate import long_panel, profile_records
+from policy_nlp.cli import app
+from policy_nlp.codebook import load_codebook
+from policy_nlp.errors import InputError
+from policy_nlp.write import write_panel
+
+BOOK = load_codebook()
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::policy_nlp.plot.MissingCJKFontWarning", "ignore:Glyph .* missing from")
+
+
+def records():
+    """Paragraph records of six reports: three regions, two years."""
+    themes = ["economy", "environment", "innovation", "integrity", "general"]
+    for r, region in enumerate(["甲省", "乙省", "丙市"]):
+        for year in (2024, 2026):
+            for k, theme in enumerate(themes):
+                yield {"id": f"{region}{year}#{k}", "report_id": f"{region}/{year}",
+                       "region": region, "year": year, "level": "provincial",
+                       "text": "字" * (10 + 7 * ((k + r + year) % 5)), "label": theme}
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return profile_records(records(), BOOK)
+
+
+@pytest.fixture(scope="module")
+def panel(rows):
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def chinese():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return plot.use_cjk_font() is not None
+
+
+def tick_labels(axis):
+    return [t.get_text() for t in axis.get_ticklabels()]
+
+
+def test_bars(panel, chinese):
+    fig = plot.bars(panel)
+    ax = fig.axes[0]
+    # sorted by level, year, region; the first on top
+    assert tick_labels(ax.yaxis) == ["丙市 2024", "乙省 2024", "甲省 2024", "丙市 2026",
+                                     "乙省 2026", "甲省 2026"]
+    assert [t.get_position()[1] for t in ax.yaxis.get_ticklabels()] == [5, 4, 3, 2, 1, 0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(legend) == 17
+    assert legend[0] == ("宏观经济与发展目标" if chinese else "economy")
+    # each bar ends at 100%
+    right = {}
+    for patch in ax.patches:
+        y = round(patch.get_y(), 3)
+        right[y] = max(right.get(y, 0), patch.get_x() + patch.get_width())
+    assert list(right.values()) == pytest.approx([100] * 6)
+
+
+def test_heatmap_and_groups(panel, chinese):
+    fig = plot.heatmap(panel)
+    ax = fig.axes[0]
+    assert tick_labels(ax.yaxis) == ["丙市 (n=2)", "乙省 (n=2)", "甲省 (n=2)"]
+    assert len(tick_labels(ax.xaxis)) == 17
+    fig = plot.heatmap(panel, rows="year", groups=True, measure="paragraphs")
+    assert tick_labels(fig.axes[0].yaxis) == ["2024 (n=3)", "2026 (n=3)"]
+    assert tick_labels(fig.axes[0].xaxis)[0] == ("经济" if chinese else "economic")
+    with pytest.raises(InputError, match="no column 'province'"):
+        plot.heatmap(panel, rows="province")
+
+
+def test_trends(panel):
+    fig = plot.trends(panel, themes=["economy", "integrity"])
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 2 and list(lines[0].get_xdata()) == [2024, 2026]
+    expected = panel.groupby("year")["char_share_economy"].mean() * 100
+    assert list(lines[0].get_ydata()) == pytest.approx(expected.tolist())
+    default = plot.trends(panel)  # the largest themes, general left out
+    assert len(default.axes[0].get_lines()) == 4
+    with pytest.raises(InputError, match="no such theme"):
+        plot.trends(panel, themes=["sports"])
+
+
+def test_trends_break_across_long_gaps(panel):
+    far = panel.assign(year=panel["year"].replace({2026: 2040}))
+    (line, *_) = plot.trends(far, themes=["economy"]).axes[0].get_lines()
+    ys = list(line.get_ydata())
+    assert len(ys) == 3 and pd.isna(ys[1])
+
+
+def test_read_panel_wide_long_and_formats(rows, panel, tmp_path):
+    write_panel(rows, tmp_path / "p.csv")
+    write_panel(rows, tmp_path / "p.parquet")
+    write_panel(long_panel(rows, BOOK), tmp_path / "long.jsonl")
+    for name in ("p.csv", "p.parquet", "long.jsonl"):
+        back = plot.read_panel(tmp_path / name)
+        assert back["report_id"].tolist() == panel["report_id"].tolist()
+        assert back["char_share_economy"].tolist() == pytest.approx(
+            panel["char_share_economy"].tolist())
+        assert back["para_share_group_general"].tolist() == pytest.approx(
+            panel["para_share_group_general"].tolist())
+    assert len(plot.read_panel([tmp_path / "p.csv", tmp_path / "p.parquet"])) == 12
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n", "utf-8")
+    with pytest.raises(InputError, match="not a panel"):
+        plot.read_panel(tmp_path / "other.csv")
+
+
+def test_without_a_cjk_font_it_warns_and_still_draws(panel, monkeypatch, tmp_path):
+    monkeypatch.setattr(plot, "_font", [])
+    monkeypatch.setattr(plot, "_find_cjk_font", lambda font_manager: None)
+    with pytest.warns(plot.MissingCJKFontWarning, match="no font with Chinese glyphs"):
+        fig = plot.heatmap(panel)
+    assert tick_labels(fig.axes[0].xaxis)[0] == "economy"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning per missing glyph on top of that one
+        plot.save_figure(fig, tmp_path / "h.png")
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_font_file_can_be_named(monkeypatch, tmp_path):
+    monkeypatch.setattr(plot, "_font", [])
+    monkeypatch.setenv("POLICY_NLP_CJK_FONT", str(tmp_path / "missing.otf"))
+    with pytest.raises(InputError, match="no such font file"):
+        plot.use_cjk_font()
+
+
+def test_plot_command(rows, tmp_path):
+    panel = tmp_path / "panel.csv"
+    write_panel(rows, panel)
+    runner = CliRunner()
+    result = runner.invoke(app, ["plot", str(panel), "-o", str(tmp_path / "figs")])
+    assert result.exit_code == 0, result.stderr
+    for kind in ("bars", "heatmap", "trends"):
+        assert (tmp_path / "figs" / f"{kind}.png").read_bytes()[:4] == b"\x89PNG"
+    svg = tmp_path / "one.svg"
+    result = runner.invoke(app, ["plot", str(panel), "-o", str(svg), "--kind", "trends",
+                                 "--themes", "economy,environment", "--where", "region=甲省"])
+    assert result.exit_code == 0, result.stderr
+    assert "<svg" in svg.read_text("utf-8")[:500]
+    bad = runner.invoke(app, ["plot", str(panel), "-o", str(tmp_path / "x.png")])
+    assert bad.exit_code == 2 and "give --kind" in bad.stderr
+    bad = runner.invoke(app, ["plot", str(panel), "-o", str(tmp_path / "f"), "--where",
+                              "region=丁省"])
+    assert bad.exit_code == 2 and "no report left" in bad.stderr
+
+
+def test_the_classify_path_imports_no_plotting_or_pandas():
+    code = ("import sys; from typer.testing import CliRunner; from policy_nlp.cli import app; "
+            "r = CliRunner().invoke(app, ['classify', '--text', '推进碳达峰碳中和。']); "
+            "assert r.exit_code == 0, r.output; "
+            "print(sorted(m for m in ('matplotlib', 'pandas', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
