@@ -136,3 +136,17 @@ def test_training_table_without_reports_warns_and_says_so(tmp_path):
     assert "optimistic" in result.stderr
     card = json.loads((out / "model.json").read_text("utf-8"))
     assert card["metrics"]["cross_validation"]["grouped_by"] == "row"
+
+
+def test_duplicate_ids_are_checked_within_a_memory_bound(tmp_path, monkeypatch):
+    from policy_nlp import read
+    from policy_nlp.read import SkipAndReport
+
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": i, "text": "稳增长。"} for i in
+                                         ("a", "b", "c", "a", "c")])
+    monkeypatch.setattr(read, "UNIQUE_ID_LIMIT", 2)
+    reports = []
+    policy = SkipAndReport(report=reports.append)
+    docs = list(iter_documents([src], on_error=policy, unique_ids=True))
+    assert len(docs) == 5  # duplicates are kept, only reported
+    assert len(reports) == 1 and "duplicate id 'a'" in reports[0]  # 'c' came after the bound

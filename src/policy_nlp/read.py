@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -388,6 +389,10 @@ def _decode_report(data: bytes, source: str, on_error: OnError | None) -> tuple[
         return warning.recovered
 
 
+# how many document ids iter_documents(unique_ids=True) remembers (about 60 MB of hashes)
+UNIQUE_ID_LIMIT = 1_000_000
+
+
 def iter_documents(
     inputs: Iterable[str | Path] | str | Path,
     *,
@@ -413,6 +418,9 @@ def iter_documents(
         is raised. Inputs that do not exist are always raised, before anything is read.
     unique_ids : bool
         Report a document whose id an earlier one had (as :class:`InputWarning`; it is kept).
+        To keep memory bounded on huge batches, the ids of the first ``UNIQUE_ID_LIMIT``
+        documents are remembered (as 64-bit hashes): a later document is checked against
+        those.
 
     Yields
     ------
@@ -428,13 +436,16 @@ def iter_documents(
     for p in paths:
         if str(p) != "-" and not Path(p).exists():
             raise InputError(f"{p}: no such file or directory")
-    seen: set[str] | None = set() if unique_ids else None
+    seen: set[int] | None = set() if unique_ids else None
     for doc in _iter_all(paths, text_col, id_col, on_error):
         if seen is not None:
-            if doc.id in seen:
+            key = int.from_bytes(hashlib.blake2b(doc.id.encode("utf-8"), digest_size=8).digest(),
+                                 "little")
+            if key in seen:
                 _problem(on_error, InputWarning(
                     f"{doc.source}: duplicate id {doc.id!r} (an earlier record or report has it)"))
-            seen.add(doc.id)
+            elif len(seen) < UNIQUE_ID_LIMIT:
+                seen.add(key)
         yield doc
 
 
