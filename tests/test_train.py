@@ -84,3 +84,16 @@ def test_secondary_threshold_found_on_data():
     t, f1 = fit_secondary_threshold(np.array(rows), gold, max_secondary=2)
     assert abs(t - 0.3) <= 0.011 and f1 == pytest.approx(1.0)
     assert predicted_set(np.array([0.5, 0.2, 0.3]), 0.25, 1) == {0, 2}
+
+
+def test_vectorised_threshold_search_equals_the_set_by_set_definition():
+    from policy_nlp.evaluate import set_f1
+
+    rng = np.random.default_rng(1)
+    proba = rng.dirichlet(np.ones(6) * 0.4, size=300)
+    gold = [set(rng.choice(6, size=rng.integers(1, 4), replace=False).tolist())
+            for _ in range(300)]
+    t, f1 = fit_secondary_threshold(proba, gold, max_secondary=2)
+    assert f1 == pytest.approx(set_f1([predicted_set(r, t, 2) for r in proba], gold))
+    for other in (0.05, 0.2, 0.45):
+        assert set_f1([predicted_set(r, other, 2) for r in proba], gold) <= f1 + 1e-12
