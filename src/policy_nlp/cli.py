@@ -205,7 +205,9 @@ def train(
     from .train import train as train_model
 
     book = load_codebook(codebook)
-    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book)
+    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
+                        strict=False)
+    _check_labels(data, book, labels)
     log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
         f"{len(data.counts())} themes")
     if data.grouping == "row":
@@ -724,13 +726,71 @@ def audit(
     log(f"{n} suspect labels of {len(data)} written to {output}")
 
 
-def _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book):
+def _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
+                 strict: bool = True):
     from .labels import load_joined, load_table
 
     if paragraphs is not None:
-        return load_joined(labels, paragraphs, codebook=book)
+        return load_joined(labels, paragraphs, codebook=book, strict=strict)
     return load_table(labels, text_col=text_col, label_col=label_col, id_col=id_col,
-                      group_col=group_col, codebook=book)
+                      group_col=group_col, codebook=book, strict=strict)
+
+
+def _check_labels(data, book, labels: Path):
+    """Print the validation report's findings to stderr; refuse on errors."""
+    from .labels import validate
+
+    report = validate(data, book)
+    for problem in report.warnings:
+        log(f"policy-nlp: warning: {problem.message}")
+    if len(report.errors) == 1:
+        raise InputError(report.errors[0].message)
+    if report.errors:
+        for problem in report.errors:
+            log(f"policy-nlp: bad label: {problem.message}")
+        raise InputError(f"{labels}: {len(report.errors)} bad labels (listed above); "
+                         "nothing trained")
+    return report
+
+
+@app.command("validate-labels")
+@handle_errors
+def validate_labels(
+    labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
+    paragraphs: Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")
+                          ] = None,
+    text_col: TextCol = "text",
+    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    id_col: IdCol = "id",
+    group_col: Annotated[str, typer.Option(help="Report column of a labels table.")
+                         ] = "report_id",
+    codebook: Annotated[Path | None, typer.Option(
+        help="Codebook TOML (default: the 17 policy themes).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """The validation report train runs first: every bad row with its row number.
+
+    Errors (training refuses): unknown ids, unknown themes, empty texts or labels, ids
+    labeled twice, one text with different labels, themes with fewer than 2 examples.
+    Warnings: themes with fewer than 20 examples, duplicate texts, class imbalance above
+    10:1, codebook themes without examples. Exit 0 without errors, 2 with.
+    """
+    from .codebook import load_codebook
+    from .labels import validate
+
+    book = load_codebook(codebook)
+    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
+                        strict=False)
+    report = validate(data, book)
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for problem in report.problems:
+            print(problem)
+        print(report.summary())
+        print("  ".join(f"{t} {n}" for t, n in report.counts.items()))
+    if not report.ok:
+        raise typer.Exit(2)
 
 
 @app.command()
