@@ -171,7 +171,7 @@ class Progress:
 def train(
     output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")],
     labels: Annotated[Path, typer.Option(help="Labels: JSONL with id/label (joined to "
-                                              "--paragraphs), or a CSV/JSONL table with text and "
+                                              "--paragraphs), or a CSV/JSONL/XLSX table with text and "
                                               "label columns.")],
     paragraphs: Annotated[Path | None, typer.Option(
         help="Paragraphs JSONL (id, report_id, level, text) that --labels refers to by id.")] = None,

@@ -5,7 +5,7 @@ Two sources:
 * the shared labels (``labels/train.jsonl``: ``id``, ``label``, ``secondary``, ``confidence``)
   joined by id to a paragraphs file (``corpus/paragraphs.jsonl``: ``id``, ``report_id``,
   ``level``, ``section``, ``text``), see :func:`load_joined`;
-* one table (CSV or JSONL) holding text and label columns, see :func:`load_table`.
+* one table (CSV, JSONL or XLSX) holding text and label columns, see :func:`load_table`.
 
 Every problem is reported with its file and line or row number; nothing is silently dropped.
 """
@@ -149,14 +149,48 @@ def _csv_rows(path: Path, data: bytes) -> Iterator[tuple[int, dict]]:
         yield reader.line_num, row
 
 
+def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, dict]]:
+    """The first worksheet: row 1 the header, then one record per row (numbered as the
+    spreadsheet shows them); rows with no value at all are passed over."""
+    try:
+        import openpyxl
+    except ImportError:
+        raise InputError(f"{path}: reading .xlsx needs openpyxl: pip install "
+                         "'policy-nlp[xlsx]' (or save the sheet as CSV)") from None
+    import zipfile
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InputError(f"{path}: the first worksheet is empty")
+        names = ["" if h is None else str(h).strip() for h in header]
+        for rownum, values in enumerate(rows, 2):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            yield rownum, {name: ("" if v is None else v if isinstance(v, str) else
+                                  str(int(v)) if isinstance(v, float) and v.is_integer() else
+                                  str(v))
+                           for name, v in zip(names, values, strict=False) if name}
+    finally:
+        book.close()
+
+
 def table_rows(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line or row number, record) of a CSV or JSONL file."""
+    """(line or row number, record) of a CSV, JSONL or XLSX file."""
     data = _read_bytes(path)
     if path.suffix.lower() == ".csv":
         return _csv_rows(path, data)
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
         return _jsonl_rows(path, data)
-    raise InputError(f"{path}: labels must be a .csv or .jsonl file")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _xlsx_rows(path, data)
+    raise InputError(f"{path}: labels must be a .csv, .jsonl or .xlsx file")
 
 
 def _parse_secondary(value, where: str) -> list[str]:
@@ -232,7 +266,7 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
                id_col: str = "id", group_col: str = "report_id",
                secondary_col: str = "secondary", level_col: str = "level",
                codebook: Codebook | None = None, strict: bool = True) -> LabeledData:
-    """Labeled paragraphs from one CSV or JSONL table.
+    """Labeled paragraphs from one CSV, JSONL or XLSX table (the first worksheet).
 
     ``strict``: stop at the first bad row; else bad rows are left out and listed in
     ``problems`` (see :func:`validate`).
