@@ -171,8 +171,8 @@ class Progress:
 def train(
     output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")],
     labels: Annotated[Path, typer.Option(help="Labels: JSONL with id/label (joined to "
-                                              "--paragraphs), or a CSV/JSONL/XLSX table with text and "
-                                              "label columns.")],
+                                              "--paragraphs), or a CSV/JSONL/XLSX table with "
+                                              "text and label columns.")],
     paragraphs: Annotated[Path | None, typer.Option(
         help="Paragraphs JSONL (id, report_id, level, text) that --labels refers to by id.")] = None,
     text_col: TextCol = "text",
