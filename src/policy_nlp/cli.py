@@ -104,6 +104,9 @@ ModelOpt = Annotated[
 ]
 TextCol = Annotated[str, typer.Option(help="Text column of CSV/JSONL inputs.")]
 IdCol = Annotated[str, typer.Option(help="Id column of CSV/JSONL inputs.")]
+LabelCol = Annotated[str, typer.Option(help="Label column of a labels table.")]
+GroupCol = Annotated[str, typer.Option(help="Report column of a labels table.")]
+ParagraphsOpt = Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")]
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="Stop at the first bad file or record (exit 2, no output written) instead "
                      "of reporting and skipping it (then exit 5 with the rest labeled).")]
@@ -176,7 +179,7 @@ def train(
     paragraphs: Annotated[Path | None, typer.Option(
         help="Paragraphs JSONL (id, report_id, level, text) that --labels refers to by id.")] = None,
     text_col: TextCol = "text",
-    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    label_col: LabelCol = "label",
     id_col: IdCol = "id",
     group_col: Annotated[str, typer.Option(
         help="Report column of a labels table: cross-validation never splits a report.")
@@ -602,14 +605,12 @@ def themes(
 @handle_errors
 def evaluate(
     labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
-    paragraphs: Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")
-                          ] = None,
+    paragraphs: ParagraphsOpt = None,
     model: ModelOpt = None,
     text_col: TextCol = "text",
-    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    label_col: LabelCol = "label",
     id_col: IdCol = "id",
-    group_col: Annotated[str, typer.Option(help="Report column of a labels table.")
-                         ] = "report_id",
+    group_col: GroupCol = "report_id",
     cv_folds: Annotated[int, typer.Option(
         help="Instead of scoring the model as it is, retrain its configuration in K "
              "report-grouped folds on these labels and score the held-out reports.")] = 0,
@@ -690,13 +691,11 @@ def audit(
     labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
     output: Annotated[str, typer.Option("--output", "-o",
                                         help="Review sheet: OUT.csv or OUT.jsonl.")],
-    paragraphs: Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")
-                          ] = None,
+    paragraphs: ParagraphsOpt = None,
     text_col: TextCol = "text",
-    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    label_col: LabelCol = "label",
     id_col: IdCol = "id",
-    group_col: Annotated[str, typer.Option(help="Report column of a labels table.")
-                         ] = "report_id",
+    group_col: GroupCol = "report_id",
     top: Annotated[int, typer.Option(help="Write at most this many rows (0: all).")] = 0,
     cv_folds: Annotated[int, typer.Option(help="Report-grouped folds.")] = 5,
     min_df: Annotated[int, typer.Option(help="As for train.")] = _DEFAULTS.features.min_df,
@@ -787,13 +786,11 @@ def compare(
     first: Annotated[Path, typer.Argument(help="The first model directory (the baseline).")],
     second: Annotated[Path, typer.Argument(help="The second model directory.")],
     labels: Annotated[Path, typer.Option(help="Labels (as for train), held out from both.")],
-    paragraphs: Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")
-                          ] = None,
+    paragraphs: ParagraphsOpt = None,
     text_col: TextCol = "text",
-    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    label_col: LabelCol = "label",
     id_col: IdCol = "id",
-    group_col: Annotated[str, typer.Option(help="Report column of a labels table.")
-                         ] = "report_id",
+    group_col: GroupCol = "report_id",
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples of the reports.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
     output: Annotated[Path | None, typer.Option("--output", "-o",
@@ -858,13 +855,11 @@ def _check_labels(data, book, labels: Path):
 @handle_errors
 def validate_labels(
     labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
-    paragraphs: Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")
-                          ] = None,
+    paragraphs: ParagraphsOpt = None,
     text_col: TextCol = "text",
-    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    label_col: LabelCol = "label",
     id_col: IdCol = "id",
-    group_col: Annotated[str, typer.Option(help="Report column of a labels table.")
-                         ] = "report_id",
+    group_col: GroupCol = "report_id",
     codebook: Annotated[Path | None, typer.Option(
         help="Codebook TOML (default: the 17 policy themes).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
