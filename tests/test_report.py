@@ -31,6 +31,7 @@ def test_evaluate_writes_an_offline_html_report(tiny_model_dir, tmp_path):
     m = json.loads(metrics.read_text("utf-8"))
     assert f"{m['macro_f1']:.4f}" in page
     assert "integrity" in page and "<script" not in page and "http" not in page
+    assert "By theme group" in page and f"macro-F1 {m['groups']['macro_f1']:.4f}" in page
 
 
 def test_evaluate_cross_validation_with_learning_curve(tiny_model_dir, tmp_path, fixture_data):

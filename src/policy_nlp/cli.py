@@ -104,6 +104,9 @@ ModelOpt = Annotated[
 ]
 TextCol = Annotated[str, typer.Option(help="Text column of CSV/JSONL inputs.")]
 IdCol = Annotated[str, typer.Option(help="Id column of CSV/JSONL inputs.")]
+LabelCol = Annotated[str, typer.Option(help="Label column of a labels table.")]
+GroupCol = Annotated[str, typer.Option(help="Report column of a labels table.")]
+ParagraphsOpt = Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")]
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="Stop at the first bad file or record (exit 2, no output written) instead "
                      "of reporting and skipping it (then exit 5 with the rest labeled).")]
@@ -171,12 +174,12 @@ class Progress:
 def train(
     output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")],
     labels: Annotated[Path, typer.Option(help="Labels: JSONL with id/label (joined to "
-                                              "--paragraphs), or a CSV/JSONL table with text and "
-                                              "label columns.")],
+                                              "--paragraphs), or a CSV/JSONL/XLSX table with "
+                                              "text and label columns.")],
     paragraphs: Annotated[Path | None, typer.Option(
         help="Paragraphs JSONL (id, report_id, level, text) that --labels refers to by id.")] = None,
     text_col: TextCol = "text",
-    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    label_col: LabelCol = "label",
     id_col: IdCol = "id",
     group_col: Annotated[str, typer.Option(
         help="Report column of a labels table: cross-validation never splits a report.")
@@ -205,7 +208,9 @@ def train(
     from .train import train as train_model
 
     book = load_codebook(codebook)
-    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book)
+    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
+                        strict=False)
+    _check_labels(data, book, labels)
     log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
         f"{len(data.counts())} themes")
     if data.grouping == "row":
@@ -600,14 +605,12 @@ def themes(
 @handle_errors
 def evaluate(
     labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
-    paragraphs: Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")
-                          ] = None,
+    paragraphs: ParagraphsOpt = None,
     model: ModelOpt = None,
     text_col: TextCol = "text",
-    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    label_col: LabelCol = "label",
     id_col: IdCol = "id",
-    group_col: Annotated[str, typer.Option(help="Report column of a labels table.")
-                         ] = "report_id",
+    group_col: GroupCol = "report_id",
     cv_folds: Annotated[int, typer.Option(
         help="Instead of scoring the model as it is, retrain its configuration in K "
              "report-grouped folds on these labels and score the held-out reports.")] = 0,
@@ -688,13 +691,11 @@ def audit(
     labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
     output: Annotated[str, typer.Option("--output", "-o",
                                         help="Review sheet: OUT.csv or OUT.jsonl.")],
-    paragraphs: Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")
-                          ] = None,
+    paragraphs: ParagraphsOpt = None,
     text_col: TextCol = "text",
-    label_col: Annotated[str, typer.Option(help="Label column of a labels table.")] = "label",
+    label_col: LabelCol = "label",
     id_col: IdCol = "id",
-    group_col: Annotated[str, typer.Option(help="Report column of a labels table.")
-                         ] = "report_id",
+    group_col: GroupCol = "report_id",
     top: Annotated[int, typer.Option(help="Write at most this many rows (0: all).")] = 0,
     cv_folds: Annotated[int, typer.Option(help="Report-grouped folds.")] = 5,
     min_df: Annotated[int, typer.Option(help="As for train.")] = _DEFAULTS.features.min_df,
@@ -724,13 +725,168 @@ def audit(
     log(f"{n} suspect labels of {len(data)} written to {output}")
 
 
-def _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book):
+@app.command()
+@handle_errors
+def suggest(
+    pool: Annotated[Path, typer.Option(help="Unlabeled paragraphs: JSONL (id, text, "
+                                            "report_id), CSV, or reports to split.")],
+    output: Annotated[str, typer.Option("--output", "-o",
+                                        help="Coding sheet: OUT.csv (opens in a spreadsheet) "
+                                             "or OUT.jsonl.")],
+    n: Annotated[int, typer.Option("-n", help="How many paragraphs to suggest.")] = 200,
+    model: ModelOpt = None,
+    per_report: Annotated[int | None, typer.Option(
+        help="At most this many paragraphs of one report (default: twice the even share, "
+             "at least 2).")] = None,
+    labeled: Annotated[list[Path] | None, typer.Option(
+        help="Labels already coded (CSV/JSONL with an id column): their ids are skipped. "
+             "Repeatable.")] = None,
+    text_col: TextCol = "text",
+    id_col: IdCol = "id",
+) -> None:
+    """Paragraphs worth coding next, as a coding sheet with the model's guess.
+
+    Margin sampling (the smallest gap between the two most probable themes first), spread
+    by taking predicted themes in turn and capping each report. Fill in the empty 'label'
+    column and train on the sheet: policy-nlp train --labels sheet.csv -o my-model.
+    """
+    from .active import read_pool
+    from .active import suggest as make_sheet
+    from .labels import table_rows
+    from .write import atomic_output, format_for_path, write_rows
+
+    if n < 1:
+        raise InputError(f"-n must be at least 1, not {n}")
+    m = _load(model)
+    items = read_pool(pool, text_col=text_col, id_col=id_col)
+    done: set[str] = set()
+    for path in labeled or []:
+        for rownum, row in table_rows(path):
+            if row.get(id_col) in (None, ""):
+                raise InputError(f"{path}:{rownum}: no {id_col!r} to match the pool by")
+            done.add(str(row[id_col]))
+    log(f"{len(items)} paragraphs of {len({i.report_id for i in items})} reports in the pool"
+        + (f", {len(done)} ids already labeled" if done else ""))
+    rows = make_sheet(m, items, n, per_report=per_report, labeled_ids=done)
+    fmt = format_for_path(output, "csv")
+    with atomic_output(output) as out:
+        if fmt == "csv":
+            out.write("\ufeff")  # a BOM, so that spreadsheets read the Chinese right
+        written = write_rows(rows, out, fmt)
+    if written < n:
+        log(f"only {written} paragraphs could be suggested (pool size, --per-report and "
+            "duplicate texts limit the choice)")
+    log(f"{written} paragraphs to code written to {output}; fill in the 'label' column, then "
+        f"policy-nlp train --labels {output} -o MODEL")
+
+
+@app.command()
+@handle_errors
+def compare(
+    first: Annotated[Path, typer.Argument(help="The first model directory (the baseline).")],
+    second: Annotated[Path, typer.Argument(help="The second model directory.")],
+    labels: Annotated[Path, typer.Option(help="Labels (as for train), held out from both.")],
+    paragraphs: ParagraphsOpt = None,
+    text_col: TextCol = "text",
+    label_col: LabelCol = "label",
+    id_col: IdCol = "id",
+    group_col: GroupCol = "report_id",
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples of the reports.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write the comparison as JSON here.")
+                      ] = None,
+) -> None:
+    """Which model is better on these labels: overall, per theme, and a 95% interval for the
+    macro-F1 difference (second minus first) from a paired bootstrap over reports."""
+    from .compare import compare_models, format_comparison
+    from .write import atomic_output
+
+    if resamples < 100:
+        raise InputError(f"--resamples must be at least 100, not {resamples}")
+    from .codebook import model_codebook
+
+    m1, m2 = _load(first), _load(second)
+    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col,
+                        model_codebook(m1.card, m1.themes))
+    for name, m in ((first, m1), (second, m2)):
+        if data.sha256() == m.card.get("data", {}).get("sha256"):
+            log(f"warning: these are the training paragraphs of {name}, so the comparison "
+                "favours it; compare on labels held out from both")
+    if data.grouping == "row":
+        log("warning: some rows name no report, so the bootstrap resamples them as single "
+            "paragraphs and the interval is too narrow")
+    result = compare_models(m1, m2, data, n_boot=resamples, seed=seed)
+    if output is not None:
+        with atomic_output(output) as fh:
+            fh.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        log(f"comparison written to {output}")
+    print(format_comparison(result, str(first), str(second)))
+
+
+def _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
+                 strict: bool = True):
     from .labels import load_joined, load_table
 
     if paragraphs is not None:
-        return load_joined(labels, paragraphs, codebook=book)
+        return load_joined(labels, paragraphs, codebook=book, strict=strict)
     return load_table(labels, text_col=text_col, label_col=label_col, id_col=id_col,
-                      group_col=group_col, codebook=book)
+                      group_col=group_col, codebook=book, strict=strict)
+
+
+def _check_labels(data, book, labels: Path):
+    """Print the validation report's findings to stderr; refuse on errors."""
+    from .labels import validate
+
+    report = validate(data, book)
+    for problem in report.warnings:
+        log(f"policy-nlp: warning: {problem.message}")
+    if len(report.errors) == 1:
+        raise InputError(report.errors[0].message)
+    if report.errors:
+        for problem in report.errors:
+            log(f"policy-nlp: bad label: {problem.message}")
+        raise InputError(f"{labels}: {len(report.errors)} bad labels (listed above); "
+                         "nothing trained")
+    return report
+
+
+@app.command("validate-labels")
+@handle_errors
+def validate_labels(
+    labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
+    paragraphs: ParagraphsOpt = None,
+    text_col: TextCol = "text",
+    label_col: LabelCol = "label",
+    id_col: IdCol = "id",
+    group_col: GroupCol = "report_id",
+    codebook: Annotated[Path | None, typer.Option(
+        help="Codebook TOML (default: the 17 policy themes).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """The validation report train runs first: every bad row with its row number.
+
+    Errors (training refuses): unknown ids, unknown themes, empty texts or labels, ids
+    labeled twice, one text with different labels, themes with fewer than 2 examples.
+    Warnings: themes with fewer than 20 examples, duplicate texts, class imbalance above
+    10:1, codebook themes without examples. Exit 0 without errors, 2 with.
+    """
+    from .codebook import load_codebook
+    from .labels import validate
+
+    book = load_codebook(codebook)
+    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
+                        strict=False)
+    report = validate(data, book)
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for problem in report.problems:
+            print(problem)
+        print(report.summary())
+        print("  ".join(f"{t} {n}" for t, n in report.counts.items()))
+    if not report.ok:
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -758,6 +914,9 @@ def info(
     if cv:
         print(f"report-grouped {cv.get('folds')}-fold CV: accuracy {cv['accuracy']:.4f}, "
               f"macro-F1 {cv['macro_f1']:.4f}, ECE {cv['ece']:.4f}")
+        if cv.get("groups"):
+            print(f"  by group: accuracy {cv['groups']['accuracy']:.4f}, "
+                  f"macro-F1 {cv['groups']['macro_f1']:.4f}")
     t = card.get("training", {})
     print(f"classifier  {t.get('classifier')} C={t.get('C')}, features {card.get('features')}")
     print(f"tokenizer   {card.get('tokenizer', {}).get('name')}")

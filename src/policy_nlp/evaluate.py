@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .codebook import Codebook
     from .labels import LabeledData
     from .model import ThemeModel
 
@@ -36,9 +37,36 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray,
     return float(ece)
 
 
+def group_metrics(y_true: Sequence[str], y_pred: Sequence[str], codebook: Codebook
+                  ) -> dict[str, Any]:
+    """Two-level scores: each theme replaced by its codebook group (the predicted group is
+    the group of the predicted theme), then accuracy, macro-F1 and a per-group table."""
+    from sklearn.metrics import precision_recall_fscore_support as prfs
+
+    group_of = {t.id: t.group for t in codebook.themes}
+    groups = list(codebook.groups)
+    y = np.array([groups.index(group_of[t]) for t in y_true])
+    pred = np.array([groups.index(group_of[t]) for t in y_pred])
+    labels = list(range(len(groups)))
+    p, r, f, s = prfs(y, pred, labels=labels, zero_division=0)
+    present = [i for i in labels if s[i] > 0]
+    return {
+        "accuracy": round(float((y == pred).mean()), 4) if len(y) else 0.0,
+        "macro_f1": round(float(np.mean([f[i] for i in present])), 4) if present else 0.0,
+        "per_group": {
+            groups[i]: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
+                        "f1": round(float(f[i]), 4), "support": int(s[i]),
+                        "themes": [t.id for t in codebook.themes if t.group == groups[i]]}
+            for i in labels
+        },
+    }
+
+
 def metrics_report(*, y_true: Sequence[str], proba: np.ndarray, themes: list[str],
-                   levels: Sequence[str | None] | None = None) -> dict[str, Any]:
-    """All metrics of predictions ``proba`` (rows in ``themes`` order) against ``y_true``."""
+                   levels: Sequence[str | None] | None = None,
+                   codebook: Codebook | None = None) -> dict[str, Any]:
+    """All metrics of predictions ``proba`` (rows in ``themes`` order) against ``y_true``;
+    with a ``codebook`` whose groups cover the themes, also the group-level metrics."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
     from sklearn.metrics import precision_recall_fscore_support as prfs
 
@@ -76,6 +104,8 @@ def metrics_report(*, y_true: Sequence[str], proba: np.ndarray, themes: list[str
                                                  average="macro", zero_division=0)), 4),
             }
         out["per_level"] = per_level
+    if codebook is not None and set(themes) <= set(codebook.ids):
+        out["groups"] = group_metrics(y_true, [themes[i] for i in pred], codebook)
     return out
 
 
@@ -92,9 +122,11 @@ def evaluate_with_proba(model: ThemeModel, data: LabeledData
         from .errors import InputError
 
         raise InputError(f"labels name themes the model does not know: {', '.join(unknown)}")
+    from .codebook import model_codebook
+
     proba = model.predict_proba(data.texts)
     out = metrics_report(y_true=data.labels, proba=proba, themes=model.themes,
-                         levels=data.levels)
+                         levels=data.levels, codebook=model_codebook(model.card, model.themes))
     themes = model.themes
     gold = [{themes.index(lbl), *(themes.index(s) for s in sec if s in themes)}
             for lbl, sec in zip(data.labels, data.secondary, strict=True)]
@@ -120,6 +152,14 @@ def format_metrics(metrics: dict[str, Any]) -> str:
         lines.append(f"{'level':<14}{'n':>6}{'accuracy':>10}{'macro-F1':>10}")
         for name, m in metrics["per_level"].items():
             lines.append(f"{name:<14}{m['n']:>6}{m['accuracy']:>10.4f}{m['macro_f1']:>10.4f}")
+    if metrics.get("groups"):
+        g = metrics["groups"]
+        lines.append("")
+        lines.append(f"groups: accuracy {g['accuracy']:.4f}   macro-F1 {g['macro_f1']:.4f}")
+        lines.append(f"{'group':<22}{'precision':>10}{'recall':>10}{'F1':>8}{'support':>9}")
+        for name, m in g["per_group"].items():
+            lines.append(f"{name:<22}{m['precision']:>10.4f}{m['recall']:>10.4f}"
+                         f"{m['f1']:>8.4f}{m['support']:>9}")
     lines.append("")
     lines.append(f"{'theme':<22}{'precision':>10}{'recall':>10}{'F1':>8}{'support':>9}")
     for theme, m in metrics["per_theme"].items():

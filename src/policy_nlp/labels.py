@@ -5,7 +5,7 @@ Two sources:
 * the shared labels (``labels/train.jsonl``: ``id``, ``label``, ``secondary``, ``confidence``)
   joined by id to a paragraphs file (``corpus/paragraphs.jsonl``: ``id``, ``report_id``,
   ``level``, ``section``, ``text``), see :func:`load_joined`;
-* one table (CSV or JSONL) holding text and label columns, see :func:`load_table`.
+* one table (CSV, JSONL or XLSX) holding text and label columns, see :func:`load_table`.
 
 Every problem is reported with its file and line or row number; nothing is silently dropped.
 """
@@ -26,6 +26,33 @@ from .errors import InputError
 from .read import decode_bytes
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One finding of the validation report: an ``error`` refuses training, a ``warning``
+    is printed and training goes on."""
+
+    severity: str  # "error" | "warning"
+    kind: str  # unknown_id, unknown_theme, empty_text, empty_label, duplicate_id,
+    # conflicting_duplicate, duplicate_text, too_few, no_examples, imbalance
+    message: str  # starts with file:row where the problem is one row
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.message}"
+
+
+class _Collector:
+    """Row problems while loading: raised at once (``strict``) or kept for the report."""
+
+    def __init__(self, strict: bool):
+        self.strict = strict
+        self.problems: list[Problem] = []
+
+    def error(self, kind: str, message: str) -> None:
+        if self.strict:
+            raise InputError(message)
+        self.problems.append(Problem("error", kind, message))
+
+
 @dataclass
 class LabeledData:
     """Parallel lists, one entry per labeled paragraph."""
@@ -41,12 +68,18 @@ class LabeledData:
     # what the groups are: "report" (a report column or the paragraphs file), "id prefix"
     # (the part of each id before '#'), or "row" (nothing said: each row its own group)
     grouping: str = "report"
+    where: list[str] = field(default_factory=list)  # "file:row" each paragraph came from
+    # bad rows met while loading with ``strict=False``: left out of the lists above, and
+    # reported by :func:`validate` (never silently dropped)
+    problems: list[Problem] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def add(self, *, id: str, text: str, label: str, secondary: list[str], group: str,
-            level: str | None = None, section: list[str] | None = None) -> None:
+            level: str | None = None, section: list[str] | None = None,
+            where: str = "") -> None:
+        self.where.append(where)
         self.ids.append(id)
         self.texts.append(text)
         self.labels.append(label)
@@ -71,7 +104,7 @@ class LabeledData:
         for i in index:
             out.add(id=self.ids[i], text=self.texts[i], label=self.labels[i],
                     secondary=self.secondary[i], group=self.groups[i], level=self.levels[i],
-                    section=self.sections[i])
+                    section=self.sections[i], where=self.where[i])
         return out
 
 
@@ -116,14 +149,48 @@ def _csv_rows(path: Path, data: bytes) -> Iterator[tuple[int, dict]]:
         yield reader.line_num, row
 
 
+def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, dict]]:
+    """The first worksheet: row 1 the header, then one record per row (numbered as the
+    spreadsheet shows them); rows with no value at all are passed over."""
+    try:
+        import openpyxl
+    except ImportError:
+        raise InputError(f"{path}: reading .xlsx needs openpyxl: pip install "
+                         "'policy-nlp[xlsx]' (or save the sheet as CSV)") from None
+    import zipfile
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InputError(f"{path}: the first worksheet is empty")
+        names = ["" if h is None else str(h).strip() for h in header]
+        for rownum, values in enumerate(rows, 2):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            yield rownum, {name: ("" if v is None else v if isinstance(v, str) else
+                                  str(int(v)) if isinstance(v, float) and v.is_integer() else
+                                  str(v))
+                           for name, v in zip(names, values, strict=False) if name}
+    finally:
+        book.close()
+
+
 def table_rows(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line or row number, record) of a CSV or JSONL file."""
+    """(line or row number, record) of a CSV, JSONL or XLSX file."""
     data = _read_bytes(path)
     if path.suffix.lower() == ".csv":
         return _csv_rows(path, data)
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
         return _jsonl_rows(path, data)
-    raise InputError(f"{path}: labels must be a .csv or .jsonl file")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _xlsx_rows(path, data)
+    raise InputError(f"{path}: labels must be a .csv, .jsonl or .xlsx file")
 
 
 def _parse_secondary(value, where: str) -> list[str]:
@@ -137,17 +204,21 @@ def _parse_secondary(value, where: str) -> list[str]:
     raise InputError(f"{where}: secondary must be a list or a comma-separated string")
 
 
-def _check_theme(label: str, codebook: Codebook, where: str) -> None:
-    if label not in codebook.ids:
-        raise InputError(
-            f"{where}: unknown theme {label!r}; the codebook {codebook.name!r} has "
-            f"{', '.join(codebook.ids)}"
-        )
+def _theme_problem(labels: list[str], codebook: Codebook, where: str) -> str | None:
+    for label in labels:
+        if label not in codebook.ids:
+            return (f"{where}: unknown theme {label!r}; the codebook {codebook.name!r} has "
+                    f"{', '.join(codebook.ids)}")
+    return None
 
 
 def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
-                codebook: Codebook | None = None) -> LabeledData:
-    """Shared-style labels joined by ``id`` to a paragraphs JSONL file."""
+                codebook: Codebook | None = None, strict: bool = True) -> LabeledData:
+    """Shared-style labels joined by ``id`` to a paragraphs JSONL file.
+
+    ``strict``: stop at the first bad row; else bad rows are left out and listed in
+    ``problems`` (see :func:`validate`)."""
+    bad = _Collector(strict)
     codebook = codebook or load_codebook()
     labels_path, paragraphs_path = Path(labels_path), Path(paragraphs_path)
     label_bytes = _read_bytes(labels_path)
@@ -167,37 +238,48 @@ def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
             raise InputError(f"{where}: a label record needs 'id' and 'label'")
         pid = str(pid)
         if pid in seen:
-            raise InputError(f"{where}: id {pid!r} is labeled twice")
+            bad.error("duplicate_id", f"{where}: id {pid!r} is labeled twice")
+            continue
         seen.add(pid)
         para = paragraphs.get(pid)
         if para is None:
-            raise InputError(f"{where}: id {pid!r} is not in {paragraphs_path}")
-        _check_theme(label, codebook, where)
+            bad.error("unknown_id", f"{where}: id {pid!r} is not in {paragraphs_path}")
+            continue
         secondary = _parse_secondary(row.get("secondary"), where)
-        for s in secondary:
-            _check_theme(s, codebook, where)
+        unknown = _theme_problem([label, *secondary], codebook, where)
+        if unknown:
+            bad.error("unknown_theme", unknown)
+            continue
         text = para["text"]
         if not text.strip():
-            raise InputError(f"{where}: paragraph {pid!r} has empty text")
+            bad.error("empty_text", f"{where}: paragraph {pid!r} has empty text")
+            continue
         data.add(id=pid, text=text, label=label, secondary=secondary,
                  group=str(para.get("report_id") or pid.split("#")[0]),
-                 level=para.get("level"), section=list(para.get("section") or []))
+                 level=para.get("level"), section=list(para.get("section") or []),
+                 where=where)
+    data.problems = bad.problems
     return data
 
 
 def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "label",
                id_col: str = "id", group_col: str = "report_id",
                secondary_col: str = "secondary", level_col: str = "level",
-               codebook: Codebook | None = None) -> LabeledData:
-    """Labeled paragraphs from one CSV or JSONL table.
+               codebook: Codebook | None = None, strict: bool = True) -> LabeledData:
+    """Labeled paragraphs from one CSV, JSONL or XLSX table (the first worksheet).
+
+    ``strict``: stop at the first bad row; else bad rows are left out and listed in
+    ``problems`` (see :func:`validate`).
 
     ``group_col`` names the report each paragraph belongs to, so that cross-validation splits
     by report; without it each id's part before ``#`` is used, else each row is its own group.
     """
+    bad = _Collector(strict)
     codebook = codebook or load_codebook()
     path = Path(path)
     data = LabeledData()
     groupings: set[str] = set()
+    seen: dict[str, str] = {}
     for rownum, row in table_rows(path):
         where = f"{path}:{rownum}"
         if text_col not in row or label_col not in row:
@@ -208,15 +290,23 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
             )
         text, label = row[text_col], row[label_col]
         if not isinstance(text, str) or not text.strip():
-            raise InputError(f"{where}: empty text")
+            bad.error("empty_text", f"{where}: empty text")
+            continue
         if not isinstance(label, str) or not label.strip():
-            raise InputError(f"{where}: empty label")
+            bad.error("empty_label", f"{where}: empty label (fill it in or delete the row)")
+            continue
         label = label.strip()
-        _check_theme(label, codebook, where)
         secondary = _parse_secondary(row.get(secondary_col), where)
-        for s in secondary:
-            _check_theme(s, codebook, where)
+        unknown = _theme_problem([label, *secondary], codebook, where)
+        if unknown:
+            bad.error("unknown_theme", unknown)
+            continue
         pid = str(row.get(id_col) or f"{path.stem}:{rownum}")
+        if pid in seen:
+            bad.error("duplicate_id", f"{where}: id {pid!r} is labeled twice (first at "
+                                      f"{seen[pid]})")
+            continue
+        seen[pid] = where
         if row.get(group_col):
             group, grouping = row[group_col], "report"
         elif "#" in pid:
@@ -225,10 +315,113 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
             group, grouping = pid, "row"
         groupings.add(grouping)
         data.add(id=pid, text=text, label=label, secondary=secondary, group=str(group),
-                 level=row.get(level_col) or None)
+                 level=row.get(level_col) or None, where=where)
+    data.problems = bad.problems
     data.files = {path.name: _sha256_bytes(path.read_bytes())}
     # the weakest grouping any row had is what cross-validation can promise
     data.grouping = next((g for g in ("row", "id prefix", "report") if g in groupings), "report")
-    if not len(data):
+    if not len(data) and not data.problems:
         raise InputError(f"{path}: no labeled rows")
     return data
+
+
+# the thresholds of the validation report
+MIN_EXAMPLES_WARN = 20  # a theme with fewer examples is learned poorly: warning
+MIN_EXAMPLES = 2  # a theme with fewer cannot be trained and cross-validated: error
+IMBALANCE_WARN = 10.0  # largest / smallest theme count above this: warning
+
+
+@dataclass
+class ValidationReport:
+    """What :func:`validate` found: problems (errors first), counts and the imbalance ratio."""
+
+    problems: list[Problem]
+    n_rows: int
+    counts: dict[str, int]
+    imbalance: float | None  # largest / smallest count among the themes present
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        ratio = f", imbalance {self.imbalance:.1f}:1" if self.imbalance else ""
+        return (f"{self.n_rows} labeled rows, {len(self.counts)} themes{ratio}: "
+                f"{len(self.errors)} errors, {len(self.warnings)} warnings")
+
+    def to_dict(self) -> dict:
+        return {"n_rows": self.n_rows, "counts": self.counts, "imbalance": self.imbalance,
+                "errors": [p.__dict__ for p in self.errors],
+                "warnings": [p.__dict__ for p in self.warnings]}
+
+
+def _rows(where: list[str]) -> str:
+    return ", ".join(where)
+
+
+def validate(data: LabeledData, codebook: Codebook | None = None, *,
+             min_warn: int = MIN_EXAMPLES_WARN, min_examples: int = MIN_EXAMPLES,
+             imbalance_warn: float = IMBALANCE_WARN) -> ValidationReport:
+    """The validation report of labeled data, before training.
+
+    Errors: the bad rows met while loading (unknown ids, unknown themes, empty texts or labels,
+    ids labeled twice), one text labeled with different themes, a theme with fewer than
+    ``min_examples`` examples. Warnings: a text labeled twice with the same theme, a theme
+    with fewer than ``min_warn`` examples, a codebook theme with none, a largest/smallest
+    theme ratio above ``imbalance_warn``. Every row-level finding names its file:row.
+    """
+    codebook = codebook or load_codebook()
+    problems: list[Problem] = list(data.problems)
+    where = data.where if len(data.where) == len(data) else [""] * len(data)
+    by_text: dict[str, list[int]] = {}
+    for i, text in enumerate(data.texts):
+        by_text.setdefault("".join(text.split()), []).append(i)
+    for rows in by_text.values():
+        if len(rows) < 2:
+            continue
+        labels = sorted({data.labels[i] for i in rows})
+        places = _rows([f"{where[i]} ({data.labels[i]})" for i in rows])
+        if len(labels) > 1:
+            problems.append(Problem("error", "conflicting_duplicate",
+                                    f"one text, different labels: {places}"))
+        else:
+            problems.append(Problem("warning", "duplicate_text",
+                                    f"one text labeled twice ({labels[0]}): {places}"))
+    counts = data.counts()
+    for theme, n in counts.items():
+        if n < min_examples:
+            rows = _rows([where[i] for i, lbl in enumerate(data.labels) if lbl == theme])
+            problems.append(Problem(
+                "error", "too_few",
+                f"theme {theme!r} has {n} example{'s' * (n != 1)} ({rows}); at least "
+                f"{min_examples} are needed: label more or merge it into another theme"))
+        elif n < min_warn:
+            problems.append(Problem("warning", "too_few",
+                                    f"theme {theme!r} has only {n} examples (fewer than "
+                                    f"{min_warn}: it will be learned poorly)"))
+    missing = [t for t in codebook.ids if t not in counts]
+    if missing and counts:
+        problems.append(Problem("warning", "no_examples",
+                                f"no examples of {', '.join(missing)}: the model will never "
+                                "predict them"))
+    imbalance = None
+    if len(counts) >= 2:
+        imbalance = round(max(counts.values()) / min(counts.values()), 2)
+        if imbalance > imbalance_warn:
+            big = max(counts, key=counts.get)
+            small = min(counts, key=counts.get)
+            problems.append(Problem(
+                "warning", "imbalance",
+                f"class imbalance {imbalance:.1f}:1 ({big} {counts[big]}, {small} "
+                f"{counts[small]}); consider class_weight='balanced' or more {small} labels"))
+    problems.sort(key=lambda p: p.severity != "error")
+    return ValidationReport(problems=problems, n_rows=len(data) + len(data.problems),
+                            counts=counts, imbalance=imbalance)

@@ -143,6 +143,15 @@ def write_report(directory: str | Path, metrics: dict[str, Any], *,
         parts.append(_table(["level", "paragraphs", "accuracy", "macro-F1"],
                             [[k, v["n"], f"{v['accuracy']:.4f}", f"{v['macro_f1']:.4f}"]
                              for k, v in metrics["per_level"].items()]))
+    if metrics.get("groups"):
+        g = metrics["groups"]
+        parts.append("<h2>By theme group</h2>")
+        parts.append(f"<p>Each theme replaced by its codebook group: accuracy "
+                     f"{g['accuracy']:.4f}, macro-F1 {g['macro_f1']:.4f}.</p>")
+        parts.append(_table(["group", "themes", "precision", "recall", "F1", "support"],
+                            [[k, ", ".join(v["themes"]), f"{v['precision']:.4f}",
+                              f"{v['recall']:.4f}", f"{v['f1']:.4f}", v["support"]]
+                             for k, v in g["per_group"].items()]))
     parts.append("<h2>By theme</h2>")
     parts.append(_table(["theme", "precision", "recall", "F1", "support"],
                         [[k, f"{v['precision']:.4f}", f"{v['recall']:.4f}", f"{v['f1']:.4f}",
