@@ -150,3 +150,16 @@ def test_duplicate_ids_are_checked_within_a_memory_bound(tmp_path, monkeypatch):
     docs = list(iter_documents([src], on_error=policy, unique_ids=True))
     assert len(docs) == 5  # duplicates are kept, only reported
     assert len(reports) == 1 and "duplicate id 'a'" in reports[0]  # 'c' came after the bound
+
+
+def test_records_carry_the_group_of_their_theme(tiny_model_dir, tmp_path):
+    from policy_nlp.codebook import load_codebook
+
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "推进碳达峰碳中和。"},
+                                         {"id": "b", "text": "严格落实八项规定。"}])
+    result = runner.invoke(app, ["label", str(src), "-o", "-", "-m", str(tiny_model_dir),
+                                 "--no-progress"])
+    assert result.exit_code == 0, result.stderr
+    book = load_codebook()
+    for rec in map(json.loads, result.stdout.splitlines()):
+        assert rec["group"] == book.group_of(rec["label"])

@@ -54,7 +54,7 @@ UNITS = ("paragraph", "sentence")
 # fields of a labeled record that are the record's own, not its report's metadata
 _RECORD_FIELDS = frozenset({
     "id", "text", "report_id", "paragraph", "section", "label", "score", "secondary", "top",
-    "scores", "themes", "sentences", "evidence",
+    "group", "scores", "themes", "sentences", "evidence",
 })
 _FIELD = re.compile(r"\{([^{}]*)\}")
 

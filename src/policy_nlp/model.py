@@ -133,6 +133,16 @@ class ThemeModel:
         proba = self.predict_proba(texts)
         return [self.themes[i] for i in proba.argmax(axis=1)]
 
+    @property
+    def theme_groups(self) -> dict[str, str]:
+        """Theme id -> group id, from the codebook in the card (empty if it has none)."""
+        groups = getattr(self, "_theme_groups", None)
+        if groups is None:
+            themes = (self.card.get("codebook") or {}).get("themes") or []
+            groups = {t["id"]: t["group"] for t in themes if "id" in t and "group" in t}
+            self._theme_groups = groups
+        return groups
+
     def secondary(self, proba_row: np.ndarray) -> list[str]:
         """Themes other than the top one whose probability reaches the threshold."""
         order = np.argsort(-proba_row, kind="stable")

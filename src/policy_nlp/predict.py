@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
 
 RECORD_MODES = ("auto", "paragraphs", "reports")
-PREDICTION_FIELDS = frozenset({"label", "score", "secondary", "top", "scores"})
+PREDICTION_FIELDS = frozenset({"label", "score", "secondary", "top", "group", "scores"})
 SENTENCE_FIELDS = PREDICTION_FIELDS | {"themes", "sentences"}
 
 
@@ -80,13 +80,17 @@ def prediction_fields(model: ThemeModel, proba_row: np.ndarray, *, top: int = 3)
     themes = model.themes
     rounded = [round(p, 4) for p in proba_row.tolist()]  # Python floats: faster than numpy's
     best = order[0]
-    return {
+    out = {
         "label": themes[best],
         "score": rounded[best],
         "secondary": model.secondary(proba_row),
         "top": [[themes[j], rounded[j]] for j in order[:top]],
-        "scores": dict(zip(themes, rounded, strict=True)),
     }
+    groups = model.theme_groups
+    if groups:  # the two-level label: the codebook group of the primary theme
+        out["group"] = groups.get(themes[best], "")
+    out["scores"] = dict(zip(themes, rounded, strict=True))
+    return out
 
 
 def _unit_record(unit: Unit, include_text: bool, reserved: frozenset[str]) -> dict[str, Any]:
