@@ -95,16 +95,18 @@ def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
             except OSError as exc:  # a buffered write that failed only now
                 raise guarded._fail(exc) from None
         try:
-            os.chmod(tmp, output_file_mode(path))
-            os.replace(tmp, path)
+            _publish(tmp, path)
         except OSError as exc:
             raise guarded._fail(exc) from None
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _publish(tmp: str, path: Path) -> None:
+    """Give the finished temporary file the output's mode and rename it into place."""
+    os.chmod(tmp, output_file_mode(path))
+    os.replace(tmp, path)
 
 
 def _temp_beside(path: Path) -> tuple[int, str]:
@@ -132,16 +134,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         try:
             yield Path(tmp)
-            os.chmod(tmp, output_file_mode(path))
-            os.replace(tmp, path)
+            _publish(tmp, path)
         except OSError as exc:
             raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); no output was "
                               "written") from None
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        Path(tmp).unlink(missing_ok=True)
         raise
 
 
