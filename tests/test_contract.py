@@ -163,3 +163,17 @@ def test_records_carry_the_group_of_their_theme(tiny_model_dir, tmp_path):
     book = load_codebook()
     for rec in map(json.loads, result.stdout.splitlines()):
         assert rec["group"] == book.group_of(rec["label"])
+
+
+def test_a_record_without_text_is_skipped_and_reported_like_any_bad_record(tmp_path,
+                                                                            tiny_model_dir):
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "稳增长。"},
+                                         {"id": "b", "text": "。。。"},
+                                         {"id": [1], "text": "推进碳中和。"},
+                                         {"id": "c", "text": "推进碳中和。"}])
+    result = runner.invoke(app, ["label", str(src), "-o", "-", "-m", str(tiny_model_dir),
+                                 "--no-progress"])
+    assert result.exit_code == 5, result.stderr
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["a", "c"]
+    assert "in.jsonl:line 2: no text to classify" in result.stderr
+    assert "in.jsonl:line 3: the id field 'id' must be a string or a number" in result.stderr

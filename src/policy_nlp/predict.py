@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import InputError
-from .read import Document
-from .split import has_content, split_report, split_sentences
+from .read import Document, has_content
+from .split import split_report, split_sentences
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
@@ -66,9 +66,7 @@ def iter_units(documents: Iterable[Document], *, records: str = "auto") -> Itera
             extra = dict(doc.meta) if doc.kind == "record" else {}
             yield from units_of_report(doc.id, doc.text, extra)
         else:
-            if not has_content(doc.text):
-                raise InputError(f"{doc.source}: no text to classify (empty or only "
-                                 "punctuation)")
+            # (a record without text to classify never gets here: the reader reports it)
             # the record's id as given: an integer id stays an integer in the output
             rid = doc.id if doc.raw_id is None else doc.raw_id
             yield Unit(id=rid, text=doc.text, fields=dict(doc.meta))

@@ -748,7 +748,9 @@ def _read_csv(path: Path, *, text_col: str, id_col: str, on_error: OnError | Non
                     ))
                     continue
                 record = dict(zip(header, row, strict=True))
-                yield _record(record, key, id_col, path, f"row {n}", n, encoding)
+                doc = _record(record, key, id_col, path, f"row {n}", n, encoding, on_error)
+                if doc is not None:
+                    yield doc
         except csv.Error as exc:
             raise InputError(f"{path}: malformed CSV near line {reader.line_num}: {exc}; "
                              "the rest of the file was not read") from None
@@ -818,7 +820,9 @@ def _read_jsonl(path: Path, *, text_col: str, id_col: str, on_error: OnError | N
         except InputError as exc:
             _problem(on_error, exc)
             continue
-        yield _record(record, key, id_col, path, f"line {lineno}", lineno, encoding)
+        doc = _record(record, key, id_col, path, f"line {lineno}", lineno, encoding, on_error)
+        if doc is not None:
+            yield doc
 
 
 def _read_json(path: Path, *, text_col: str, id_col: str, on_error: OnError | None
@@ -838,7 +842,9 @@ def _read_json(path: Path, *, text_col: str, id_col: str, on_error: OnError | No
         except InputError as exc:
             _problem(on_error, exc)
             continue
-        yield _record(record, key, id_col, path, f"item {n}", n, encoding)
+        doc = _record(record, key, id_col, path, f"item {n}", n, encoding, on_error)
+        if doc is not None:
+            yield doc
 
 
 def _json_text_key(record: object, text_col: str, where: str) -> str:
@@ -855,6 +861,14 @@ def _json_text_key(record: object, text_col: str, where: str) -> str:
     return key
 
 
+_WORD_CHAR = re.compile(r"[^\W_]")
+
+
+def has_content(text: str) -> bool:
+    """Whether a text has anything to classify: a letter, CJK character or digit."""
+    return _WORD_CHAR.search(text) is not None
+
+
 def _record(
     record: dict[str, Any],
     key: str,
@@ -863,17 +877,28 @@ def _record(
     position: str,
     n: int,
     encoding: str | None,
-) -> Document:
-    """A record :class:`Document`: text from ``key``, id from ``id_col``, the rest as meta."""
+    on_error: OnError | None = None,
+) -> Document | None:
+    """A record :class:`Document`: text from ``key``, id from ``id_col``, the rest as meta.
+
+    A record whose id is not a scalar, or whose text has nothing to classify, is a problem:
+    raised, or (with ``on_error``) reported, and then ``None`` is returned.
+    """
     rid = record.get(id_col)
+    text = normalize_text(record[key])
+    problem = None
     if isinstance(rid, (dict, list)):
-        raise InputError(f"{path}:{position}: the id field {id_col!r} must be a string or a "
-                         "number")
+        problem = f"the id field {id_col!r} must be a string or a number"
+    elif not has_content(text):
+        problem = "no text to classify (empty or only punctuation)"
+    if problem:
+        _problem(on_error, InputError(f"{path}:{position}: {problem}"))
+        return None
     meta = {k: v for k, v in record.items() if k not in (key, id_col)}
     return Document(
         raw_id=rid if rid not in (None, "") else None,
         id=str(rid) if rid not in (None, "") else f"{path.stem}:{n}",
-        text=normalize_text(record[key]),
+        text=text,
         source=f"{path}:{position}",
         meta=meta,
         encoding=encoding,

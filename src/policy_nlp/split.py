@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .read import normalize_text
+from .read import has_content, normalize_text
 
 __all__ = ["Paragraph", "SplitReport", "split_report", "split_sentences"]
 
@@ -198,14 +198,6 @@ def split_report(text: str, report_id: str) -> SplitReport:
         section = [slots[k] for k in sorted(slots)]
         result.paragraphs.append(Paragraph(report_id, len(result.paragraphs), line, section))
     return result
-
-
-_WORD_CHAR = re.compile(r"[^\W_]")
-
-
-def has_content(text: str) -> bool:
-    """Whether a text has anything to classify: a letter, CJK character or digit."""
-    return _WORD_CHAR.search(text) is not None
 
 
 # --- where the speech starts and ends -----------------------------------------------------------
