@@ -152,3 +152,17 @@ def test_softmax_temperature():
     s = np.array([[2.0, 1.0, 0.0]])
     assert softmax(s, 1.0)[0, 0] < softmax(s, 0.5)[0, 0]
     np.testing.assert_allclose(softmax(s, 1e6)[0], 1 / 3, rtol=1e-5)
+
+
+def test_a_model_trained_with_another_lexicon_warns_at_load(model_copy, caplog):
+    card = json.loads((model_copy / CARD).read_text("utf-8"))
+    assert "word" in card["feature_blocks"]
+    with caplog.at_level("WARNING", logger="policy_nlp"):
+        load_model(model_copy)
+    assert not [r for r in caplog.records if "lexicon" in r.getMessage()]
+    card["tokenizer"]["lexicon_sha256"] = "0" * 64
+    (model_copy / CARD).write_text(json.dumps(card), "utf-8")
+    with caplog.at_level("WARNING", logger="policy_nlp"):
+        model = load_model(model_copy)
+    assert any("another policy lexicon" in r.getMessage() for r in caplog.records)
+    assert model.predict(PROBE) == ["environment", "livelihood", "integrity"]  # still runs

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -34,6 +35,8 @@ CARD = "model.json"
 WEIGHTS = "weights.npz"
 VOCAB = "vocabulary.json"
 FORMAT = "policy-nlp-linear/1"
+
+log = logging.getLogger("policy_nlp.model")
 
 
 def sha256_file(path: Path) -> str:
@@ -281,6 +284,7 @@ def load_model(directory: str | Path | None = None) -> ThemeModel:
         with np.load(directory / WEIGHTS, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         spec = FeatureSpec.from_dict(card["features"])
+        _check_lexicon(card, directory)
         blocks = [(kind, vocab[kind], arrays[f"idf_{kind}"]) for kind in card["feature_blocks"]]
         featurizer = Featurizer(spec, blocks)
         return ThemeModel(
@@ -297,6 +301,24 @@ def load_model(directory: str | Path | None = None) -> ThemeModel:
         raise
     except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as exc:
         raise ModelError(f"{directory}: corrupt model ({type(exc).__name__}: {exc})") from None
+
+
+def _check_lexicon(card: dict[str, Any], directory: Path) -> None:
+    """Warn when a model with word features was trained with another policy lexicon than the
+    installed one: its words are then cut differently from training (predictions still run,
+    but may be worse). Models without a recorded lexicon (older cards) are not checked."""
+    if "word" not in card.get("feature_blocks", []):
+        return
+    trained = (card.get("tokenizer") or {}).get("lexicon_sha256")
+    if not trained:
+        return
+    from .tokenize import lexicon_sha256
+
+    if trained != lexicon_sha256():
+        log.warning(
+            "%s was trained with another policy lexicon (sha256 %s…) than the installed one "
+            "(%s…): its word features are cut differently from training; retrain it with "
+            "`policy-nlp train` for full accuracy", directory, trained[:12], lexicon_sha256()[:12])
 
 
 def default_model_dir() -> Path:
