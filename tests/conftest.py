@@ -61,3 +61,10 @@ def tiny_model_dir(tmp_path_factory, fixture_data):
     config = TrainConfig(features=FeatureSpec(min_df=1), cv_folds=3, n_jobs=1)
     model = train(fixture_data, config=config)
     return model.save(tmp_path_factory.mktemp("models") / "tiny")
+
+
+def assert_no_traceback(result) -> None:
+    """A CliRunner result ended by the CLI's own exit, not by an uncaught exception (CliRunner
+    keeps an uncaught exception in ``result.exception`` instead of printing its traceback)."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"uncaught {type(result.exception).__name__}: {result.exception}")

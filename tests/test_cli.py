@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from policy_nlp.cli import app
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, assert_no_traceback
 
 runner = CliRunner()
 
@@ -176,7 +176,7 @@ def test_bad_input(tmp_path, model, make, args, code, message):
     assert message in result.stderr
     errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and result.stderr.splitlines()[-1].startswith("policy-nlp: error:")
-    assert "Traceback" not in result.stderr
+    assert_no_traceback(result)
     assert not (tmp_path / "out.jsonl").exists()
     assert not (tmp_path / "m").exists()
 
@@ -201,3 +201,47 @@ def test_failed_label_run_keeps_the_previous_output(model, tmp_path):
 def test_classify_needs_file_or_text(model):
     result = run("classify", "-m", model)
     assert result.exit_code == 2 and "--text" in result.stderr
+
+
+def test_output_places_are_checked_before_any_work(model, tmp_path):
+    """A long run must not end on an output it cannot write: train and profile refuse first."""
+    thesis = tmp_path / "thesis"
+    thesis.mkdir()
+    (thesis / "chapter1.docx").write_text("precious")
+    result = run("train", "--labels", FIXTURES / "labeled.jsonl", "-o", thesis, "--cv-folds", "0")
+    assert result.exit_code == 2 and "not a policy-nlp model directory" in result.stderr
+    assert "labeled paragraphs" not in result.stderr  # refused before reading the labels
+    assert_no_traceback(result)
+    result = run("train", "--labels", FIXTURES / "labeled.jsonl", "-o", "/proc/m",
+                 "--cv-folds", "0")
+    assert result.exit_code == 4 and "cannot write" in result.stderr
+    report = tmp_path / "report.txt"
+    report.write_text("x", "utf-8")
+    for out, code, message in ((tmp_path / "nodir" / "p.csv", 2, "does not exist"),
+                               ("/proc/p.csv", 4, "cannot write")):
+        result = run("profile", report, "-o", out, "-m", model, "--no-progress")
+        assert result.exit_code == code and message in result.stderr, result.stderr
+        assert "profiled" not in result.stderr
+        assert_no_traceback(result)
+
+
+def test_train_class_weight_balanced_is_recorded_and_changes_the_model(tmp_path, model):
+    rows = [json.loads(line) for line in
+            (FIXTURES / "labeled.jsonl").read_text("utf-8").splitlines()]
+    seen: dict[str, int] = {}
+    skewed = tmp_path / "skewed.jsonl"  # one theme keeps two paragraphs
+    with skewed.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            seen[row["label"]] = seen.get(row["label"], 0) + 1
+            if row["label"] != "integrity" or seen["integrity"] <= 2:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    cards = {}
+    for weight in ("none", "balanced"):
+        out = tmp_path / weight
+        result = run("train", "--labels", skewed, "-o", out, "--cv-folds", "0", "--min-df", "1",
+                     "--class-weight", weight)
+        assert result.exit_code == 0, result.stderr
+        cards[weight] = json.loads((out / "model.json").read_text("utf-8"))
+    assert cards["balanced"]["training"]["class_weight"] == "balanced"
+    assert cards["none"]["training"]["class_weight"] is None
+    assert cards["balanced"]["files"]["weights.npz"] != cards["none"]["files"]["weights.npz"]

@@ -86,6 +86,9 @@ def test_explain_command():
     assert as_json["theme"] == "governance" and len(as_json["terms"]) <= 10
     bad = runner.invoke(app, ["explain", "--text", TEXT, "--theme", "sports"])
     assert bad.exit_code == 2 and "unknown theme" in bad.stderr
+    for nothing in ("", "。。。", " ，！ "):
+        bad = runner.invoke(app, ["explain", "--text", nothing])
+        assert bad.exit_code == 2 and "nothing to explain" in bad.stderr, bad.stdout
 
 
 def test_themes_command():

@@ -4,7 +4,7 @@ import pickle
 import numpy as np
 import pytest
 
-from policy_nlp.errors import ModelError
+from policy_nlp.errors import InputError, ModelError
 from policy_nlp.model import CARD, VOCAB, WEIGHTS, load_model, read_card, softmax
 
 PROBE = ["空气质量持续改善，推进碳中和。", "城镇新增就业三万人。", "严格落实八项规定精神。"]
@@ -124,15 +124,15 @@ def test_save_never_replaces_a_directory_that_is_not_a_model(tiny_model_dir, tmp
     target = tmp_path / "thesis"
     target.mkdir()
     (target / "chapter1.docx").write_text("precious")
-    with pytest.raises(ModelError, match="not a policy-nlp model directory"):
+    with pytest.raises(InputError, match="not a policy-nlp model directory"):
         load_model(tiny_model_dir).save(target)
     assert (target / "chapter1.docx").read_text() == "precious"
     model_dir = load_model(tiny_model_dir).save(tmp_path / "m")
     (model_dir / "notes.txt").write_text("mine")
-    with pytest.raises(ModelError, match="refusing to replace"):
+    with pytest.raises(InputError, match="refusing to replace"):
         load_model(tiny_model_dir).save(model_dir)
     (tmp_path / "file").write_text("x")
-    with pytest.raises(ModelError):
+    with pytest.raises(InputError):
         load_model(tiny_model_dir).save(tmp_path / "file")
 
 

@@ -170,3 +170,23 @@ def test_the_classify_path_imports_no_plotting_or_pandas():
             "print(sorted(m for m in ('matplotlib', 'pandas', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_filter_panel_keeps_the_reports_matching_every_condition(panel):
+    kept = plot.filter_panel(panel, ["region=乙省", "year=2026"])
+    assert list(kept["region"]) == ["乙省"] and list(kept["year"]) == [2026]
+    assert len(plot.filter_panel(panel, [])) == len(panel) == 6
+    with pytest.raises(InputError, match="no report left"):
+        plot.filter_panel(panel, ["region=乙省", "year=1999"])
+    with pytest.raises(InputError, match="give COLUMN=VALUE"):
+        plot.filter_panel(panel, ["province=乙省"])
+
+
+def test_plot_and_profile_check_the_output_place_first(rows, tmp_path):
+    panel = tmp_path / "panel.csv"
+    write_panel(rows, panel)
+    (tmp_path / "afile").write_text("x")
+    bad = CliRunner().invoke(app, ["plot", str(panel), "-o", str(tmp_path / "afile")])
+    assert bad.exit_code == 2 and "is a file, expected a directory" in bad.stderr
+    bad = CliRunner().invoke(app, ["plot", str(panel), "-o", "/proc/figs"])
+    assert bad.exit_code == 4 and "cannot write" in bad.stderr

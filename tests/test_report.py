@@ -51,3 +51,37 @@ def test_evaluate_cross_validation_with_learning_curve(tiny_model_dir, tmp_path,
     assert [p["n_train"] for p in curve] == sorted(p["n_train"] for p in curve)
     assert curve[-1]["n_train"] == 16
     assert (out / "learning_curve.png").is_file()
+
+
+def test_cross_validation_retrains_with_the_model_s_own_tokenizer(tiny_model_dir, tmp_path,
+                                                                  fixture_data, monkeypatch):
+    """A model trained with the jieba backend is cross-validated with jieba, not the default."""
+    import policy_nlp.train as train_module
+    from policy_nlp.evaluate import evaluate_configuration
+    from policy_nlp.model import load_model
+
+    model = load_model(tiny_model_dir)
+    model.card["features"] = dict(model.card["features"], tokenizer="jieba")
+    seen = set()
+    real = train_module.tokenize
+
+    def spy(text, backend="rjieba"):
+        seen.add(backend)
+        return real(text, backend)
+
+    monkeypatch.setattr(train_module, "tokenize", spy)
+    metrics, reliability, curve = evaluate_configuration(model, fixture_data, cv_folds=3,
+                                                         n_jobs=1)
+    assert seen == {"jieba"}
+    assert metrics["n"] == len(fixture_data) and curve is None
+    assert len(reliability) == 2  # before and after calibration
+
+
+def test_evaluate_checks_its_output_places_before_the_work(tiny_model_dir, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    args = ["evaluate", "--labels", str(FIXTURES / "labeled.jsonl"), "-m", str(tiny_model_dir)]
+    bad = CliRunner().invoke(app, [*args, "--report", str(tmp_path / "afile")])
+    assert bad.exit_code == 2 and "is a file, expected a directory" in bad.stderr
+    bad = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "nodir" / "m.json")])
+    assert bad.exit_code == 2 and "does not exist" in bad.stderr
+    assert "macro-F1" not in bad.stdout

@@ -21,7 +21,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from .errors import EXIT_SKIPPED, InputError, PolicyNLPError
+from .errors import EXIT_SKIPPED, InputError, OutputError, PolicyNLPError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -55,6 +55,11 @@ class Records(str, Enum):
 class Classifier(str, Enum):
     linear_svc = "linear_svc"
     logistic = "logistic"
+
+
+class ClassWeight(str, Enum):
+    none = "none"
+    balanced = "balanced"
 
 
 class UnitOpt(str, Enum):
@@ -93,6 +98,13 @@ def handle_errors(func):
             raise typer.Exit(130) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
+        except OSError as exc:
+            # reading goes through read.py, which reports its own problems as InputError: an
+            # OSError that gets here is a file or directory being made or written (a full
+            # disk, no permission, a missing or read-only place)
+            where = f"{exc.filename}: " if exc.filename else ""
+            log(f"policy-nlp: error: {where}cannot write the output: {exc.strerror or exc}")
+            raise typer.Exit(OutputError.exit_code) from None
 
     return wrapper
 
@@ -196,6 +208,10 @@ def train(
     min_df: Annotated[int, typer.Option(
         help="Keep only n-grams found in at least this many paragraphs.")] = (
         _DEFAULTS.features.min_df),
+    class_weight: Annotated[ClassWeight, typer.Option(
+        help="balanced: weigh each theme's paragraphs by the inverse of its share, for "
+             "labels where some themes are rare (on the shared labels it scored slightly "
+             "lower: benchmarks/results/model_search.md).")] = ClassWeight.none,
     seed: Annotated[int, typer.Option(help="Random seed of the folds.")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", "-j",
                                       help="Processes for the cross-validation folds.")] = 2,
@@ -205,8 +221,10 @@ def train(
     from .evaluate import format_metrics
     from .features import FeatureSpec
     from .train import TrainConfig
+    from .model import check_model_output
     from .train import train as train_model
 
+    check_model_output(output)
     book = load_codebook(codebook)
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
                         strict=False)
@@ -218,7 +236,8 @@ def train(
             "id), so cross-validation splits them as single paragraphs; paragraphs of one "
             "report are correlated and the scores will be optimistic")
     config = TrainConfig(features=FeatureSpec(min_df=min_df), classifier=classifier.value, C=c,
-                         cv_folds=cv_folds, seed=seed, n_jobs=jobs)
+                         cv_folds=cv_folds, seed=seed, n_jobs=jobs,
+                         class_weight=None if class_weight is ClassWeight.none else "balanced")
     started = time.monotonic()
     model = train_model(data, config=config, codebook=book, progress=log)
     model.card["training"]["seconds"] = round(time.monotonic() - started, 1)
@@ -419,9 +438,10 @@ def profile(
     from .aggregate import iter_labeled, long_panel, profile_records
     from .codebook import model_codebook
     from .read import iter_documents
-    from .write import panel_format, write_panel
+    from .write import check_output_file, panel_format, write_panel
 
     fmt = panel_format(output)
+    check_output_file(output)
     set_verbose(verbose)
     policy = error_policy(strict)
     m = _load(model)
@@ -481,24 +501,19 @@ def plot(
 
     require_matplotlib("plot")
     from . import plot as plots
+    from .write import check_output_dir, check_output_file
 
-    panel = plots.read_panel(panels)
-    for cond in where or []:
-        col, sep, value = cond.partition("=")
-        if not sep or col not in panel.columns:
-            raise InputError(f"--where {cond}: give COLUMN=VALUE with a column of the panel "
-                             f"({', '.join(c for c in panel.columns if '_share_' not in c)})")
-        panel = panel[panel[col].astype(str).str.removesuffix(".0") == value]
-        if panel.empty:
-            raise InputError(f"--where {cond}: no report left")
+    panel = plots.filter_panel(plots.read_panel(panels), where or [])
     kinds = list(plots.KINDS) if kind is PlotKind.all else [kind.value]
     if output.suffix.lower() in (".png", ".svg"):
         if len(kinds) > 1:
             raise InputError(f"{output}: one file holds one figure; give --kind, or a folder")
+        check_output_file(output)
         targets = [output]
     else:
         if fmt not in ("png", "svg"):
             raise InputError(f"--format {fmt}: figures are png or svg")
+        check_output_dir(output)
         output.mkdir(parents=True, exist_ok=True)
         targets = [output / f"{k}.{fmt}" for k in kinds]
     chosen = [t.strip() for t in themes.split(",") if t.strip()] if themes else None
@@ -533,8 +548,6 @@ def explain(
     """Show why a text got its theme: the terms that contributed most (TF-IDF x weight)."""
     from .explain import explain_text
 
-    if not text.strip():
-        raise InputError("--text is empty")
     m = _load(model)
     found = explain_text(m, text, theme=theme, top=top)
     if as_json:
@@ -625,54 +638,29 @@ def evaluate(
 ) -> None:
     """Accuracy, macro-F1, per-theme precision/recall/F1 and the confusion matrix."""
     from .codebook import Codebook
-    from .evaluate import evaluate_with_proba, format_metrics
-    from .write import atomic_output
+    from .evaluate import evaluate_as_is, evaluate_configuration, format_metrics
+    from .write import atomic_output, check_output_dir, check_output_file
 
+    check_output_file(output)
     if report is not None:
         from .report import require_matplotlib
 
         require_matplotlib("evaluate --report")
+        check_output_dir(report)
     m = _load(model)
     book = Codebook.from_dict(m.card["codebook"], source="model card") if "codebook" in (
         m.card) else None
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book)
-    themes = m.themes
-    y = np.array([themes.index(lbl) for lbl in data.labels])
     curve = None
     if cv_folds:
-        from .codebook import load_codebook
-        from .model import softmax
-        from .tokenize import tokenize
-        from .train import TrainConfig, check_trainable, cv_evaluate
-        from .train import learning_curve as make_curve
-
-        config = TrainConfig.from_card(m.card, cv_folds=cv_folds, n_jobs=jobs)
-        book = book or load_codebook()
-        check_trainable(data, book, cv_folds)
-        log(f"tokenizing {len(data)} paragraphs")
-        tokens = [tokenize(t) for t in data.texts]
-        cv = cv_evaluate(data, tokens, book, config, progress=log)
-        metrics = cv.metrics
-        metrics["evaluated"] = (f"report-grouped {cv_folds}-fold cross-validation of the "
-                                f"model's configuration on {labels.name}")
-        raw = softmax(cv.scores, 1.0)
-        reliability = {
-            f"uncalibrated (ECE {metrics['ece_uncalibrated']:.3f})": (
-                raw.max(axis=1), raw.argmax(axis=1) == y),
-            f"calibrated, T={cv.temperature:.3f} (ECE {metrics['ece']:.3f})": (
-                cv.proba.max(axis=1), cv.proba.argmax(axis=1) == y),
-        }
-        if learning_curve:
-            curve = make_curve(data, tokens, book, config, progress=log)
-            metrics["learning_curve"] = curve
+        metrics, reliability, curve = evaluate_configuration(
+            m, data, cv_folds=cv_folds, n_jobs=jobs, with_learning_curve=learning_curve,
+            source=labels.name, progress=log)
     else:
         if data.sha256() == m.card.get("data", {}).get("sha256"):
             log("warning: these are the model's own training paragraphs, so the scores are "
                 "optimistic; use --cv-folds 5 (or the card's cross-validation metrics)")
-        metrics, proba = evaluate_with_proba(m, data)
-        metrics["evaluated"] = f"the model as it is, on {labels.name}"
-        reliability = {f"model (ECE {metrics['ece']:.3f})": (proba.max(axis=1),
-                                                             proba.argmax(axis=1) == y)}
+        metrics, reliability = evaluate_as_is(m, data, source=labels.name)
     if output is not None:
         with atomic_output(output) as fh:
             fh.write(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")

@@ -137,6 +137,60 @@ def evaluate_with_proba(model: ThemeModel, data: LabeledData
     return out, proba
 
 
+#: What the reliability diagram of an evaluation plots: a curve name -> (top-label confidence,
+#: whether the top label is right), one pair of arrays per curve.
+Reliability = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def evaluate_as_is(model: ThemeModel, data: LabeledData, *, source: str = "the labels"
+                   ) -> tuple[dict[str, Any], Reliability]:
+    """Score the model as it is on ``data``: its metrics (with ``evaluated`` saying how) and
+    the data of its reliability diagram."""
+    metrics, proba = evaluate_with_proba(model, data)
+    y = np.array([model.themes.index(lbl) for lbl in data.labels])
+    metrics["evaluated"] = f"the model as it is, on {source}"
+    reliability = {f"model (ECE {metrics['ece']:.3f})": (proba.max(axis=1),
+                                                         proba.argmax(axis=1) == y)}
+    return metrics, reliability
+
+
+def evaluate_configuration(model: ThemeModel, data: LabeledData, *, cv_folds: int,
+                           n_jobs: int = 2, with_learning_curve: bool = False,
+                           source: str = "the labels", progress=None
+                           ) -> tuple[dict[str, Any], Reliability, list[dict] | None]:
+    """Retrain the model's configuration (features, classifier, tokenizer: its card) in
+    ``cv_folds`` report-grouped folds of ``data`` and score the held-out reports: metrics,
+    the reliability data before and after calibration, and (``with_learning_curve``) the
+    learning curve."""
+    from .codebook import model_codebook
+    from .model import softmax
+    from .train import TrainConfig, check_trainable, cv_evaluate, learning_curve, tokenize_all
+
+    progress = progress or (lambda _m: None)
+    config = TrainConfig.from_card(model.card, cv_folds=cv_folds, n_jobs=n_jobs)
+    book = model_codebook(model.card, model.themes)
+    check_trainable(data, book, cv_folds)
+    progress(f"tokenizing {len(data)} paragraphs")
+    tokens = tokenize_all(data.texts, config)
+    cv = cv_evaluate(data, tokens, book, config, progress=progress)
+    metrics = cv.metrics
+    metrics["evaluated"] = (f"report-grouped {cv_folds}-fold cross-validation of the model's "
+                            f"configuration on {source}")
+    y = np.array([book.ids.index(lbl) for lbl in data.labels])
+    raw = softmax(cv.scores, 1.0)
+    reliability = {
+        f"uncalibrated (ECE {metrics['ece_uncalibrated']:.3f})": (raw.max(axis=1),
+                                                                   raw.argmax(axis=1) == y),
+        f"calibrated, T={cv.temperature:.3f} (ECE {metrics['ece']:.3f})": (
+            cv.proba.max(axis=1), cv.proba.argmax(axis=1) == y),
+    }
+    curve = None
+    if with_learning_curve:
+        curve = learning_curve(data, tokens, book, config, progress=progress)
+        metrics["learning_curve"] = curve
+    return metrics, reliability, curve
+
+
 def format_metrics(metrics: dict[str, Any]) -> str:
     """A plain-text table of the metrics, for a terminal."""
     lines = [

@@ -132,6 +132,11 @@ def explain_text(model: ThemeModel, text: str, *, theme: str | None = None,
     >>> e.theme, len(e.terms), e.terms[0].contribution >= e.terms[1].contribution
     ('environment', 3, True)
     """
+    from .errors import InputError
+    from .read import has_content
+
+    if not has_content(text):
+        raise InputError("the text is empty or only punctuation: nothing to explain")
     cols, vals = model.featurizer.transform_one(text)
     weights = model.coef[:, cols].astype(np.float64)  # (n_themes, n_terms)
     contrib = weights * vals

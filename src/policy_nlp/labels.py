@@ -421,7 +421,7 @@ def validate(data: LabeledData, codebook: Codebook | None = None, *,
             problems.append(Problem(
                 "warning", "imbalance",
                 f"class imbalance {imbalance:.1f}:1 ({big} {counts[big]}, {small} "
-                f"{counts[small]}); consider class_weight='balanced' or more {small} labels"))
+                f"{counts[small]}); consider more {small} labels, or `train --class-weight balanced`"))
     problems.sort(key=lambda p: p.severity != "error")
     return ValidationReport(problems=problems, n_rows=len(data) + len(data.problems),
                             counts=counts, imbalance=imbalance)

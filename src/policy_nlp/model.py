@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import InputError, ModelError
 from .features import Featurizer, FeatureSpec
 
 CARD = "model.json"
@@ -159,11 +159,7 @@ class ThemeModel:
     def save(self, directory: str | Path) -> Path:
         """Write the model directory atomically (files written, then the directory renamed)."""
         directory = Path(directory)
-        if directory.exists() and not _replaceable(directory):
-            raise ModelError(
-                f"{directory}: exists and is not a policy-nlp model directory; refusing to "
-                "replace it (choose a new or empty directory)"
-            )
+        check_model_output(directory)
         parent = directory.parent
         parent.mkdir(parents=True, exist_ok=True)
         tmp = parent / f".{directory.name}.tmp-{os.getpid()}"
@@ -204,6 +200,21 @@ class ThemeModel:
             tmp.rename(directory)
         self.card = card
         return directory
+
+
+def check_model_output(directory: str | Path) -> None:
+    """Check, before training, that a model can be written to ``directory``: it is new, empty
+    or a model directory (never a folder of other files, nor a file: :class:`InputError`), and
+    its place can be written to (:class:`OutputError`)."""
+    from .write import check_output_dir
+
+    directory = Path(directory)
+    if directory.exists() and not _replaceable(directory):
+        raise InputError(
+            f"{directory}: exists and is not a policy-nlp model directory; refusing to "
+            "replace it (choose a new or empty directory)"
+        )
+    check_output_dir(directory.parent)
 
 
 def _replaceable(directory: Path) -> bool:

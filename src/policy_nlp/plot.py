@@ -155,6 +155,21 @@ def read_panel(paths: str | Path | Iterable[str | Path]) -> pd.DataFrame:
     return panel
 
 
+def filter_panel(panel: pd.DataFrame, where: Iterable[str]) -> pd.DataFrame:
+    """The reports of ``panel`` whose column equals a value, for each ``COLUMN=VALUE`` of
+    ``where`` (all must hold), e.g. ``["level=provincial", "year=2024"]``. Values compare as
+    text, so ``year=2024`` matches a column read as numbers."""
+    for cond in where:
+        col, sep, value = cond.partition("=")
+        if not sep or col not in panel.columns:
+            raise InputError(f"--where {cond}: give COLUMN=VALUE with a column of the panel "
+                             f"({', '.join(c for c in panel.columns if '_share_' not in c)})")
+        panel = panel[panel[col].astype(str).str.removesuffix(".0") == value]
+        if panel.empty:
+            raise InputError(f"--where {cond}: no report left")
+    return panel
+
+
 def _wide(long: pd.DataFrame) -> pd.DataFrame:
     """A long panel back in the wide form, one row per report."""
     key = long["theme"].where(long["kind"] == "theme", "group_" + long["theme"])

@@ -121,6 +121,37 @@ def _temp_beside(path: Path) -> tuple[int, str]:
         raise OutputError(f"{path}: cannot write to {path.parent} ({exc.strerror})") from None
 
 
+def check_output_file(path: str | Path | None) -> None:
+    """Check, before any work, that the output file ``path`` can be written where it is asked
+    for (``None`` or ``-``: standard output, nothing to check): its directory exists (else
+    :class:`InputError`, a bad argument), it is not a directory, and a file can be made there
+    (else :class:`OutputError`). A long run then does not end on a place it could not write.
+    """
+    if path is None or str(path) == "-":
+        return
+    fd, tmp = _temp_beside(Path(path))
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def check_output_dir(path: str | Path) -> None:
+    """Check, before any work, that the output directory ``path`` can be made (its parents
+    included) or filled: it is not a file, and the nearest existing directory on the way can
+    be written to (else :class:`OutputError`)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path}: is a file, expected a directory for the outputs")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".policy-nlp-check.", dir=existing)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write to {existing} ({exc.strerror})") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary file name that becomes ``path`` only if the block finishes without error.
