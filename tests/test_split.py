@@ -223,6 +223,38 @@ def test_page_holding_the_speech_twice_is_cut() -> None:
     assert r.headings == ["一、回顾"]
 
 
+def _review(n: int, topic: str) -> list[str]:
+    """``n`` prose lines (over 60 characters, with sentences) of a speech's review."""
+    return [f"{topic}第{k}项工作取得新进展，" + "各项指标稳中有进，人民群众获得感持续增强。" * 3
+            for k in range(n)]
+
+
+def test_a_salutation_after_the_review_does_not_drop_the_review() -> None:
+    """A speech without an opening line: its mid-speech 各位代表： starts nothing."""
+    review = _review(5, "过去一年")
+    text = "\n".join(["一、2016年工作回顾", *review, "各位代表：", "二、2017年工作总体部署",
+                      "今年要稳中求进。"])
+    r = split_report(text, "x")
+    assert r.preamble == []
+    assert texts(r) == [*review, "今年要稳中求进。"]
+
+
+def test_a_page_lead_and_caption_still_stand_before_the_salutation() -> None:
+    lead = _review(2, "新闻导语")
+    r = split_report("\n".join([*lead, "各位代表：", OPENING, "加快发展。"]), "x")
+    assert r.preamble == [*lead, "各位代表："]
+    assert texts(r) == [OPENING, "加快发展。"]
+
+
+def test_reports_sharing_a_stock_opening_are_not_cut_as_a_second_copy() -> None:
+    """Many reports in one text file all open with 现在，我代表…: none is a copy of the first."""
+    first = f"各位代表：\n{OPENING}\n一、回顾\n甲县成绩很大。\n让我们努力奋斗！"
+    second = f"{OPENING}\n一、回顾\n乙县成绩也很大。\n让我们继续奋斗！"
+    r = split_report(f"{first}\n{second}", "x")
+    assert texts(r) == [OPENING, "甲县成绩很大。", "让我们努力奋斗！", OPENING, "乙县成绩也很大。",
+                        "让我们继续奋斗！"]
+
+
 def test_footer_is_dropped_after_a_speech_only() -> None:
     footer = "\n网站地图\n\n联系我们\n"
     assert texts(split_report(f"各位代表：\n{OPENING}{footer}", "x")) == [OPENING]

@@ -21,6 +21,13 @@ HEADING_MAX = 40
 LEAD_MAX = 60
 #: Short lines at the end of a speech that do not end with 。 or ！ are page footer.
 FOOTER_LINE_MAX = 40
+#: A line at least this long with a sentence in it is prose, not a page header line.
+PROSE_LINE_MIN = 60
+#: At most this many prose lines may stand before the salutation that starts the speech (a
+#: news lead, a caption); past them, a 各位代表： is one said in the middle of the speech.
+PREAMBLE_PROSE_MAX = 2
+#: A second copy of the speech on one page repeats this many of its opening lines.
+REPEAT_LINES = 3
 
 _NUM = "一二三四五六七八九十百零〇两"
 # heading markers, outermost first; the index in this tuple (plus 1) is the heading's level
@@ -117,14 +124,16 @@ def split_report(text: str, report_id: str) -> SplitReport:
 
     **Preamble.** The speech starts after the salutation ``各位代表：`` (``各位人大代表：``,
     ``各位代表、同志们：``), or at a line starting ``现在，我代表``, whichever comes first
-    within the first 30% (at least 3,000 characters) of the text; every non-blank line before
-    it, the salutation included, is the preamble. If there is neither, nothing is dropped as
-    preamble.
+    within the first 30% (at least 3,000 characters) of the text and before more than two
+    lines of prose (lines of 60 characters or more with a sentence in them: a page's lead and
+    caption may stand there, a speech's review may not); every non-blank line before it, the
+    salutation included, is the preamble. If there is neither, nothing is dropped as preamble,
+    and a later ``各位代表：`` is a salutation in the middle of the speech (dropped alone).
 
     **End.** A line ``相关报道：`` (or ``相关链接：`` …) and everything after it are dropped.
-    When a speech start was found, two more cuts: if the speech's first paragraph appears again,
-    the page holds the speech twice and the text is cut there (before the salutation just above
-    it); then short lines (at most 40 characters) at the very end that do not end with 。 or ！
+    When a speech start was found, two more cuts: if the speech's first three lines appear again
+    in a row, the page holds the speech twice and the text is cut there (before the salutation
+    just above it); then short lines (at most 40 characters) at the very end that do not end with 。 or ！
     are page footer and are dropped.
 
     **Chrome.** Anywhere, these lines are never paragraphs: lines of symbols only (no letter,
@@ -204,18 +213,28 @@ def split_report(text: str, report_id: str) -> SplitReport:
 
 
 def _speech_start(lines: list[str]) -> tuple[int, bool]:
-    """Index of the speech's first line, and whether a salutation or opening line was found."""
+    """Index of the speech's first line, and whether a salutation or opening line was found.
+
+    What comes before it must look like a page's header (titles, datelines, a caption or a
+    one-paragraph lead): past :data:`PREAMBLE_PROSE_MAX` paragraphs of prose, the salutation is
+    one in the middle of the speech, and nothing is dropped."""
     limit = max(3000, sum(len(line) + 1 for line in lines) * 3 // 10)
-    offset = 0
+    offset = prose = 0
     for i, line in enumerate(lines):
-        if offset > limit:
+        if offset > limit or prose > PREAMBLE_PROSE_MAX:
             break
         if _is_opening_salutation(line):
             return i + 1, True
         if _OPENING.match(line):
             return i, True
         offset += len(line) + 1
+        prose += _is_prose(line)
     return 0, False
+
+
+def _is_prose(line: str) -> bool:
+    """A line of a speech's body rather than of a page header: long, with sentences."""
+    return len(line) >= PROSE_LINE_MIN and any(c in _SENTENCE_END for c in line)
 
 
 def _is_opening_salutation(line: str) -> bool:
@@ -230,10 +249,14 @@ def _cut_end(lines: list[str], found: bool) -> list[str]:
         lines = lines[:related]
     if not found:
         return lines
-    first = next((line for line in lines if line and not _is_chrome(line)), "")
-    again = [i for i, line in enumerate(lines) if line == first]
-    if len(first) >= 10 and len(again) > 1:
-        cut = again[1]
+    content = [i for i, line in enumerate(lines) if line and not _is_chrome(line)]
+    opening = [lines[i] for i in content[:REPEAT_LINES]]
+    # a second copy of the speech repeats its opening lines, not only its first (a stock
+    # phrase such as 现在，我代表市人民政府… opens every report of a file of many)
+    again = [k for k in range(1, len(content) - len(opening) + 1)
+             if [lines[i] for i in content[k:k + len(opening)]] == opening]
+    if opening and len(opening[0]) >= 10 and again:
+        cut = content[again[0]]
         above = [i for i in range(cut) if lines[i]]
         if above and _is_opening_salutation(lines[above[-1]]):
             cut = above[-1]
