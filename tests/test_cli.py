@@ -245,3 +245,20 @@ def test_train_class_weight_balanced_is_recorded_and_changes_the_model(tmp_path,
     assert cards["balanced"]["training"]["class_weight"] == "balanced"
     assert cards["none"]["training"]["class_weight"] is None
     assert cards["balanced"]["files"]["weights.npz"] != cards["none"]["files"]["weights.npz"]
+
+
+def test_label_warns_once_when_records_look_like_whole_reports(model, tmp_path):
+    report = "\n".join(["一、工作回顾", "经济增长。", "就业稳定。", "生态改善。", "二、今年安排",
+                        "加强法治。"])
+    src = tmp_path / "reports.jsonl"
+    src.write_text("".join(json.dumps({"id": f"r{k}", "text": report}, ensure_ascii=False)
+                           + "\n" for k in range(3)), "utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run("label", src, "-o", out, "-m", model, "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("labeled whole, as one paragraph") == 1
+    assert "r0: this record has 6 lines" in result.stderr
+    assert len(out.read_text("utf-8").splitlines()) == 3  # still one line out per line in
+    result = run("label", src, "-o", out, "-m", model, "--no-progress", "--records", "reports")
+    assert result.exit_code == 0 and "labeled whole" not in result.stderr
+    assert len(out.read_text("utf-8").splitlines()) == 12

@@ -6,6 +6,7 @@ report, or one record as it came); :func:`label_units` labels them in batches as
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
 
 RECORD_MODES = ("auto", "paragraphs", "reports")
+#: A record labeled as one paragraph that has this many non-blank lines looks like a whole
+#: report: ``iter_units`` warns (once per run) that it was not split.
+REPORT_LIKE_LINES = 5
+
+log = logging.getLogger("policy_nlp.predict")
 PREDICTION_FIELDS = frozenset({"label", "score", "secondary", "top", "group", "scores"})
 SENTENCE_FIELDS = PREDICTION_FIELDS | {"themes", "sentences"}
 
@@ -58,6 +64,7 @@ def iter_units(documents: Iterable[Document], *, records: str = "auto") -> Itera
     """
     if records not in RECORD_MODES:
         raise ValueError(f"records must be one of {RECORD_MODES}")
+    warned = False
     for doc in documents:
         if doc.kind == "report" or (
             doc.kind == "record"
@@ -69,7 +76,20 @@ def iter_units(documents: Iterable[Document], *, records: str = "auto") -> Itera
             # (a record without text to classify never gets here: the reader reports it)
             # the record's id as given: an integer id stays an integer in the output
             rid = doc.id if doc.raw_id is None else doc.raw_id
+            if not warned and records == "paragraphs":
+                warned = _warn_if_report_like(doc)
             yield Unit(id=rid, text=doc.text, fields=dict(doc.meta))
+
+
+def _warn_if_report_like(doc: Document) -> bool:
+    """Warn that a record with many lines is labeled whole, as one paragraph; True if so."""
+    lines = sum(1 for line in doc.text.splitlines() if line.strip())
+    if lines < REPORT_LIKE_LINES:
+        return False
+    log.warning("%s: this record has %d lines (%d characters) and is labeled whole, as one "
+                "paragraph; if its records are reports, use --records reports (or auto) to "
+                "split them into paragraphs (warned once)", doc.id, lines, len(doc.text))
+    return True
 
 
 def prediction_fields(model: ThemeModel, proba_row: np.ndarray, *, top: int = 3) -> dict[str, Any]:
