@@ -109,7 +109,7 @@ def test_train_and_evaluate(tmp_path):
     metrics = tmp_path / "metrics.json"
     ev = run("evaluate", "--labels", FIXTURES / "labeled.jsonl", "-m", out, "-o", metrics)
     assert ev.exit_code == 0, ev.stderr
-    assert "own training paragraphs" in ev.stderr
+    assert "24 of these 24 paragraphs (100%) are training paragraphs" in ev.stderr
     m = json.loads(metrics.read_text("utf-8"))
     assert m["accuracy"] == 1.0 and len(m["confusion_matrix"]["rows_true_cols_predicted"]) == 17
 
@@ -262,3 +262,27 @@ def test_label_warns_once_when_records_look_like_whole_reports(model, tmp_path):
     result = run("label", src, "-o", out, "-m", model, "--no-progress", "--records", "reports")
     assert result.exit_code == 0 and "labeled whole" not in result.stderr
     assert len(out.read_text("utf-8").splitlines()) == 12
+
+
+def test_evaluate_warns_when_some_labels_are_training_paragraphs(model, tmp_path):
+    """A 'held-out' sample cut from the training labels is found paragraph by paragraph."""
+    rows = [json.loads(line) for line in
+            (FIXTURES / "labeled.jsonl").read_text("utf-8").splitlines()]
+    mixed = tmp_path / "mixed.jsonl"
+    new = [{"id": "new#1", "report_id": "new", "text": "全面推进依法行政，加强法治政府建设。",
+            "label": "integrity"},
+           {"id": "new#2", "report_id": "new", "text": "空气质量持续 改善，河湖水质稳定向好。",
+            "label": "environment"}]
+    reused = [dict(r, text=" " + r["text"].replace("，", "， ")) for r in rows[:5]]  # spacing aside
+    mixed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in reused + new),
+                     "utf-8")
+    metrics = tmp_path / "m.json"
+    ev = run("evaluate", "--labels", mixed, "-m", model, "-o", metrics)
+    assert ev.exit_code == 0, ev.stderr
+    assert "5 of these 7 paragraphs (71%) are training paragraphs of the model" in ev.stderr
+    assert json.loads(metrics.read_text("utf-8"))["seen_in_training"] == 5
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new), "utf-8")
+    ev = run("evaluate", "--labels", clean, "-m", model, "-o", metrics)
+    assert ev.exit_code == 0 and "training paragraphs" not in ev.stderr
+    assert json.loads(metrics.read_text("utf-8"))["seen_in_training"] == 0

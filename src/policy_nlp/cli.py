@@ -638,7 +638,8 @@ def evaluate(
 ) -> None:
     """Accuracy, macro-F1, per-theme precision/recall/F1 and the confusion matrix."""
     from .codebook import Codebook
-    from .evaluate import evaluate_as_is, evaluate_configuration, format_metrics
+    from .evaluate import (evaluate_as_is, evaluate_configuration, format_metrics,
+                           training_overlap)
     from .write import atomic_output, check_output_dir, check_output_file
 
     check_output_file(output)
@@ -657,9 +658,10 @@ def evaluate(
             m, data, cv_folds=cv_folds, n_jobs=jobs, with_learning_curve=learning_curve,
             source=labels.name, progress=log)
     else:
-        if data.sha256() == m.card.get("data", {}).get("sha256"):
-            log("warning: these are the model's own training paragraphs, so the scores are "
-                "optimistic; use --cv-folds 5 (or the card's cross-validation metrics)")
+        if overlap := training_overlap(m, data):
+            log(f"warning: {overlap}, so scores on them are optimistic; score it on labels it "
+                "was not trained on, or use --cv-folds 5 (or the card's cross-validation "
+                "metrics)")
         metrics, reliability = evaluate_as_is(m, data, source=labels.name)
     if output is not None:
         with atomic_output(output) as fh:
@@ -788,6 +790,7 @@ def compare(
     """Which model is better on these labels: overall, per theme, and a 95% interval for the
     macro-F1 difference (second minus first) from a paired bootstrap over reports."""
     from .compare import compare_models, format_comparison
+    from .evaluate import training_overlap
     from .write import atomic_output
 
     if resamples < 100:
@@ -798,9 +801,9 @@ def compare(
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col,
                         model_codebook(m1.card, m1.themes))
     for name, m in ((first, m1), (second, m2)):
-        if data.sha256() == m.card.get("data", {}).get("sha256"):
-            log(f"warning: these are the training paragraphs of {name}, so the comparison "
-                "favours it; compare on labels held out from both")
+        if overlap := training_overlap(m, data, str(name)):
+            log(f"warning: {overlap}, so the comparison favours it; compare on labels held "
+                "out from both")
     if data.grouping == "row":
         log("warning: some rows name no report, so the bootstrap resamples them as single "
             "paragraphs and the interval is too narrow")

@@ -142,13 +142,37 @@ def evaluate_with_proba(model: ThemeModel, data: LabeledData
 Reliability = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
+def seen_in_training(model: ThemeModel, data: LabeledData) -> int | None:
+    """How many paragraphs of ``data`` the model was trained on (None: it cannot tell: a model
+    saved without its training hashes, unless ``data`` is exactly its training set)."""
+    seen = model.seen_in_training(data.texts)
+    if seen is not None:
+        return int(seen.sum())
+    if data.sha256() == model.card.get("data", {}).get("sha256"):
+        return len(data)
+    return None
+
+
+def training_overlap(model: ThemeModel, data: LabeledData, name: str = "the model"
+                     ) -> str | None:
+    """What to warn of when labels given to score ``model`` include its training paragraphs:
+    ``"N of these M paragraphs (P%) are training paragraphs of NAME"``; None when none are."""
+    n = seen_in_training(model, data)
+    if not n:
+        return None
+    return (f"{n:,} of these {len(data):,} paragraphs ({n / len(data):.0%}) are training "
+            f"paragraphs of {name}")
+
+
 def evaluate_as_is(model: ThemeModel, data: LabeledData, *, source: str = "the labels"
                    ) -> tuple[dict[str, Any], Reliability]:
-    """Score the model as it is on ``data``: its metrics (with ``evaluated`` saying how) and
-    the data of its reliability diagram."""
+    """Score the model as it is on ``data``: its metrics (with ``evaluated`` saying how, and
+    ``seen_in_training``: how many paragraphs it was trained on, where known) and the data of
+    its reliability diagram."""
     metrics, proba = evaluate_with_proba(model, data)
     y = np.array([model.themes.index(lbl) for lbl in data.labels])
     metrics["evaluated"] = f"the model as it is, on {source}"
+    metrics["seen_in_training"] = seen_in_training(model, data)
     reliability = {f"model (ECE {metrics['ece']:.3f})": (proba.max(axis=1),
                                                          proba.argmax(axis=1) == y)}
     return metrics, reliability

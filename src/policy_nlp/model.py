@@ -47,6 +47,14 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def text_hashes(texts: list[str]) -> np.ndarray:
+    """64-bit BLAKE2b hashes of texts with their whitespace removed: a model keeps those of its
+    training paragraphs (no text), so that scoring it on them can be told apart."""
+    return np.fromiter((int.from_bytes(hashlib.blake2b("".join(t.split()).encode("utf-8"),
+                                                       digest_size=8).digest(), "little")
+                        for t in texts), np.uint64, len(texts))
+
+
 def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     z = scores / temperature
     z = z - z.max(axis=1, keepdims=True)
@@ -105,6 +113,9 @@ class ThemeModel:
     secondary_threshold: float = 0.3
     max_secondary: int = 2
     card: dict[str, Any] = field(default_factory=dict)
+    #: :func:`text_hashes` of the training paragraphs (sorted), to tell when labels given for
+    #: evaluation were training data; None for models saved without them
+    training_hashes: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.coef = np.asarray(self.coef, dtype=np.float32)
@@ -125,6 +136,13 @@ class ThemeModel:
         scores = sparse_dot(indptr, cols, vals, self._coef_t)
         scores += self.intercept
         return scores
+
+    def seen_in_training(self, texts: list[str]) -> np.ndarray | None:
+        """Which of ``texts`` (whitespace aside) the model was trained on; None when the model
+        did not keep its training paragraphs' hashes."""
+        if self.training_hashes is None:
+            return None
+        return np.isin(text_hashes(texts), self.training_hashes)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Calibrated probabilities, shape (len(texts), n_themes); rows sum to 1."""
@@ -170,6 +188,8 @@ class ThemeModel:
         arrays = {"coef": self.coef, "intercept": self.intercept}
         for b in blocks:
             arrays[f"idf_{b.kind}"] = b.idf
+        if self.training_hashes is not None:
+            arrays["training_hashes"] = np.asarray(self.training_hashes, np.uint64)
         _savez_reproducible(tmp / WEIGHTS, arrays)
         vocab = {b.kind: b.terms for b in blocks}
         (tmp / VOCAB).write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
@@ -307,6 +327,7 @@ def load_model(directory: str | Path | None = None) -> ThemeModel:
             secondary_threshold=float(card.get("secondary_threshold", 0.3)),
             max_secondary=int(card.get("max_secondary", 2)),
             card=card,
+            training_hashes=arrays.get("training_hashes"),
         )
     except ModelError:
         raise

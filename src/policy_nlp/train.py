@@ -24,7 +24,7 @@ from .errors import InputError
 from .evaluate import expected_calibration_error, metrics_report, set_f1
 from .features import FeatureSpec, Featurizer, fit_featurizer
 from .labels import LabeledData
-from .model import ThemeModel, softmax
+from .model import ThemeModel, softmax, text_hashes
 from .tokenize import lexicon_sha256, tokenize, tokenizer_name
 
 
@@ -344,6 +344,7 @@ def train(data: LabeledData, *, config: TrainConfig | None = None,
         temperature, threshold, cv_metrics = cv.temperature, cv.threshold, cv.metrics
     model = model_from_fitted(featurizer, clf, themes, config)
     model.temperature, model.secondary_threshold = temperature, threshold
+    model.training_hashes = np.unique(text_hashes(data.texts))
 
     card = {
         "name": "policy-nlp theme model",
