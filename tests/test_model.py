@@ -152,3 +152,14 @@ def test_softmax_temperature():
     s = np.array([[2.0, 1.0, 0.0]])
     assert softmax(s, 1.0)[0, 0] < softmax(s, 0.5)[0, 0]
     np.testing.assert_allclose(softmax(s, 1e6)[0], 1 / 3, rtol=1e-5)
+
+
+def test_secondary_of_a_whole_matrix_is_that_of_each_row(tiny_model_dir):
+    model = load_model(tiny_model_dir)
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.full(17, 0.3), size=200)
+    proba[0, [2, 4, 6]] = [0.3, 0.3, 0.3]  # ties at the threshold keep column order
+    proba[0] /= proba[0].sum()
+    for threshold, most in ((0.3, 2), (0.1, 2), (0.05, 3), (0.2, 0), (0.99, 2)):
+        model.secondary_threshold, model.max_secondary = threshold, most
+        assert model.secondary_matrix(proba) == [model.secondary(row) for row in proba]

@@ -68,16 +68,20 @@ def _model(model_dir: str | None):
     return m
 
 
-def label_chunk(model, units: list, opts: LabelOptions) -> tuple[str | list[dict], int]:
-    """Label a chunk of units: JSONL text (or, for CSV, the records), and the number of units."""
+def label_chunk(model, units: list, opts: LabelOptions) -> tuple[bytes, int]:
+    """Label a chunk of units: the UTF-8 bytes to write, and the number of units.
+
+    JSONL output gets its lines; CSV output the flattened rows as JSON lines (made into a CSV
+    with every column at the end, see :func:`_rows_to_csv`)."""
     from .predict import label_units
+    from .write import flatten, jsonl_line
 
     records = label_units(model, units, batch_size=max(len(units), 1),
                           include_text=opts.include_text)
-    if opts.fmt == "jsonl":
-        dumps = json.JSONEncoder(ensure_ascii=False).encode
-        return "".join([dumps(r) + "\n" for r in records]), len(units)
-    return list(records), len(units)
+    if opts.fmt != "jsonl":
+        themes = model.themes
+        records = (flatten(r, themes) for r in records)
+    return b"".join([jsonl_line(r) for r in records]), len(units)
 
 
 def _worker_chunk(model_dir: str | None, units: list, opts: LabelOptions):
@@ -282,11 +286,10 @@ def _run_io(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, don
         skipped = _skip(units, done)
         if done and progress:
             progress(done)
-        writer = _Writer(fh, model, opts)
         last_commit, pending = time.monotonic(), 0
         for result, n in _ordered_results(_chunks(skipped, chunk_size), model, model_key,
                                           opts, jobs):
-            writer.write(result)
+            fh.write(result)
             pending += n
             if time.monotonic() - last_commit >= commit_every:
                 _commit(fh, ckpt, state, pending)
@@ -308,10 +311,11 @@ def _run_io(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, don
 
 def _rows_to_csv(rows_path: Path, out: Path) -> None:
     """The flattened rows (JSON lines) as a CSV with every column, written atomically."""
+    from .read import jsonl_loads
     from .write import atomic_output, write_rows
 
-    with open(rows_path, encoding="utf-8") as src, atomic_output(out) as dst:
-        write_rows((json.loads(line) for line in src), dst, "csv")
+    with open(rows_path, "rb") as src, atomic_output(out) as dst:
+        write_rows((jsonl_loads(line) for line in src), dst, "csv")
 
 
 def _commit(fh, ckpt: Path, state: dict[str, Any], n: int) -> None:
@@ -331,28 +335,11 @@ def _skip(units: Iterator, n: int) -> Iterator:
     return units
 
 
-class _Writer:
-    """Writes chunk results as UTF-8 bytes: JSONL text as it is; for CSV output, the flattened
-    rows as JSON lines (made into a CSV with every column at the end, see :func:`_rows_to_csv`)."""
-
-    def __init__(self, fh, model, opts: LabelOptions):
-        self.fh, self.themes = fh, model.themes
-
-    def write(self, result: str | list[dict]) -> None:
-        if isinstance(result, str):
-            self.fh.write(result.encode("utf-8"))
-            return
-        from .write import flatten
-
-        lines = "".join(json.dumps(flatten(r, self.themes), ensure_ascii=False) + "\n"
-                        for r in result)
-        self.fh.write(lines.encode("utf-8"))
-
-
 def _write_stream(stream, results, model, opts, progress) -> int:
     """Standard output: JSONL as it comes; CSV once all rows are known (spooled to a
     temporary file, so that every column is in the header)."""
-    from .write import flatten, write_rows
+    from .read import jsonl_loads
+    from .write import write_rows
 
     total = 0
 
@@ -365,11 +352,11 @@ def _write_stream(stream, results, model, opts, progress) -> int:
             yield result
 
     if opts.fmt == "csv":
-        write_rows((flatten(r, model.themes) for result in counted() for r in result), stream,
-                   "csv")
+        write_rows((jsonl_loads(line) for data in counted() for line in data.splitlines()),
+                   stream, "csv")
     else:
-        for text in counted():
-            stream.write(text)
+        for data in counted():
+            stream.write(data.decode("utf-8"))
     stream.flush()
     return total
 
@@ -447,7 +434,7 @@ def _line_ranges(path: Path, rows: int) -> Iterator[tuple[int, int, int, int]]:
 def read_partition(part: Partition, *, text_col: str = "text", id_col: str = "id") -> Iterator:
     """The documents of one partition, exactly as :func:`~policy_nlp.read.iter_documents`
     reads them (same ids, same error messages with the same line numbers)."""
-    from .read import _json_text_key, _record, read_documents
+    from .read import _json_text_key, _record, jsonl_loads, read_documents
 
     if part.end < 0:
         yield from read_documents(part.path, text_col=text_col, id_col=id_col)
@@ -461,7 +448,7 @@ def read_partition(part: Partition, *, text_col: str = "text", id_col: str = "id
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = jsonl_loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
                              ) from None
@@ -486,8 +473,7 @@ def label_partition(part: Partition, outdir: str, model_dir: str | None, model_f
     rows = 0
     with open(tmp, "wb") as fh:
         for chunk in _chunks(units, 1024):
-            text, n = label_chunk(model, chunk, opts)
-            data = text.encode("utf-8")  # type: ignore[union-attr]
+            data, n = label_chunk(model, chunk, opts)
             fh.write(data)
             h.update(data)
             rows += n

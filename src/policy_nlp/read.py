@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from .errors import InputError, InputWarning
 
 __all__ = [
@@ -91,6 +93,9 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85\x0c]")
 _INDENT = re.compile("^[ \t\u00a0\u3000]+", re.MULTILINE)
 _TRAILING = re.compile("[ \t\u00a0\u3000]+$", re.MULTILINE)
+_BLANKS = " \t\u00a0\u3000"  # what _INDENT and _TRAILING remove
+# a character that _LINE_BREAKS or _ZERO_WIDTH replaces
+_ODD_CHARS = re.compile("[\r\u2028\u2029\x85\x0c\u200b\u200c\u200d\u2060\ufeff]")
 
 
 @dataclass
@@ -183,8 +188,11 @@ def normalize_text(text: str) -> str:
     >>> normalize_text("\\u3000\\u3000一、工作回顾 \\r\\n\\u200b现在，\\r")
     '一、工作回顾\\n现在，\\n'
     """
-    text = _LINE_BREAKS.sub("\n", text)
-    text = _ZERO_WIDTH.sub("", text)
+    if _ODD_CHARS.search(text) is not None:
+        text = _LINE_BREAKS.sub("\n", text)
+        text = _ZERO_WIDTH.sub("", text)
+    if "\n" not in text:  # one line (most records): strip its ends, no regex needed
+        return text.strip(_BLANKS)
     text = _INDENT.sub("", text)
     return _TRAILING.sub("", text)
 
@@ -800,6 +808,21 @@ def _jsonl_lines(path: Path, stream: IO[str], encoding: str
             ) from None
 
 
+_LONG_DIGITS = re.compile(r"\d{19}")  # an integer orjson may read as a float (>= 2**63)
+
+
+def jsonl_loads(line: str | bytes) -> Any:
+    """One JSON value, parsed by orjson (~3x faster), or by the json module where orjson would
+    differ (NaN, integers of 19 digits or more, lone surrogates): always the value of
+    ``json.loads``, and its ``json.JSONDecodeError`` for text that is not JSON."""
+    if _LONG_DIGITS.search(line if isinstance(line, str) else line.decode("utf-8", "replace")):
+        return json.loads(line)
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
 def _read_jsonl(path: Path, *, text_col: str, id_col: str, on_error: OnError | None
                 ) -> Iterator[Document]:
     stream, encoding = _open_text(path)
@@ -810,7 +833,7 @@ def _read_jsonl(path: Path, *, text_col: str, id_col: str, on_error: OnError | N
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = jsonl_loads(line)
         except json.JSONDecodeError as exc:
             _problem(on_error, InputError(
                 f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"))
