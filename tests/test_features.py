@@ -67,9 +67,22 @@ def test_fast_transform_equals_reference_one_by_one(backend):
     for i, text in enumerate(texts):
         ref_cols, ref_vals = feat.transform_one_reference(text)
         np.testing.assert_array_equal(cols[indptr[i]:indptr[i + 1]], ref_cols)
-        np.testing.assert_allclose(vals[indptr[i]:indptr[i + 1]], ref_vals, rtol=1e-12)
+        # the same bits: a text classified alone scores as in a batch
+        np.testing.assert_array_equal(vals[indptr[i]:indptr[i + 1]], ref_vals)
         one_cols, one_vals = feat.transform_one(text)
         np.testing.assert_array_equal(one_cols, ref_cols)
+        np.testing.assert_array_equal(one_vals, ref_vals)
+
+
+def test_a_few_texts_skip_building_the_hash_table():
+    spec = FeatureSpec(min_df=1)
+    feat = Featurizer.from_fitted(spec, fit_blocks(TEXTS, [tokenize(t) for t in TEXTS], spec))
+    one = feat.transform(TEXTS[:2])
+    assert not any(b._prepared for b in feat.blocks)  # classify's path: no table built
+    both = feat.transform(TEXTS * 2)  # a batch builds it
+    assert all(b._prepared for b in feat.blocks)
+    np.testing.assert_array_equal(one.toarray(), both[:2].toarray())
+    np.testing.assert_array_equal(one.toarray(), feat.transform(TEXTS[:2]).toarray())
 
 
 def test_spec_without_tokenizer_is_an_old_jieba_model():

@@ -474,6 +474,9 @@ def _char_keys(terms: list[str]) -> np.ndarray:
     return keys
 
 
+# batches of at most this many texts use the per-text reference path until a bigger batch
+# has built the vocabulary's hash table
+REFERENCE_MAX_TEXTS = 4
 _SEPARATOR_ID = -2  # the id of tokenize.BATCH_SEPARATOR between the texts of a batch
 # the compiled kernel for batches of at least this many texts, if numba is installed (a
 # smaller batch, such as classify's one text, does not pay for importing numba)
@@ -578,19 +581,23 @@ class Featurizer:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         idx = np.fromiter((block.index[t] for t in counts), np.int64, len(counts))
         tf = np.fromiter(counts.values(), np.float64, len(counts))
+        order = np.argsort(idx)
+        idx, tf = idx[order], tf[order]
+        # the same operations in the same order as the vectorised path: the same bits
         if self.spec.sublinear_tf:
             tf = np.log(tf) + 1.0
         w = tf * block.idf[idx]
-        norm = np.sqrt(np.dot(w, w))
-        if norm > 0:
-            w /= norm
-        order = np.argsort(idx)
-        return idx[order], w[order]
+        norm = np.sqrt(np.bincount(np.zeros(len(w), np.intp), w * w))
+        w /= norm[0]
+        return idx, w
 
     def _block_entries(self, block: _Block, texts: list[str]
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(doc, column, tf-idf) of one block over a batch, sorted by doc then column."""
-        if not block._prepare():
+        """(doc, column, tf-idf) of one block over a batch, sorted by doc then column.
+
+        A few texts (``classify --text``) are featurized one by one the reference way until
+        the block's hash table exists: building it costs more than they do."""
+        if (len(texts) <= REFERENCE_MAX_TEXTS and not block._prepared) or not block._prepare():
             docs, cols, vals = [], [], []
             for i, text in enumerate(texts):
                 c, v = self._reference_block(block, text)

@@ -291,7 +291,9 @@ def load_model(directory: str | Path | None = None) -> ThemeModel:
                     f"{path}: sha256 does not match the model card; the file was changed "
                     "after training, refusing to load it"
                 )
-        vocab = json.loads((directory / VOCAB).read_text("utf-8"))
+        import orjson
+
+        vocab = orjson.loads((directory / VOCAB).read_bytes())  # ~3x json.loads, same lists
         with np.load(directory / WEIGHTS, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         spec = FeatureSpec.from_dict(card["features"])
