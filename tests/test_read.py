@@ -453,6 +453,7 @@ def test_normalize_text_shortcuts_equal_the_four_substitutions():
 @pytest.mark.parametrize("line", [
     '{"id": 1, "text": "中文", "x": [1.5, null, true], "y": {"z": -0.0}}',
     '{"id": 123456789012345678901234567890, "text": "big int"}',
+    '{"id": "n", "text": "t", "m": {"n": [1.5, -9223372036854775809]}}',
     '{"id": "n", "text": "nan", "v": NaN, "w": -Infinity}',
     '{"id": "s", "text": "\\ud800 lone surrogate"}',
 ])

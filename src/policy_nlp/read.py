@@ -839,19 +839,33 @@ def jsonl_encoding(path: Path) -> str:
     return encoding
 
 
-_LONG_DIGITS = re.compile(r"\d{19}")  # an integer orjson may read as a float (>= 2**63)
+_LONG_DIGITS = re.compile(r"\d{19}")  # an integer orjson reads as a float (>= 2**64)
+
+
+def _has_float(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return True
+    if kind is dict:
+        return any(map(_has_float, value.values()))
+    if kind is list:
+        return any(map(_has_float, value))
+    return False
 
 
 def jsonl_loads(line: str | bytes) -> Any:
-    """One JSON value, parsed by orjson (~3x faster), or by the json module where orjson would
-    differ (NaN, integers of 19 digits or more, lone surrogates): always the value of
-    ``json.loads``, and its ``json.JSONDecodeError`` for text that is not JSON."""
-    if _LONG_DIGITS.search(line if isinstance(line, str) else line.decode("utf-8", "replace")):
-        return json.loads(line)
+    """One JSON value, parsed by orjson (~2x faster), or by the json module where orjson would
+    differ (NaN, integers of 19 digits or more, which orjson makes floats, lone surrogates):
+    always the value of ``json.loads``, and its ``json.JSONDecodeError`` for text that is not
+    JSON."""
     try:
-        return orjson.loads(line)
+        value = orjson.loads(line)
     except orjson.JSONDecodeError:
         return json.loads(line)
+    if _has_float(value) and _LONG_DIGITS.search(
+            line if isinstance(line, str) else line.decode("utf-8", "replace")):
+        return json.loads(line)
+    return value
 
 
 def _read_jsonl(path: Path, *, text_col: str, id_col: str, on_error: OnError | None
