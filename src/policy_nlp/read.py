@@ -839,18 +839,8 @@ def jsonl_encoding(path: Path) -> str:
     return encoding
 
 
-_LONG_DIGITS = re.compile(r"\d{19}")  # an integer orjson reads as a float (>= 2**64)
-
-
-def _has_float(value: Any) -> bool:
-    kind = type(value)
-    if kind is float:
-        return True
-    if kind is dict:
-        return any(map(_has_float, value.values()))
-    if kind is list:
-        return any(map(_has_float, value))
-    return False
+# an integer orjson reads as a float (beyond 64 bits); JSON numbers have ASCII digits only
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
 
 
 def jsonl_loads(line: str | bytes) -> Any:
@@ -858,14 +848,12 @@ def jsonl_loads(line: str | bytes) -> Any:
     differ (NaN, integers of 19 digits or more, which orjson makes floats, lone surrogates):
     always the value of ``json.loads``, and its ``json.JSONDecodeError`` for text that is not
     JSON."""
+    if _LONG_DIGITS.search(line if isinstance(line, str) else line.decode("utf-8", "replace")):
+        return json.loads(line)
     try:
-        value = orjson.loads(line)
+        return orjson.loads(line)
     except orjson.JSONDecodeError:
         return json.loads(line)
-    if _has_float(value) and _LONG_DIGITS.search(
-            line if isinstance(line, str) else line.decode("utf-8", "replace")):
-        return json.loads(line)
-    return value
 
 
 def _read_jsonl(path: Path, *, text_col: str, id_col: str, on_error: OnError | None
