@@ -214,3 +214,77 @@ def test_bad_input_midway_leaves_no_files(tmp_path, tiny_model_dir):
     assert r.exit_code == 5 and "not valid JSON" in r.output and "1 skipped" in r.output
     assert len(out.read_text("utf-8").splitlines()) == 3000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl", "o.jsonl"]
+
+
+def _messy_corpus(path: Path) -> Path:
+    """Good records, with a bad line, a record without text, duplicate ids (one across
+    blocks of 64 lines), a multi-line record (a report, split) and a UTF-8 BOM."""
+    write_corpus(path, 300)
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    lines[10] = "{not json\n"
+    lines[20] = json.dumps({"id": "empty", "text": "。。。"}, ensure_ascii=False) + "\n"
+    lines[30] = json.dumps({"id": "p000001", "text": "重复的编号。"}, ensure_ascii=False) + "\n"
+    lines[200] = json.dumps({"id": "p000002", "text": "又一个重复的编号。"},
+                            ensure_ascii=False) + "\n"
+    lines[40] = json.dumps({"id": "rep", "text": "一、回顾\n推进碳达峰碳中和。\n提高养老金。"},
+                           ensure_ascii=False) + "\n"
+    path.write_bytes(b"\xef\xbb\xbf" + "".join(lines).encode("utf-8"))
+    return path
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_workers_reading_jsonl_report_what_the_reader_reports(tmp_path, tiny_model_dir,
+                                                              monkeypatch, jobs):
+    """JSONL files are read by the workers in blocks of lines; the output, the problems and
+    their order are those of reading the file in this process (the other path)."""
+    import policy_nlp.batch as batch
+    from policy_nlp.read import SkipAndReport
+
+    src = _messy_corpus(tmp_path / "messy.jsonl")
+
+    def run(name):
+        messages: list[str] = []
+        out = tmp_path / name
+        n = label_to_file([str(src), str(src)], str(out), model_dir=tiny_model_dir, jobs=jobs,
+                          chunk_size=64, on_error=SkipAndReport(messages.append))
+        return n, out.read_bytes(), messages
+
+    fast = run("fast.jsonl")
+    monkeypatch.setattr(batch, "jsonl_inputs", lambda inputs: None)
+    slow = run("slow.jsonl")
+    assert fast == slow
+    n, data, messages = fast
+    assert n == 2 * (300 - 2 + 1) and len(data.splitlines()) == n  # the report: 2 paragraphs
+    assert any("messy.jsonl:11: not valid JSON" in m for m in messages)
+    assert any("messy.jsonl:line 201: duplicate id 'p000002'" in m for m in messages)
+    assert len(messages) == 2 * 2 + 2 + 298  # 2 bad lines twice, 2 + 298 duplicate ids
+
+
+def test_resume_goes_on_from_a_checkpoint_with_or_without_an_input_position(
+        tmp_path, tiny_model_dir, corpus, reference):
+    """A checkpoint of JSONL inputs names the input position after its units; one without it
+    (written by the path that reads in this process) is resumed by skipping units."""
+    from policy_nlp.batch import _model, fingerprint
+
+    lines = reference.splitlines(keepends=True)
+    done = 1000
+    fp = fingerprint([str(corpus)], _model(str(tiny_model_dir)), LabelOptions())
+    text = corpus.read_bytes()
+    # the position after the 1000th record: line numbers count the blank lines too
+    pos, lineno, records = 0, 1, 0
+    while records < done:
+        end = text.index(b"\n", pos) + 1
+        records += text[pos:end].strip() != b""
+        pos, lineno = end, lineno + 1
+    for position in (None, [0, pos, lineno]):
+        out = tmp_path / "out.jsonl"
+        partial, ckpt = state_paths(out)
+        partial.write_bytes(b"".join(lines[:done]) + b'{"half')
+        state = {"format": "policy-nlp-label-checkpoint/1", "fingerprint": fp, "units": done,
+                 "bytes": len(b"".join(lines[:done]))}
+        if position:
+            state["position"] = position
+        ckpt.write_text(json.dumps(state))
+        n = label_to_file([str(corpus)], str(out), model_dir=tiny_model_dir, resume=True)
+        assert n == 3000
+        assert out.read_bytes() == reference

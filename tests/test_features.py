@@ -67,9 +67,22 @@ def test_fast_transform_equals_reference_one_by_one(backend):
     for i, text in enumerate(texts):
         ref_cols, ref_vals = feat.transform_one_reference(text)
         np.testing.assert_array_equal(cols[indptr[i]:indptr[i + 1]], ref_cols)
-        np.testing.assert_allclose(vals[indptr[i]:indptr[i + 1]], ref_vals, rtol=1e-12)
+        # the same bits: a text classified alone scores as in a batch
+        np.testing.assert_array_equal(vals[indptr[i]:indptr[i + 1]], ref_vals)
         one_cols, one_vals = feat.transform_one(text)
         np.testing.assert_array_equal(one_cols, ref_cols)
+        np.testing.assert_array_equal(one_vals, ref_vals)
+
+
+def test_a_few_texts_skip_building_the_hash_table():
+    spec = FeatureSpec(min_df=1)
+    feat = Featurizer.from_fitted(spec, fit_blocks(TEXTS, [tokenize(t) for t in TEXTS], spec))
+    one = feat.transform(TEXTS[:2])
+    assert not any(b._prepared for b in feat.blocks)  # classify's path: no table built
+    both = feat.transform(TEXTS * 2)  # a batch builds it
+    assert all(b._prepared for b in feat.blocks)
+    np.testing.assert_array_equal(one.toarray(), both[:2].toarray())
+    np.testing.assert_array_equal(one.toarray(), feat.transform(TEXTS[:2]).toarray())
 
 
 def test_spec_without_tokenizer_is_an_old_jieba_model():
@@ -93,3 +106,52 @@ def test_min_df_prunes_rare_terms():
     n2 = Featurizer.from_fitted(FeatureSpec(min_df=2), fit_blocks(TEXTS, tokens,
                                                                    FeatureSpec(min_df=2)))
     assert 0 < n2.n_features < n1.n_features
+
+
+KERNEL_TEXTS = TEXTS + UNSEEN + [
+    "每年新增1-2个项目，推广Micro-LED。", "。。。", "\u3000", "第一行\n第二行 1,234 万元",
+    "𠀀𠀁 astral 字符 𠀀𠀁", "ＡＢＣ１２３，全角字符", "碳中和" * 50,
+]
+
+
+@pytest.mark.parametrize("backend", ["rjieba", "jieba"])
+@pytest.mark.parametrize(
+    "spec",
+    [FeatureSpec(min_df=1), FeatureSpec(char_ngram=(2, 3), word_ngram=(1, 3), min_df=1,
+                                        sublinear_tf=False)],
+)
+def test_compiled_kernel_counts_what_numpy_counts(backend, spec):
+    pytest.importorskip("numba")
+    spec = FeatureSpec(**{**spec.to_dict(), "tokenizer": backend})
+    feat = Featurizer.from_fitted(spec, fit_blocks(TEXTS, [tokenize(t, backend) for t in TEXTS],
+                                                   spec))
+    for block in feat.blocks:
+        assert block._prepare()
+        for texts in (KERNEL_TEXTS, KERNEL_TEXTS[::-1] * 3, ["", ""]):
+            fast = block.counts(texts, kernel=True)
+            slow = block.counts(texts, kernel=False)
+            assert len(fast[0]) > 0 or texts == ["", ""]
+            for a, b in zip(fast, slow, strict=True):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_big_batches_use_the_kernel_and_match_the_reference(monkeypatch):
+    """A batch of at least KERNEL_MIN_TEXTS texts goes through the compiled kernel; its rows
+    are those of the per-paragraph reference."""
+    pytest.importorskip("numba")
+    import policy_nlp.features as features
+
+    spec = FeatureSpec(min_df=1)
+    feat = Featurizer.from_fitted(spec, fit_blocks(TEXTS, [tokenize(t) for t in TEXTS], spec))
+    used = []
+    real = features._Block.counts
+    monkeypatch.setattr(features._Block, "counts",
+                        lambda self, texts, kernel: used.append(kernel) or real(self, texts,
+                                                                                 kernel))
+    texts = (KERNEL_TEXTS * 10)[: features.KERNEL_MIN_TEXTS]
+    indptr, cols, vals = feat.transform_arrays(texts)
+    assert used and all(used)
+    for i, text in enumerate(texts):
+        ref_cols, ref_vals = feat.transform_one_reference(text)
+        np.testing.assert_array_equal(cols[indptr[i]:indptr[i + 1]], ref_cols)
+        np.testing.assert_allclose(vals[indptr[i]:indptr[i + 1]], ref_vals, rtol=1e-12)

@@ -166,3 +166,14 @@ def test_a_model_trained_with_another_lexicon_warns_at_load(model_copy, caplog):
         model = load_model(model_copy)
     assert any("another policy lexicon" in r.getMessage() for r in caplog.records)
     assert model.predict(PROBE) == ["environment", "livelihood", "integrity"]  # still runs
+
+
+def test_secondary_of_a_whole_matrix_is_that_of_each_row(tiny_model_dir):
+    model = load_model(tiny_model_dir)
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.full(17, 0.3), size=200)
+    proba[0, [2, 4, 6]] = [0.3, 0.3, 0.3]  # ties at the threshold keep column order
+    proba[0] /= proba[0].sum()
+    for threshold, most in ((0.3, 2), (0.1, 2), (0.05, 3), (0.2, 0), (0.99, 2)):
+        model.secondary_threshold, model.max_secondary = threshold, most
+        assert model.secondary_matrix(proba) == [model.secondary(row) for row in proba]

@@ -429,3 +429,58 @@ def test_verbose_cli_names_the_encoding(tmp_path, tiny_model_dir):
     quiet = CliRunner().invoke(app, ["classify", str(tmp_path / "r.txt"), "-m",
                                      str(tiny_model_dir)])
     assert "encoding" not in quiet.stderr
+
+
+def test_normalize_text_shortcuts_equal_the_four_substitutions():
+    """normalize_text skips regexes a text does not need; the result is always that of the
+    four substitutions it documents."""
+    import random
+
+    from policy_nlp import read as rd
+
+    def by_definition(text):
+        text = rd._LINE_BREAKS.sub("\n", text)
+        text = rd._ZERO_WIDTH.sub("", text)
+        return rd._TRAILING.sub("", rd._INDENT.sub("", text))
+
+    alphabet = list(" \t\u00a0\u3000\r\n\u2028\u2029\x85\x0c\u200b\u200c\u200d\u2060\ufeffa中")
+    rng = random.Random(0)
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        assert normalize_text(text) == by_definition(text), repr(text)
+
+
+@pytest.mark.parametrize("line", [
+    '{"id": 1, "text": "中文", "x": [1.5, null, true], "y": {"z": -0.0}}',
+    '{"id": 123456789012345678901234567890, "text": "big int"}',
+    '{"id": "n", "text": "t", "m": {"n": [1.5, -9223372036854775809]}}',
+    '{"id": "n", "text": "nan", "v": NaN, "w": -Infinity}',
+    '{"id": "s", "text": "\\ud800 lone surrogate"}',
+])
+def test_jsonl_lines_read_and_write_as_the_json_module_does(line):
+    import json
+    import math
+
+    from policy_nlp.read import jsonl_loads
+    from policy_nlp.write import jsonl_line
+
+    value = jsonl_loads(line)
+    expected = json.loads(line)
+    assert repr(value) == repr(expected)
+    if "surrogate" in line:
+        return
+    again = json.loads(jsonl_line(value))
+    assert repr(again) == repr(expected)  # NaN and big integers survive the round trip
+    assert jsonl_line(value).endswith(b"\n") and b"\n" not in jsonl_line(value)[:-1]
+    if "NaN" in line:
+        assert math.isnan(again["v"])
+
+
+def test_jsonl_loads_raises_the_json_modules_error_for_bad_lines():
+    import json
+
+    from policy_nlp.read import jsonl_loads
+
+    with pytest.raises(json.JSONDecodeError) as err:
+        jsonl_loads('{"id": 1, "text": }')
+    assert (err.value.msg, err.value.colno) == ("Expecting value", 19)

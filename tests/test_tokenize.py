@@ -272,3 +272,43 @@ def test_backends_agree_on_the_shared_corpus(shared):
     texts = [json.loads(line)["text"] for line in lines]
     same = sum(tokenize(t, "rjieba") == tokenize(t, "jieba") for t in texts)
     assert same / len(texts) >= 0.995
+
+
+def _split_batch(tokens):
+    docs = [[]]
+    for t in tokens:
+        if t == tk.BATCH_SEPARATOR:
+            docs.append([])
+        else:
+            docs[-1].append(t)
+    return docs
+
+
+def test_a_batch_cut_at_once_gives_each_text_its_own_tokens():
+    texts = [t for t, _, _ in GOLDEN] + ["每年新增1-2个项目", "1,234,567元", "ＧＤＰ", "a", "-x-"]
+    tokens = tk.raw_tokens_batch(texts)
+    assert tokens is not None
+    assert _split_batch(tokens) == [tk.raw_tokens(t) for t in texts]
+    # a text with a line break of its own cannot be told from the separator: not batched
+    assert tk.raw_tokens_batch(["一\n二", "三"]) is None
+    assert tk.raw_tokens_batch(["一", "二"], "jieba") is None
+
+
+def test_dashes_are_cut_only_inside_longer_tokens():
+    assert tk._split_dashes(["1-2", "-", "年", "a_b"], "1-2-年a_b") == ["1", "-", "2", "-", "年",
+                                                                      "a", "_", "b"]
+    # tokens that do not join to the text: every token is looked at
+    assert tk._split_dashes(["x-y"], "other") == ["x", "-", "y"]
+
+
+@pytest.mark.corpus
+def test_batch_cut_equals_text_by_text_on_the_shared_corpus(shared):
+    import json
+
+    lines = (shared / "corpus" / "paragraphs.jsonl").read_text("utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines]
+    for i in range(0, len(texts), 1024):
+        batch = texts[i : i + 1024]
+        tokens = tk.raw_tokens_batch(batch)
+        assert tokens is not None
+        assert _split_batch(tokens) == [tk.raw_tokens(t) for t in batch]

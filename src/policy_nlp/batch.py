@@ -31,6 +31,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -68,20 +69,24 @@ def _model(model_dir: str | None):
     return m
 
 
-def label_chunk(model, units: list, opts: LabelOptions) -> tuple[str | list[dict], int]:
-    """Label a chunk of units: JSONL text (or, for CSV, the records), and the number of units."""
+def label_chunk(model, units: list, opts: LabelOptions) -> tuple[bytes, int]:
+    """Label a chunk of units: the UTF-8 bytes to write, and the number of units.
+
+    JSONL output gets its lines; CSV output the flattened rows as JSON lines (made into a CSV
+    with every column at the end, see :func:`_rows_to_csv`)."""
     from .predict import label_units
+    from .write import flatten, jsonl_line
 
     records = label_units(model, units, batch_size=max(len(units), 1),
                           include_text=opts.include_text)
-    if opts.fmt == "jsonl":
-        dumps = json.JSONEncoder(ensure_ascii=False).encode
-        return "".join([dumps(r) + "\n" for r in records]), len(units)
-    return list(records), len(units)
+    if opts.fmt != "jsonl":
+        themes = model.themes
+        records = (flatten(r, themes) for r in records)
+    return b"".join([jsonl_line(r) for r in records]), len(units)
 
 
-def _worker_chunk(model_dir: str | None, units: list, opts: LabelOptions):
-    return label_chunk(_model(model_dir), units, opts)
+def _in_worker(work: Callable, model_dir: str | None, task, opts: LabelOptions):
+    return work(_model(model_dir), task, opts)
 
 
 def _chunks(units: Iterable, size: int) -> Iterator[list]:
@@ -105,25 +110,173 @@ def _units(inputs: list[str], opts: LabelOptions, on_error=None) -> Iterator:
     return iter_units(docs, records=opts.records)
 
 
-def _ordered_results(chunks: Iterator[list], model, model_dir: str | None, opts: LabelOptions,
-                     jobs: int) -> Iterator[tuple[str | list[dict], int]]:
-    """Results of the chunks in input order; with ``jobs > 1`` from a process pool that never
-    holds more than ``2 * jobs`` chunks in flight (the input is not read ahead)."""
+def _ordered(work: Callable, tasks: Iterator, model, model_dir: str | None, opts: LabelOptions,
+             jobs: int) -> Iterator:
+    """``work(model, task, opts)`` of each task, in input order; with ``jobs > 1`` from a
+    process pool that never holds more than ``2 * jobs`` tasks in flight (the input is not
+    read ahead)."""
     if jobs <= 1:
-        for chunk in chunks:
-            yield label_chunk(model, chunk, opts)
+        for task in tasks:
+            yield work(model, task, opts)
         return
     import multiprocessing as mp
 
     ctx = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
     with ctx.Pool(jobs) as pool:
         pending: deque = deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(_worker_chunk, (model_dir, chunk, opts)))
+        for task in tasks:
+            pending.append(pool.apply_async(_in_worker, (work, model_dir, task, opts)))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+
+
+# --- JSONL inputs read by the workers ---------------------------------------------------------
+
+# a block of JSONL lines is at most chunk_size lines and about this many bytes (a line may be a
+# whole report of many paragraphs)
+BLOCK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class LineBlock:
+    """Consecutive lines of the ``file``-th input, a JSONL file read in ``encoding``: their
+    bytes, the number of the first line, and where the block starts and ends in the file."""
+
+    file: int
+    path: str
+    encoding: str
+    first_line: int
+    start: int
+    data: bytes
+
+    @property
+    def end(self) -> tuple[int, int, int]:
+        """The position just after the block: (file, byte offset, line number)."""
+        return (self.file, self.start + len(self.data), self.first_line + self.n_lines)
+
+    @property
+    def n_lines(self) -> int:
+        return self.data.count(b"\n") + (0 if self.data.endswith(b"\n") else 1)
+
+    def lines(self) -> Iterator[tuple[int, str | InputError]]:
+        """The numbered lines, decoded one by one as the file reader decodes them."""
+        from .read import decode_line, line_codec
+
+        path, codec = Path(self.path), line_codec(self.encoding)
+        raw = self.data.split(b"\n")
+        if self.data.endswith(b"\n"):
+            raw.pop()
+        for lineno, data in enumerate(raw, self.first_line):
+            yield lineno, decode_line(path, lineno, data, codec)
+
+    def documents(self, opts: LabelOptions, on_error) -> Iterator:
+        from .read import jsonl_records
+
+        return jsonl_records(Path(self.path), self.lines(), self.encoding,
+                             text_col=opts.text_col, id_col=opts.id_col, on_error=on_error)
+
+
+def jsonl_inputs(inputs: list[str]) -> list[tuple[str, str]] | None:
+    """(path, encoding) of each input if every input is a JSONL file that the workers can read
+    by lines (any encoding but UTF-16); else None, and the inputs are read by this process."""
+    from .read import jsonl_encoding
+
+    files = []
+    for p in inputs:
+        path = Path(p)
+        if p == "-" or path.suffix.lower() != ".jsonl" or not path.is_file():
+            return None
+        try:
+            encoding = jsonl_encoding(path)
+        except InputError:  # reported in order by the reader
+            return None
+        if encoding.startswith("utf-16"):
+            return None
+        files.append((str(path), encoding))
+    return files
+
+
+def line_blocks(files: list[tuple[str, str]], position: tuple[int, int, int] = (0, 0, 1),
+                max_lines: int = 1024, max_bytes: int = BLOCK_BYTES) -> Iterator[LineBlock]:
+    """The files as blocks of lines, from ``position`` (file, byte offset, line number) on."""
+    first_file, offset, first_line = position
+    for i, (path, encoding) in enumerate(files):
+        if i < first_file:
+            continue
+        start, lineno = (offset, first_line) if i == first_file else (0, 1)
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(start)
+                lines: list[bytes] = []
+                size = 0
+                for raw in fh:
+                    lines.append(raw)
+                    size += len(raw)
+                    if len(lines) >= max_lines or size >= max_bytes:
+                        yield LineBlock(i, path, encoding, lineno, start, b"".join(lines))
+                        start, lineno, lines, size = start + size, lineno + len(lines), [], 0
+                if lines:
+                    yield LineBlock(i, path, encoding, lineno, start, b"".join(lines))
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def label_block(model, block: LineBlock, opts: LabelOptions) -> tuple[bytes, int, list]:
+    """Read, label and serialise a block of JSONL lines (in a worker): the bytes, the number
+    of units, and in input order the problems met and the (id, source) of each document, for
+    the main process to report and to check for duplicate ids."""
+    from .predict import iter_units
+
+    events: list = []
+
+    def documents():
+        for doc in block.documents(opts, events.append):
+            events.append((doc.id, doc.source))
+            yield doc
+
+    units = list(iter_units(documents(), records=opts.records))
+    data, n = label_chunk(model, units, opts)
+    return data, n, events
+
+
+def _results(inputs: list[str], opts: LabelOptions, on_error, model, model_key, jobs: int,
+             chunk_size: int, done: int = 0, position: list | None = None) -> Iterator:
+    """(bytes, units, position after them or None) of the work in input order.
+
+    JSONL files are handed to the workers as blocks of lines that they read, label and
+    serialise themselves, so that this process only writes (and, in order, reports problems
+    and duplicate ids); other inputs are read here and handed over as units. ``done`` units
+    (or, for JSONL files, ``position``) were done by an interrupted run.
+    """
+    from .read import IdMemory, _problem
+
+    files = jsonl_inputs(inputs) if not done or position is not None else None
+    if files is None:
+        units = _skip(_units(inputs, opts, on_error), done)
+        for data, n in _ordered(label_chunk, _chunks(units, chunk_size), model, model_key,
+                                opts, jobs):
+            yield data, n, None
+        return
+    ids = IdMemory()
+    ends: deque = deque()
+
+    def remembered(blocks):
+        for block in blocks:
+            ends.append(block.end)
+            yield block
+
+    start = tuple(position) if position else (0, 0, 1)
+    with closing(line_blocks(files, start, chunk_size)) as blocks:  # the file closed at once
+        for data, n, events in _ordered(label_block, remembered(blocks), model, model_key,
+                                        opts, jobs):
+            for event in events:
+                if isinstance(event, InputError):
+                    _problem(on_error, event)
+                else:
+                    ids.check(*event, on_error)
+            yield data, n, list(ends.popleft())
 
 
 # --- checkpoints ------------------------------------------------------------------------------
@@ -196,16 +349,14 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
         raise InputError(f"--jobs must be at least 1, got {jobs}")
     model_key = None if model_dir is None else str(model_dir)
     model = _model(model_key)
-    units = _units(inputs, opts, on_error)
     if output == "-":
         if resume:
             raise InputError("--resume needs an output file, not standard output")
         from .write import atomic_output
 
         with atomic_output("-") as stdout:
-            n = _write_stream(stdout, _ordered_results(_chunks(units, chunk_size), model,
-                                                       model_key, opts, jobs),
-                              model, opts, progress)
+            n = _write_stream(stdout, _results(inputs, opts, on_error, model, model_key, jobs,
+                                               chunk_size), opts, progress)
         _check_something_labeled(n, on_error)
         return n
 
@@ -216,7 +367,7 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
         raise InputError(f"{out}: is a directory, expected an output file name")
     partial, ckpt = state_paths(out)
     fp = fingerprint(inputs, model, opts)
-    done, committed = 0, 0
+    done, committed, position = 0, 0, None
     if resume and ckpt.exists():
         try:
             state = json.loads(ckpt.read_text("utf-8"))
@@ -232,6 +383,7 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
             raise InputError(f"{partial}: missing or shorter than its checkpoint says; "
                              "run without --resume to start over")
         done, committed = int(state["units"]), int(state["bytes"])
+        position = state.get("position")
         log(f"resuming after {done:,} units ({committed:,} bytes) of {out}")
     elif resume:
         log(f"no checkpoint {ckpt}: nothing to resume, starting from the beginning")
@@ -243,8 +395,10 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
     except OSError as exc:
         raise InputError(f"{partial}: cannot write ({exc.strerror})") from None
     try:
-        return _run(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, done,
-                    committed, chunk_size, commit_every, progress, on_error)
+        results = _results(inputs, opts, on_error, model, model_key, jobs, chunk_size, done,
+                           position)
+        return _run(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_every,
+                    progress, on_error)
     except PolicyNLPError:
         # bad input or model: nothing to resume from (fixing the input changes the
         # fingerprint), and no half-written output may stay behind
@@ -259,19 +413,19 @@ def _check_something_labeled(n: int, on_error) -> None:
         raise InputError(f"nothing to label: every input was skipped ({on_error.skipped})")
 
 
-def _run(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, done, committed,
-         chunk_size, commit_every, progress, on_error) -> int:
+def _run(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_every, progress,
+         on_error) -> int:
     try:
-        return _run_io(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, done,
-                       committed, chunk_size, commit_every, progress, on_error)
+        return _run_io(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_every,
+                       progress, on_error)
     except OSError as exc:  # a full disk, an I/O error: the checkpoint still allows --resume
         kept = f" ({out.name} is left as it was)" if out.exists() else ""
         raise OutputError(f"{out}: cannot write ({exc.strerror or exc}){kept}; the work done so "
                           f"far is kept in {partial.name} for --resume") from None
 
 
-def _run_io(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, done, committed,
-            chunk_size, commit_every, progress, on_error) -> int:
+def _run_io(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_every, progress,
+            on_error) -> int:
     with fh:
         fh.truncate(committed)
         fh.seek(committed)
@@ -279,21 +433,18 @@ def _run_io(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, don
                  "units": done, "bytes": committed}
         if not done:
             _write_json_atomic(ckpt, state)
-        skipped = _skip(units, done)
         if done and progress:
             progress(done)
-        writer = _Writer(fh, model, opts)
-        last_commit, pending = time.monotonic(), 0
-        for result, n in _ordered_results(_chunks(skipped, chunk_size), model, model_key,
-                                          opts, jobs):
-            writer.write(result)
+        last_commit, pending, position = time.monotonic(), 0, None
+        for data, n, position in results:
+            fh.write(data)
             pending += n
             if time.monotonic() - last_commit >= commit_every:
-                _commit(fh, ckpt, state, pending)
+                _commit(fh, ckpt, state, pending, position)
                 last_commit, pending = time.monotonic(), 0
             if progress:
                 progress(n)
-        _commit(fh, ckpt, state, pending)
+        _commit(fh, ckpt, state, pending, position)
     _check_something_labeled(int(state["units"]), on_error)
     if opts.fmt == "csv":
         _rows_to_csv(partial, out)
@@ -308,18 +459,22 @@ def _run_io(fh, out, partial, ckpt, units, model, model_key, opts, jobs, fp, don
 
 def _rows_to_csv(rows_path: Path, out: Path) -> None:
     """The flattened rows (JSON lines) as a CSV with every column, written atomically."""
+    from .read import jsonl_loads
     from .write import atomic_output, write_rows
 
-    with open(rows_path, encoding="utf-8") as src, atomic_output(out) as dst:
-        write_rows((json.loads(line) for line in src), dst, "csv")
+    with open(rows_path, "rb") as src, atomic_output(out) as dst:
+        write_rows((jsonl_loads(line) for line in src), dst, "csv")
 
 
-def _commit(fh, ckpt: Path, state: dict[str, Any], n: int) -> None:
-    """Make the chunks written so far durable, then record them in the checkpoint."""
+def _commit(fh, ckpt: Path, state: dict[str, Any], n: int, position: list | None) -> None:
+    """Make the chunks written so far durable, then record them in the checkpoint (with the
+    input position after them, when the inputs are JSONL files read by blocks)."""
     fh.flush()
     os.fsync(fh.fileno())
     state["units"] += n
     state["bytes"] = fh.tell()
+    if position is not None:
+        state["position"] = position
     _write_json_atomic(ckpt, state)
 
 
@@ -331,45 +486,28 @@ def _skip(units: Iterator, n: int) -> Iterator:
     return units
 
 
-class _Writer:
-    """Writes chunk results as UTF-8 bytes: JSONL text as it is; for CSV output, the flattened
-    rows as JSON lines (made into a CSV with every column at the end, see :func:`_rows_to_csv`)."""
-
-    def __init__(self, fh, model, opts: LabelOptions):
-        self.fh, self.themes = fh, model.themes
-
-    def write(self, result: str | list[dict]) -> None:
-        if isinstance(result, str):
-            self.fh.write(result.encode("utf-8"))
-            return
-        from .write import flatten
-
-        lines = "".join(json.dumps(flatten(r, self.themes), ensure_ascii=False) + "\n"
-                        for r in result)
-        self.fh.write(lines.encode("utf-8"))
-
-
-def _write_stream(stream, results, model, opts, progress) -> int:
+def _write_stream(stream, results, opts, progress) -> int:
     """Standard output: JSONL as it comes; CSV once all rows are known (spooled to a
     temporary file, so that every column is in the header)."""
-    from .write import flatten, write_rows
+    from .read import jsonl_loads
+    from .write import write_rows
 
     total = 0
 
     def counted():
         nonlocal total
-        for result, n in results:
+        for data, n, _ in results:
             total += n
             if progress:
                 progress(n)
-            yield result
+            yield data
 
     if opts.fmt == "csv":
-        write_rows((flatten(r, model.themes) for result in counted() for r in result), stream,
-                   "csv")
+        write_rows((jsonl_loads(line) for data in counted() for line in data.splitlines()),
+                   stream, "csv")
     else:
-        for text in counted():
-            stream.write(text)
+        for data in counted():
+            stream.write(data.decode("utf-8"))
     stream.flush()
     return total
 
@@ -447,26 +585,16 @@ def _line_ranges(path: Path, rows: int) -> Iterator[tuple[int, int, int, int]]:
 def read_partition(part: Partition, *, text_col: str = "text", id_col: str = "id") -> Iterator:
     """The documents of one partition, exactly as :func:`~policy_nlp.read.iter_documents`
     reads them (same ids, same error messages with the same line numbers)."""
-    from .read import _json_text_key, _record, read_documents
+    from .read import read_documents
 
     if part.end < 0:
         yield from read_documents(part.path, text_col=text_col, id_col=id_col)
         return
-    path = Path(part.path)
-    with open(path, "rb") as fh:
+    with open(part.path, "rb") as fh:
         fh.seek(part.start)
         data = fh.read(part.end - part.start)
-    text = data.decode("utf-8-sig" if part.start == 0 else "utf-8", errors="strict")
-    for lineno, line in enumerate(text.splitlines(keepends=True), part.first_line):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
-                             ) from None
-        key = _json_text_key(record, text_col, f"{path}:{lineno}")
-        yield _record(record, key, id_col, path, f"line {lineno}", lineno, "utf-8")
+    block = LineBlock(part.index, part.path, "utf-8", part.first_line, part.start, data)
+    yield from block.documents(LabelOptions(text_col=text_col, id_col=id_col), None)
 
 
 def label_partition(part: Partition, outdir: str, model_dir: str | None, model_files: dict,
@@ -486,8 +614,7 @@ def label_partition(part: Partition, outdir: str, model_dir: str | None, model_f
     rows = 0
     with open(tmp, "wb") as fh:
         for chunk in _chunks(units, 1024):
-            text, n = label_chunk(model, chunk, opts)
-            data = text.encode("utf-8")  # type: ignore[union-attr]
+            data, n = label_chunk(model, chunk, opts)
             fh.write(data)
             h.update(data)
             rows += n

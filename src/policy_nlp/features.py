@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .tokenize import DEFAULT_BACKEND, feature_of, raw_tokens, tokenize
+from .tokenize import (
+    BATCH_SEPARATOR,
+    DEFAULT_BACKEND,
+    feature_of,
+    raw_tokens,
+    raw_tokens_batch,
+    tokenize,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from scipy.sparse import csr_matrix
@@ -353,15 +360,20 @@ class _Block:
         ids = self._token_ids
         assert ids is not None
         get, backend = ids.__getitem__, self.backend
-        seqs = [list(map(get, raw_tokens(text, backend))) for text in texts]
-        # tokens that tokenize() drops (punctuation, whitespace) have id -1
-        lens = np.fromiter(map(len, seqs), np.int64, len(seqs))
-        flat = np.fromiter(chain.from_iterable(seqs), np.int64, int(lens.sum()))
-        keep = flat >= 0
-        if not keep.all():
+        tokens = raw_tokens_batch(texts, backend)  # the texts' tokens, separated
+        if tokens is None:  # texts to cut one by one
+            seqs = [list(map(get, raw_tokens(text, backend))) for text in texts]
+            lens = np.fromiter(map(len, seqs), np.int64, len(seqs))
+            flat = np.fromiter(chain.from_iterable(seqs), np.int64, int(lens.sum()))
             doc_of = np.repeat(np.arange(len(seqs)), lens)
-            flat = flat[keep]
-            lens = np.bincount(doc_of[keep], minlength=len(seqs)).astype(np.int64)
+        else:
+            flat = np.fromiter(map(get, tokens), np.int64, len(tokens))
+            doc_of = np.zeros(len(flat), np.int64)
+            np.cumsum(flat[:-1] == _SEPARATOR_ID, out=doc_of[1:])
+        # tokens that tokenize() drops (punctuation, whitespace) have id -1, the separator -2
+        keep = flat >= 0
+        flat = flat[keep]
+        lens = np.bincount(doc_of[keep], minlength=len(texts)).astype(np.int64)
         return flat, lens
 
     def pairs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -370,6 +382,29 @@ class _Block:
         doc, key = _ngram_keys(codes, lens, self.ngram, None if self.kind == "char" else
                                self._base)
         return self._lookup(key, doc)
+
+    def counts(self, texts: list[str], kernel: bool) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+        """(doc, column, count) of the vocabulary terms in each text of the batch, sorted by
+        doc then column: with the compiled kernel (:mod:`policy_nlp.kernels`) or numpy."""
+        if kernel:
+            from .kernels import ngram_counts
+
+            codes, lens = self.codes(texts)
+            assert self._keys is not None
+            nnz, col, count = ngram_counts(
+                codes, lens, self.ngram[0], self.ngram[1],
+                0 if self.kind == "char" else self._base, _CHAR_BITS, self._keys, self._cols,
+                len(self._keys).bit_length() - 1, len(self.terms))
+            return np.repeat(np.arange(len(texts), dtype=np.int64), nnz), col, count
+        doc, col = self.pairs(texts)
+        n_terms = max(len(self.terms), 1)
+        pair = doc * n_terms + col
+        if len(texts) * n_terms < 1 << 31:
+            pair = pair.astype(np.int32)  # sorts about twice as fast
+        pair, count = np.unique(pair, return_counts=True)
+        pair = pair.astype(np.int64)
+        return pair // n_terms, pair % n_terms, count
 
 
 _EMPTY = -1  # keys are positive
@@ -439,19 +474,46 @@ def _char_keys(terms: list[str]) -> np.ndarray:
     return keys
 
 
+# batches of at most this many texts use the per-text reference path until a bigger batch
+# has built the vocabulary's hash table
+REFERENCE_MAX_TEXTS = 4
+_SEPARATOR_ID = -2  # the id of tokenize.BATCH_SEPARATOR between the texts of a batch
+# the compiled kernel for batches of at least this many texts, if numba is installed (a
+# smaller batch, such as classify's one text, does not pay for importing numba)
+KERNEL_MIN_TEXTS = 64
+_kernel_ok: bool | None = None
+
+
+def _use_kernel(n_texts: int) -> bool:
+    global _kernel_ok
+    if n_texts < KERNEL_MIN_TEXTS:
+        return False
+    if _kernel_ok is None:
+        try:
+            from . import kernels  # noqa: F401 - numba, if it is installed and works
+        except Exception:  # any failure to load numba (or compile) means: use numpy
+            _kernel_ok = False
+        else:
+            _kernel_ok = True
+    return _kernel_ok
+
+
 class _TokenIds(dict):
     """Raw token -> id of its feature among the vocabulary's tokens: 0 when no term has it,
-    -1 when :func:`~policy_nlp.tokenize.tokenize` drops it (a cache over ``feature_of``)."""
+    -1 when :func:`~policy_nlp.tokenize.tokenize` drops it (a cache over ``feature_of``);
+    the batch separator is -2."""
 
     def __init__(self, ids: dict[str, int]):
         super().__init__()
         self.feature_ids = ids
+        self[BATCH_SEPARATOR] = _SEPARATOR_ID
 
     def __missing__(self, token: str) -> int:
         feature = feature_of(token)
         value = -1 if feature is None else self.feature_ids.get(feature, 0)
         if len(self) >= _MAX_TOKEN_CACHE:  # an endless stream of new numbers or names
             self.clear()
+            self[BATCH_SEPARATOR] = _SEPARATOR_ID
         self[token] = value
         return value
 
@@ -519,19 +581,23 @@ class Featurizer:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         idx = np.fromiter((block.index[t] for t in counts), np.int64, len(counts))
         tf = np.fromiter(counts.values(), np.float64, len(counts))
+        order = np.argsort(idx)
+        idx, tf = idx[order], tf[order]
+        # the same operations in the same order as the vectorised path: the same bits
         if self.spec.sublinear_tf:
             tf = np.log(tf) + 1.0
         w = tf * block.idf[idx]
-        norm = np.sqrt(np.dot(w, w))
-        if norm > 0:
-            w /= norm
-        order = np.argsort(idx)
-        return idx[order], w[order]
+        norm = np.sqrt(np.bincount(np.zeros(len(w), np.intp), w * w))
+        w /= norm[0]
+        return idx, w
 
     def _block_entries(self, block: _Block, texts: list[str]
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(doc, column, tf-idf) of one block over a batch, sorted by doc then column."""
-        if not block._prepare():
+        """(doc, column, tf-idf) of one block over a batch, sorted by doc then column.
+
+        A few texts (``classify --text``) are featurized one by one the reference way until
+        the block's hash table exists: building it costs more than they do."""
+        if (len(texts) <= REFERENCE_MAX_TEXTS and not block._prepared) or not block._prepare():
             docs, cols, vals = [], [], []
             for i, text in enumerate(texts):
                 c, v = self._reference_block(block, text)
@@ -539,14 +605,7 @@ class Featurizer:
                 cols.append(c)
                 vals.append(v)
             return np.concatenate(docs), np.concatenate(cols), np.concatenate(vals)
-        doc, col = block.pairs(texts)
-        n_terms = max(len(block.terms), 1)
-        pair = doc * n_terms + col
-        if len(texts) * n_terms < 1 << 31:
-            pair = pair.astype(np.int32)  # sorts about twice as fast
-        pair, counts = np.unique(pair, return_counts=True)
-        pair = pair.astype(np.int64)
-        doc, col = pair // n_terms, pair % n_terms
+        doc, col, counts = block.counts(texts, _use_kernel(len(texts)))
         tf = counts.astype(np.float64)
         if self.spec.sublinear_tf:
             tf = np.log(tf) + 1.0

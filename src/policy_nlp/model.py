@@ -173,6 +173,20 @@ class ThemeModel:
                 out.append(self.themes[j])
         return out
 
+    def secondary_matrix(self, proba: np.ndarray, order: np.ndarray | None = None
+                         ) -> list[list[str]]:
+        """:meth:`secondary` of every row of ``proba`` at once; ``order`` is
+        ``np.argsort(-proba, axis=1, kind="stable")`` if the caller has it."""
+        if order is None:
+            order = np.argsort(-proba, axis=1, kind="stable")
+        cand = order[:, 1 : 1 + self.max_secondary]
+        ok = np.take_along_axis(proba, cand, axis=1) >= self.secondary_threshold
+        themes = self.themes
+        if not ok.any():
+            return [[] for _ in range(len(proba))]
+        return [[themes[j] for j, good in zip(c, g, strict=True) if good]
+                for c, g in zip(cand.tolist(), ok.tolist(), strict=True)]
+
     # -- persistence ------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         """Write the model directory atomically (files written, then the directory renamed)."""
@@ -311,7 +325,9 @@ def load_model(directory: str | Path | None = None) -> ThemeModel:
                     f"{path}: sha256 does not match the model card; the file was changed "
                     "after training, refusing to load it"
                 )
-        vocab = json.loads((directory / VOCAB).read_text("utf-8"))
+        import orjson
+
+        vocab = orjson.loads((directory / VOCAB).read_bytes())  # ~3x json.loads, same lists
         with np.load(directory / WEIGHTS, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         spec = FeatureSpec.from_dict(card["features"])

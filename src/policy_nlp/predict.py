@@ -94,21 +94,32 @@ def _warn_if_report_like(doc: Document) -> bool:
 
 def prediction_fields(model: ThemeModel, proba_row: np.ndarray, *, top: int = 3) -> dict[str, Any]:
     """The prediction part of an output record (the JSONL contract)."""
-    order = np.argsort(-proba_row, kind="stable").tolist()
+    return next(prediction_records(model, proba_row[None, :], top=top))
+
+
+def prediction_records(model: ThemeModel, proba: np.ndarray, *, top: int = 3
+                       ) -> Iterator[dict[str, Any]]:
+    """:func:`prediction_fields` of every row of a probability matrix, sorted once for the
+    whole batch (the same fields and values as row by row)."""
+    order = np.argsort(-proba, axis=1, kind="stable")
     themes = model.themes
-    rounded = [round(p, 4) for p in proba_row.tolist()]  # Python floats: faster than numpy's
-    best = order[0]
-    out = {
-        "label": themes[best],
-        "score": rounded[best],
-        "secondary": model.secondary(proba_row),
-        "top": [[themes[j], rounded[j]] for j in order[:top]],
-    }
     groups = model.theme_groups
-    if groups:  # the two-level label: the codebook group of the primary theme
-        out["group"] = groups.get(themes[best], "")
-    out["scores"] = dict(zip(themes, rounded, strict=True))
-    return out
+    n_top = max(top, 1)
+    secondary = model.secondary_matrix(proba, order)
+    for row, first, sec in zip(proba.tolist(), order[:, :n_top].tolist(), secondary,
+                               strict=True):
+        rounded = [round(p, 4) for p in row]  # Python floats: faster than numpy's
+        best = first[0]
+        out = {
+            "label": themes[best],
+            "score": rounded[best],
+            "secondary": sec,
+            "top": [[themes[j], rounded[j]] for j in first[:top]],
+        }
+        if groups:  # the two-level label: the codebook group of the primary theme
+            out["group"] = groups.get(themes[best], "")
+        out["scores"] = dict(zip(themes, rounded, strict=True))
+        yield out
 
 
 def _unit_record(unit: Unit, include_text: bool, reserved: frozenset[str]) -> dict[str, Any]:
@@ -132,9 +143,9 @@ def label_units(model: ThemeModel, units: Iterable[Unit], *, batch_size: int = 5
 
     def flush() -> Iterator[dict[str, Any]]:
         proba = model.predict_proba([u.text for u in batch])
-        for unit, row in zip(batch, proba, strict=True):
+        for unit, pred in zip(batch, prediction_records(model, proba), strict=True):
             rec = _unit_record(unit, include_text, PREDICTION_FIELDS)
-            rec.update(prediction_fields(model, row))
+            rec.update(pred)
             yield rec
         batch.clear()
 

@@ -46,7 +46,9 @@ import logging
 import re
 import threading
 import unicodedata
+from bisect import bisect_right
 from functools import cache, lru_cache
+from itertools import accumulate
 from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +65,7 @@ __all__ = [
     "TOKENIZER_NAME",
     "lexicon_sha256",
     "lexicon_terms",
+    "raw_tokens_batch",
     "segment",
     "tokenize",
     "tokenizer_name",
@@ -106,6 +109,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
 _DASH = re.compile(r"([-_])")
+_DASH_CHAR = re.compile(r"[-_]")
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
@@ -212,12 +216,33 @@ def _cut(text: str, backend: str) -> list[str]:
     if backend == "rjieba":
         tokens = _rjieba().cut(text, HMM)
         if "-" in text or "_" in text:  # jieba cuts at these; jieba-rs keeps "1-2" whole
-            tokens = [p for t in tokens for p in (_DASH.split(t) if len(t) > 1 else (t,)) if p]
+            tokens = _split_dashes(tokens, text)
         return tokens
     if backend == "jieba":
         return list(_jieba().cut(text, HMM=HMM))
     _check_backend(backend)
     raise AssertionError  # pragma: no cover
+
+
+def _split_dashes(tokens: list[str], text: str) -> list[str]:
+    """``tokens`` (which join to ``text``) with every token longer than one character cut at
+    ``-`` and ``_`` (keeping them). Only the tokens that hold a dash are looked at: a batch of
+    a thousand paragraphs nearly always has a dash somewhere."""
+    ends = list(accumulate(map(len, tokens)))
+    if not ends or ends[-1] != len(text):  # not a segmentation of text: look at every token
+        return [p for t in tokens for p in (_DASH.split(t) if len(t) > 1 else (t,)) if p]
+    hit = sorted({bisect_right(ends, m.start()) for m in _DASH_CHAR.finditer(text)})
+    out: list[str] = []
+    prev = 0
+    for i in hit:
+        if len(tokens[i]) > 1:
+            out.extend(tokens[prev:i])
+            out.extend(p for p in _DASH.split(tokens[i]) if p)
+            prev = i + 1
+    if not prev:
+        return tokens
+    out.extend(tokens[prev:])
+    return out
 
 
 def _check_text(text: object, caller: str) -> None:
@@ -275,6 +300,33 @@ def raw_tokens(text: str, backend: str = DEFAULT_BACKEND) -> list[str]:
     if "," in text:
         text = _THOUSANDS.sub("", text)
     return _cut(text, backend)
+
+
+# the separator between the texts of a batch cut at once: whitespace, where jieba always cuts
+BATCH_SEPARATOR = "\n"
+
+
+def raw_tokens_batch(texts: list[str], backend: str = DEFAULT_BACKEND) -> list[str] | None:
+    """:func:`raw_tokens` of each text, all in one list with :data:`BATCH_SEPARATOR` between
+    the texts (one token each, and so ``len(texts) - 1`` of them); None where the texts
+    cannot be cut as one (the jieba backend, or a text that holds a line break itself).
+
+    rjieba segments the whole batch in one call (~15% faster than text by text): jieba
+    segments the runs of CJK, Latin letters and digits between other characters on their own,
+    and a line break is one token of its own, so joining the texts with line breaks changes
+    no token (``tests/test_tokenize.py`` checks this on the shared corpus).
+    """
+    for text in texts:
+        _check_text(text, "tokenize")
+    if backend != "rjieba":
+        return None
+    norm = list(map(_nfkc, texts))
+    if any("\n" in t or "\r" in t for t in norm):
+        return None
+    joined = BATCH_SEPARATOR.join(norm)
+    if "," in joined:
+        joined = _THOUSANDS.sub("", joined)
+    return _cut(joined, backend)
 
 
 def feature_of(token: str) -> str | None:
