@@ -24,6 +24,7 @@ from policy_nlp.batch import (
 )
 from policy_nlp.cli import app
 from policy_nlp.read import iter_documents
+from policy_nlp.errors import InputError
 
 PHRASES = [
     "推进碳达峰碳中和，加快发展新质生产力",
@@ -140,10 +141,17 @@ def test_resume_refuses_a_changed_input(tmp_path, tiny_model_dir):
                                       str(tiny_model_dir), "--resume"])
     assert result.exit_code == 2
     assert "changed since the interrupted run" in result.output
-    # without --resume the run starts over and succeeds
+    # without --resume the interrupted run's work is not thrown away unasked
     result = CliRunner().invoke(app, ["label", str(corpus), "-o", str(out), "-m",
                                       str(tiny_model_dir)])
+    assert result.exit_code == 2 and "continue it with --resume, or start over with --restart" \
+        in result.output
+    assert ckpt.exists() and partial.exists() and not out.exists()
+    # --restart starts over and succeeds
+    result = CliRunner().invoke(app, ["label", str(corpus), "-o", str(out), "-m",
+                                      str(tiny_model_dir), "--restart"])
     assert result.exit_code == 0, result.output
+    assert "starting over" in result.output
     assert len(out.read_text("utf-8").splitlines()) == 50 and not ckpt.exists()
 
 
@@ -152,6 +160,9 @@ def test_resume_to_stdout_and_bad_jobs_are_refused(tmp_path, tiny_model_dir):
     runner = CliRunner()
     r = runner.invoke(app, ["label", str(corpus), "-o", "-", "--resume"])
     assert r.exit_code == 2 and "needs an output file" in r.output
+    r = runner.invoke(app, ["label", "-", "-o", str(tmp_path / "o.jsonl"), "--resume"],
+                      input="加快发展。\n")
+    assert r.exit_code == 2 and "standard input cannot be read again" in r.output
     r = runner.invoke(app, ["label", str(corpus), "-o", str(tmp_path / "x.jsonl"), "-j", "0"])
     assert r.exit_code == 2 and "--jobs must be at least 1" in r.output
 
@@ -288,3 +299,78 @@ def test_resume_goes_on_from_a_checkpoint_with_or_without_an_input_position(
         n = label_to_file([str(corpus)], str(out), model_dir=tiny_model_dir, resume=True)
         assert n == 3000
         assert out.read_bytes() == reference
+
+
+def test_an_output_inside_an_input_directory_is_not_read_back(tmp_path, tiny_model_dir):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    write_corpus(folder / "c.jsonl", 20)
+    out = folder / "labeled.jsonl"
+    runner = CliRunner()
+    for _ in range(3):  # each run reads c.jsonl only, never its own earlier output
+        result = runner.invoke(app, ["label", str(folder), "-o", str(out), "-m",
+                                     str(tiny_model_dir), "--no-progress"])
+        assert result.exit_code == 0, result.output
+        assert len(out.read_text("utf-8").splitlines()) == 20
+    # an interrupted run's files in the folder do not change what --resume checks either
+    partial, ckpt = state_paths(out)
+    result = runner.invoke(app, ["label", str(folder), "-o", str(out), "-m",
+                                 str(tiny_model_dir), "--no-progress", "--resume"])
+    assert result.exit_code == 0 and "nothing to resume" in result.output
+
+
+def test_the_output_may_not_be_an_input(tmp_path, tiny_model_dir):
+    corpus = write_corpus(tmp_path / "c.jsonl", 5)
+    before = corpus.read_bytes()
+    result = CliRunner().invoke(app, ["label", str(corpus), "-o", str(corpus), "-m",
+                                      str(tiny_model_dir)])
+    assert result.exit_code == 2 and "is also the output of this run" in result.output
+    assert corpus.read_bytes() == before
+
+
+def test_an_output_place_that_cannot_be_written_is_exit_4(tmp_path, tiny_model_dir):
+    corpus = write_corpus(tmp_path / "c.jsonl", 5)
+    result = CliRunner().invoke(app, ["label", str(corpus), "-o", "/proc/x.jsonl", "-m",
+                                      str(tiny_model_dir)])
+    assert result.exit_code == 4 and "/proc/x.jsonl: cannot write to /proc" in result.output
+    assert ".partial" not in result.output
+
+
+def test_ctrl_c_with_workers_stops_cleanly_and_says_how_to_resume(tmp_path, tiny_model_dir):
+    """Ctrl-C reaches every process of the terminal's group: one message, no tracebacks."""
+    corpus = write_corpus(tmp_path / "big.jsonl", 20_000)
+    out = tmp_path / "out.jsonl"
+    partial, ckpt = state_paths(out)
+    cmd = [sys.executable, "-m", "policy_nlp.cli", "label", str(corpus), "-o", str(out),
+           "-m", str(tiny_model_dir), "--no-progress", "--jobs", "2", "--checkpoint-every", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not ckpt.exists():
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)  # as the terminal does: the whole process group
+    _, stderr = proc.communicate(timeout=60)
+    stderr = stderr.decode()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert f"the work done so far is kept in {partial}" in stderr and "--resume" in stderr
+    assert partial.exists() and not out.exists()
+    done = run_label(corpus, out, tiny_model_dir, "--jobs", "2", "--resume")
+    assert done.returncode == 0, done.stderr.decode()
+    assert len(out.read_text("utf-8").splitlines()) == 20_000
+
+
+def test_dask_bad_input_leaves_no_parts_without_a_manifest(tmp_path, tiny_model_dir):
+    pytest.importorskip("distributed")
+    from policy_nlp.batch import label_dask
+
+    good = write_corpus(tmp_path / "good.jsonl", 1000)
+    bad = write_corpus(tmp_path / "bad.jsonl", 1000)
+    with bad.open("a", encoding="utf-8") as fh:
+        fh.write("{not json\n")
+    out = tmp_path / "parts"
+    with pytest.raises(InputError, match="not valid JSON"):
+        label_dask([str(good), str(bad)], str(out), model_dir=tiny_model_dir, n_workers=2,
+                   processes=False, partition_rows=400)
+    assert list(out.iterdir()) == []  # the good partitions' parts went with the failure

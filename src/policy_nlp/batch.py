@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -100,14 +101,24 @@ def _chunks(units: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def _units(inputs: list[str], opts: LabelOptions, on_error=None) -> Iterator:
-    """The units to label; ``on_error`` is the reading layer's error policy (None: raise)."""
+def _units(inputs: list[str], opts: LabelOptions, on_error=None,
+           exclude: Collection[Path] = ()) -> Iterator:
+    """The units to label; ``on_error`` is the reading layer's error policy (None: raise);
+    ``exclude``: files of the run's own output, never read from an input directory."""
     from .predict import iter_units
     from .read import iter_documents
 
     docs = iter_documents(inputs, text_col=opts.text_col, id_col=opts.id_col, on_error=on_error,
-                          unique_ids=True)
+                          unique_ids=True, exclude=exclude)
     return iter_units(docs, records=opts.records)
+
+
+def _worker_init() -> None:
+    """A worker leaves Ctrl-C to the main process, which stops the pool (and says how to
+    resume): otherwise every worker prints a KeyboardInterrupt traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _ordered(work: Callable, tasks: Iterator, model, model_dir: str | None, opts: LabelOptions,
@@ -122,7 +133,7 @@ def _ordered(work: Callable, tasks: Iterator, model, model_dir: str | None, opts
     import multiprocessing as mp
 
     ctx = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
-    with ctx.Pool(jobs) as pool:
+    with ctx.Pool(jobs, initializer=_worker_init) as pool:
         pending: deque = deque()
         for task in tasks:
             pending.append(pool.apply_async(_in_worker, (work, model_dir, task, opts)))
@@ -242,7 +253,8 @@ def label_block(model, block: LineBlock, opts: LabelOptions) -> tuple[bytes, int
 
 
 def _results(inputs: list[str], opts: LabelOptions, on_error, model, model_key, jobs: int,
-             chunk_size: int, done: int = 0, position: list | None = None) -> Iterator:
+             chunk_size: int, done: int = 0, position: list | None = None,
+             exclude: Collection[Path] = ()) -> Iterator:
     """(bytes, units, position after them or None) of the work in input order.
 
     JSONL files are handed to the workers as blocks of lines that they read, label and
@@ -254,7 +266,7 @@ def _results(inputs: list[str], opts: LabelOptions, on_error, model, model_key, 
 
     files = jsonl_inputs(inputs) if not done or position is not None else None
     if files is None:
-        units = _skip(_units(inputs, opts, on_error), done)
+        units = _skip(_units(inputs, opts, on_error, exclude), done)
         for data, n in _ordered(label_chunk, _chunks(units, chunk_size), model, model_key,
                                 opts, jobs):
             yield data, n, None
@@ -303,14 +315,16 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     _fsync_dir(path.parent)
 
 
-def fingerprint(inputs: list[str], model, opts: LabelOptions) -> str:
-    """What must not change between a run and its resumption."""
+def fingerprint(inputs: list[str], model, opts: LabelOptions,
+                exclude: Collection[Path] = ()) -> str:
+    """What must not change between a run and its resumption (``exclude``: the run's own
+    files, which change as it goes)."""
     files = []
     for p in inputs:
         path = Path(p)
         found = sorted(path.rglob("*")) if path.is_dir() else [path]
         for f in found:
-            if f.is_file():
+            if f.is_file() and f.resolve() not in exclude:
                 st = f.stat()
                 files.append([str(f.resolve()), st.st_size, st.st_mtime_ns])
     data = {"inputs": files, "model": model.card.get("files"), "options": asdict(opts)}
@@ -323,12 +337,18 @@ def state_paths(output: Path) -> tuple[Path, Path]:
             output.with_name(output.name + ".checkpoint.json"))
 
 
+def own_files(output: Path) -> frozenset[Path]:
+    """The files a run writing ``output`` makes (resolved): the output, its partial output and
+    its checkpoint. An input directory that holds them is read without them."""
+    return frozenset(p.resolve() for p in (output, *state_paths(output)))
+
+
 # --- the local engine -------------------------------------------------------------------------
 
 
 def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | None = None,
                   opts: LabelOptions | None = None, jobs: int = 1, resume: bool = False,
-                  chunk_size: int = 1024, commit_every: float = 2.0,
+                  restart: bool = False, chunk_size: int = 1024, commit_every: float = 2.0,
                   progress: Callable[[int], None] | None = None,
                   log: Callable[[str], None] | None = None, on_error=None) -> int:
     """Label ``inputs`` into ``output`` (``-`` for standard output); returns the units labeled
@@ -341,7 +361,8 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
 
     While running, the output is ``OUT.partial`` (JSONL lines; for CSV output the flattened
     rows) plus ``OUT.checkpoint.json``; at the end it becomes ``OUT`` atomically (a CSV gets
-    the union of all rows' columns then).
+    the union of all rows' columns then). Those files of an interrupted run are never thrown
+    away unasked: without ``resume`` (continue it) or ``restart`` (start over) the run refuses.
     """
     opts = opts or LabelOptions()
     log = log or (lambda _m: None)
@@ -349,6 +370,9 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
         raise InputError(f"--jobs must be at least 1, got {jobs}")
     model_key = None if model_dir is None else str(model_dir)
     model = _model(model_key)
+    if resume and "-" in inputs:
+        raise InputError("--resume needs input files: standard input cannot be read again "
+                         "from where the run stopped")
     if output == "-":
         if resume:
             raise InputError("--resume needs an output file, not standard output")
@@ -366,7 +390,12 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
     if out.is_dir():
         raise InputError(f"{out}: is a directory, expected an output file name")
     partial, ckpt = state_paths(out)
-    fp = fingerprint(inputs, model, opts)
+    own = own_files(out)
+    for p in inputs:
+        if p != "-" and Path(p).resolve() in own:
+            raise InputError(f"{p}: is also the output of this run (or its partial output); "
+                             "labeling it would replace it: choose another output name")
+    fp = fingerprint(inputs, model, opts, own)
     done, committed, position = 0, 0, None
     if resume and ckpt.exists():
         try:
@@ -375,28 +404,33 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
         except (OSError, json.JSONDecodeError):
             ok = False
         if not ok:
-            raise InputError(f"{ckpt}: not a readable checkpoint; run without --resume")
+            raise InputError(f"{ckpt}: not a readable checkpoint; start over with --restart")
         if state["fingerprint"] != fp:
             raise InputError(f"{ckpt}: the inputs, model or options changed since the "
-                             "interrupted run; run without --resume to start over")
+                             "interrupted run; start over with --restart")
         if not partial.exists() or partial.stat().st_size < state["bytes"]:
             raise InputError(f"{partial}: missing or shorter than its checkpoint says; "
-                             "run without --resume to start over")
+                             "start over with --restart")
         done, committed = int(state["units"]), int(state["bytes"])
         position = state.get("position")
         log(f"resuming after {done:,} units ({committed:,} bytes) of {out}")
     elif resume:
         log(f"no checkpoint {ckpt}: nothing to resume, starting from the beginning")
+    elif ckpt.exists() and not restart:
+        raise InputError(f"{out}: an interrupted run of it left its work in {partial.name} "
+                         f"and {ckpt.name}; continue it with --resume, or start over with "
+                         "--restart")
     elif ckpt.exists():
-        log(f"an interrupted run left {ckpt}; starting over (use --resume to continue it)")
+        log(f"starting over: the interrupted run's {partial.name} is discarded")
 
     try:
         fh = open(partial, "r+b" if done else "wb")  # noqa: SIM115 - closed below
     except OSError as exc:
-        raise InputError(f"{partial}: cannot write ({exc.strerror})") from None
+        raise OutputError(f"{out}: cannot write to {out.parent} ({exc.strerror}); nothing "
+                          "was written") from None
     try:
         results = _results(inputs, opts, on_error, model, model_key, jobs, chunk_size, done,
-                           position)
+                           position, own)
         return _run(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_every,
                     progress, on_error)
     except PolicyNLPError:
@@ -482,7 +516,7 @@ def _skip(units: Iterator, n: int) -> Iterator:
     for _ in range(n):
         if next(units, None) is None:
             raise InputError("the inputs have fewer units than the checkpoint says were done; "
-                             "run without --resume to start over")
+                             "start over with --restart")
     return units
 
 
@@ -612,15 +646,19 @@ def label_partition(part: Partition, outdir: str, model_dir: str | None, model_f
     tmp = target.with_name(f".{part.name}.tmp-{os.getpid()}")
     h = hashlib.sha256()
     rows = 0
-    with open(tmp, "wb") as fh:
-        for chunk in _chunks(units, 1024):
-            data, n = label_chunk(model, chunk, opts)
-            fh.write(data)
-            h.update(data)
-            rows += n
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    try:
+        with open(tmp, "wb") as fh:
+            for chunk in _chunks(units, 1024):
+                data, n = label_chunk(model, chunk, opts)
+                fh.write(data)
+                h.update(data)
+                rows += n
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return {"part": part.name, "input": part.path, "first_line": part.first_line,
             "lines": part.n_lines, "rows": rows, "sha256": h.hexdigest()}
 
@@ -660,19 +698,29 @@ def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None =
     else:
         # worker processes listen on loopback only; threads (processes=False) talk in-process
         where = {"host": "127.0.0.1"} if processes else {}
+        # silence_logs: a bad input is reported once, as our own error, not as a worker's
+        # "Compute Failed" traceback on stderr
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
-                               dashboard_address=None, **where)
+                               dashboard_address=None, silence_logs=logging.CRITICAL, **where)
         client = Client(cluster)
+    failed, futures = False, []
     try:
         log(f"dask: {len(parts)} partitions on {client.scheduler.address}")
         futures = client.map(label_partition, parts, outdir=str(out.resolve()),
                              model_dir=model_key, model_files=model.card.get("files"),
                              opts=opts, pure=False)
         results = client.gather(futures)
+    except BaseException:
+        client.cancel(futures)
+        failed = True
+        raise
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+        if failed:  # no parts without their manifest (the workers have stopped or let go)
+            for part in [*out.glob("part-*.jsonl"), *out.glob(".part-*.tmp-*")]:
+                part.unlink(missing_ok=True)
     manifest = {"format": MANIFEST_FORMAT, "model": model.card.get("files"),
                 "options": asdict(opts), "rows": sum(r["rows"] for r in results),
                 "parts": results}

@@ -354,6 +354,9 @@ def label(
     resume: Annotated[bool, typer.Option(
         "--resume", help="Continue an interrupted run (killed, crashed) of the same command "
                          "from its checkpoint OUT.checkpoint.json.")] = False,
+    restart: Annotated[bool, typer.Option(
+        "--restart", help="Start over, discarding the work an interrupted run left "
+                          "(without --resume or --restart, such a run is refused).")] = False,
     checkpoint_every: Annotated[float, typer.Option(
         help="Seconds between checkpoints (fsync of the partial output and the checkpoint): "
              "at most this much work is redone by --resume.")] = 2.0,
@@ -366,7 +369,7 @@ def label(
         help="Dask engine: JSONL lines per partition.")] = 20_000,
 ) -> None:
     """Label every paragraph of many inputs into one JSONL or CSV file."""
-    from .batch import LabelOptions, label_dask, label_to_file
+    from .batch import LabelOptions, label_dask, label_to_file, state_paths
     from .write import format_for_path
 
     fmt = format.value if format else format_for_path(output)
@@ -392,10 +395,22 @@ def label(
         return
     if scheduler:
         raise InputError("--scheduler needs --engine dask")
+    if resume and restart:
+        raise InputError("--resume continues an interrupted run, --restart discards it: "
+                         "give one")
     bar = Progress("paragraphs labeled", enabled=progress)
-    n = label_to_file(inputs, output, model_dir=model, opts=opts, jobs=jobs, resume=resume,
-                      commit_every=checkpoint_every, progress=bar.update, log=log,
-                      on_error=policy)
+    try:
+        n = label_to_file(inputs, output, model_dir=model, opts=opts, jobs=jobs,
+                          resume=resume, restart=restart, commit_every=checkpoint_every,
+                          progress=bar.update, log=log, on_error=policy)
+    except KeyboardInterrupt:
+        bar.close()
+        partial, ckpt = state_paths(Path(output))
+        if output != "-" and ckpt.exists():
+            log(f"policy-nlp: interrupted; the work done so far is kept in {partial}: run the "
+                "same command with --resume to continue it")
+            raise typer.Exit(130) from None
+        raise
     bar.close()
     if n == 0:
         log("warning: no paragraphs found in the inputs")

@@ -32,7 +32,7 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -409,6 +409,7 @@ def iter_documents(
     id_col: str = "id",
     on_error: OnError | None = None,
     unique_ids: bool = False,
+    exclude: Collection[Path] = (),
 ) -> Iterator[Document]:
     """Read the documents of several inputs, lazily and in order.
 
@@ -430,6 +431,9 @@ def iter_documents(
         To keep memory bounded on huge batches, the ids of the first ``UNIQUE_ID_LIMIT``
         documents are remembered (as 64-bit hashes): a later document is checked against
         those.
+    exclude : collection of Path
+        Files never read from a directory given as input (resolved paths): a run's own output
+        in a folder it reads.
 
     Yields
     ------
@@ -446,7 +450,7 @@ def iter_documents(
         if str(p) != "-" and not Path(p).exists():
             raise InputError(f"{p}: no such file or directory")
     ids = IdMemory() if unique_ids else None
-    for doc in _iter_all(paths, text_col, id_col, on_error):
+    for doc in _iter_all(paths, text_col, id_col, on_error, frozenset(exclude)):
         if ids is not None:
             ids.check(doc.id, doc.source, on_error)
         yield doc
@@ -469,8 +473,8 @@ class IdMemory:
             self.seen.add(key)
 
 
-def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None
-              ) -> Iterator[Document]:
+def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None,
+              exclude: frozenset[Path] = frozenset()) -> Iterator[Document]:
     for p in paths:
         if str(p) == "-":
             try:
@@ -483,7 +487,8 @@ def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None
             yield Document("stdin", normalize_text(text), "<stdin>", encoding=encoding)
             continue
         if Path(p).is_dir():
-            files = _input_files(Path(p), on_error)
+            files = [f for f in _input_files(Path(p), on_error)
+                     if not exclude or f.resolve() not in exclude]
             if not files:
                 _problem(on_error, InputError(
                     f"{p}: no {', '.join(INPUT_SUFFIXES)} files in this directory "
