@@ -162,6 +162,8 @@ def _one_class(tmp_path):
     (_no_text_jsonl, ["label", "{p}", "-o", "{t}/out.jsonl", "--strict"], 2, "notext.jsonl:2"),
     (_unknown_theme, ["train", "--labels", "{p}", "-o", "{t}/m"], 2, "unknown theme 'ecology'"),
     (_one_class, ["train", "--labels", "{p}", "-o", "{t}/m"], 2, "one class"),
+    (_one_class, ["train", "--labels", "{p}", "-o", "{t}/m", "--sentence-weight", "-1"], 2,
+     "--sentence-weight must be 0 or more"),
     (lambda t: t, ["classify", "--text", "稳增长", "-m", "{t}/nomodel"], 3,
      "no such model directory"),
     (_empty, ["label", "{p}", "-o", "{t}/nodir/out.jsonl"], 2, "does not exist"),

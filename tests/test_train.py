@@ -97,3 +97,71 @@ def test_vectorised_threshold_search_equals_the_set_by_set_definition():
     assert f1 == pytest.approx(set_f1([predicted_set(r, t, 2) for r in proba], gold))
     for other in (0.05, 0.2, 0.45):
         assert set_f1([predicted_set(r, other, 2) for r in proba], gold) <= f1 + 1e-12
+
+
+def _two_sentence_data(fixture_data):
+    """Paragraphs of two fixture sentences of the same theme; one with a secondary theme."""
+    from policy_nlp.labels import LabeledData
+
+    data = LabeledData()
+    by_theme: dict[str, list[int]] = {}
+    for i, lbl in enumerate(fixture_data.labels):
+        by_theme.setdefault(lbl, []).append(i)
+    for theme, rows in by_theme.items():
+        for k in range(len(rows)):
+            a, b = rows[k], rows[(k + 1) % len(rows)]
+            text = fixture_data.texts[a].rstrip("。") + "。" + fixture_data.texts[b]
+            data.add(id=f"{theme}{k}", text=text, label=theme, group=fixture_data.groups[a],
+                     secondary=["economy"] if (theme, k) == ("livelihood", 0) else [])
+    data.add(id="short", text="稳增长。" + fixture_data.texts[0], label="economy",
+             secondary=[], group=fixture_data.groups[0])
+    return data
+
+
+def test_sentence_rows_are_the_sentences_of_single_theme_paragraphs(fixture_data):
+    from policy_nlp.split import split_sentences
+    from policy_nlp.train import MIN_SENTENCE_CHARS, sentence_rows
+
+    data = _two_sentence_data(fixture_data)
+    rows = sentence_rows(data, TrainConfig(sentence_weight=0.25))
+    with_secondary = data.ids.index("livelihood0")
+    short = data.ids.index("short")
+    expected = [(i, s) for i, t in enumerate(data.texts) if i != with_secondary
+                for s in split_sentences(t) if len(s) >= MIN_SENTENCE_CHARS]
+    assert [(int(o), t) for o, t in zip(rows.owner, rows.texts, strict=True)] == expected
+    assert with_secondary not in rows.owner
+    assert "稳增长。" not in rows.texts and short in rows.owner  # the short one only is left out
+    assert rows.weight == 0.25 and len(rows.tokens) == len(rows.texts)
+    # the rows of some paragraphs, in data order
+    texts, _, owners = rows.of(np.array([short, 0]))
+    assert list(owners) == [0, 0, short] and texts[0] == expected[0][1]
+
+
+def test_no_sentence_rows_without_weight_or_secondary_annotations(fixture_data):
+    from policy_nlp.train import sentence_rows
+
+    data = _two_sentence_data(fixture_data)
+    assert sentence_rows(data, TrainConfig(sentence_weight=0.0)) is None
+    data.secondary[:] = [[] for _ in data.secondary]  # labels that record no secondary themes
+    assert sentence_rows(data, TrainConfig(sentence_weight=0.1)) is None
+
+
+def test_training_with_sentence_rows(fixture_data):
+    from policy_nlp.train import sentence_rows
+
+    data = _two_sentence_data(fixture_data)
+    n_rows = len(sentence_rows(data, TrainConfig()).texts)
+    base = dict(features=FeatureSpec(min_df=1), cv_folds=0, n_jobs=1)
+    with_rows = train(data, config=TrainConfig(sentence_weight=0.5, **base))
+    without = train(data, config=TrainConfig(sentence_weight=0.0, **base))
+    assert with_rows.card["data"]["sentence_rows"] == n_rows > 0
+    assert without.card["data"]["sentence_rows"] == 0
+    assert with_rows.card["training"]["sentence_weight"] == 0.5
+    assert not np.allclose(with_rows.coef, without.coef)
+    # the recorded configuration is the one trained with; a card from before the sentence
+    # rows (no sentence_weight recorded) was trained without them
+    assert TrainConfig.from_card(with_rows.card).sentence_weight == 0.5
+    old = {"training": {k: v for k, v in with_rows.card["training"].items()
+                        if k != "sentence_weight"}}
+    assert TrainConfig.from_card(old).sentence_weight == 0.0
+    assert TrainConfig.from_card({}).sentence_weight == TrainConfig().sentence_weight

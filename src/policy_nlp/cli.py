@@ -212,6 +212,10 @@ def train(
         help="balanced: weigh each theme's paragraphs by the inverse of its share, for "
              "labels where some themes are rare (on the shared labels it scored slightly "
              "lower: benchmarks/results/model_search.md).")] = ClassWeight.none,
+    sentence_weight: Annotated[float, typer.Option(
+        help="Weight of the sentences of single-theme paragraphs (no secondary theme) as "
+             "extra training rows (0: none; labels without secondary themes get none).")] = (
+        _DEFAULTS.sentence_weight),
     seed: Annotated[int, typer.Option(help="Random seed of the folds.")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", "-j",
                                       help="Processes for the cross-validation folds.")] = 2,
@@ -235,8 +239,11 @@ def train(
         log(f"warning: some rows name no report (no {group_col!r} column value, no '#' in the "
             "id), so cross-validation splits them as single paragraphs; paragraphs of one "
             "report are correlated and the scores will be optimistic")
+    if sentence_weight < 0:
+        raise InputError(f"--sentence-weight must be 0 or more, not {sentence_weight}")
     config = TrainConfig(features=FeatureSpec(min_df=min_df), classifier=classifier.value, C=c,
-                         cv_folds=cv_folds, seed=seed, n_jobs=jobs,
+                         cv_folds=cv_folds, seed=seed, sentence_weight=sentence_weight,
+                         n_jobs=jobs,
                          class_weight=None if class_weight is ClassWeight.none else "balanced")
     started = time.monotonic()
     model = train_model(data, config=config, codebook=book, progress=log)
