@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from policy_nlp.cli import app
 from policy_nlp.codebook import DEFAULT_THEMES
-from policy_nlp.model import default_model_dir, load_model
+from policy_nlp.model import SHIPPED_MODELS, default_model_dir, load_model, shipped_model_dir
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -22,20 +22,37 @@ def default_model():
     return load_model()
 
 
-def test_default_model_is_small_and_uses_the_codebook_ids(default_model):
-    directory = default_model_dir()
+@pytest.mark.parametrize("name", SHIPPED_MODELS)
+def test_shipped_models_are_small_and_use_the_codebook_ids(name):
+    directory = shipped_model_dir(name)
     size = sum(p.stat().st_size for p in directory.iterdir())
-    assert size < MAX_BYTES, f"default model is {size / 2**20:.1f} MiB"
-    assert default_model.themes == list(DEFAULT_THEMES)
+    assert size < MAX_BYTES, f"{name} model is {size / 2**20:.1f} MiB"
+    assert load_model(name).themes == list(DEFAULT_THEMES)
+    assert default_model_dir() == shipped_model_dir("default")
 
 
-def test_default_model_card_holds_honest_metrics(default_model):
-    card = default_model.card
+@pytest.mark.parametrize("name", SHIPPED_MODELS)
+def test_shipped_model_cards_hold_honest_metrics(name):
+    card = load_model(name).card
     cv = card["metrics"]["cross_validation"]
     assert cv["grouped_by"] == "report" and cv["folds"] == 5
     assert cv["macro_f1"] >= 0.85
     assert cv["n"] == card["data"]["n_paragraphs"]
     assert set(card["data"]["counts"]) == set(DEFAULT_THEMES)
+
+
+def test_the_fast_model_has_character_features_only(default_model):
+    fast = load_model("fast")
+    assert [b.kind for b in fast.featurizer.blocks] == ["char"]
+    assert [b.kind for b in default_model.featurizer.blocks] == ["char", "word"]
+
+
+def test_a_directory_named_like_a_shipped_model_wins(tmp_path, monkeypatch, default_model):
+    """``--model fast`` is the shipped model unless the user has a model folder called fast."""
+    monkeypatch.chdir(tmp_path)
+    assert load_model("fast").card["files"] == load_model(shipped_model_dir("fast")).card["files"]
+    default_model.save(tmp_path / "fast")
+    assert load_model("fast").card["files"] == default_model.card["files"]
 
 
 def test_default_model_card_matches_the_shared_labels(default_model, shared):
@@ -78,3 +95,11 @@ def test_train_save_load_round_trip_on_real_labels(shared, tmp_path):
     y = [data.labels[i] for i in test_idx]
     acc = np.mean([model.themes[j] == t for j, t in zip(before.argmax(1), y, strict=True)])
     assert acc > 0.6
+
+
+def test_the_fast_model_mostly_agrees_with_the_default(default_model, shared):
+    texts = [json.loads(line)["text"] for line in
+             (shared / "corpus" / "paragraphs.jsonl").read_text("utf-8").splitlines()[::7]]
+    agree = np.mean(np.array(default_model.predict(texts)) ==
+                    np.array(load_model("fast").predict(texts)))
+    assert agree > 0.85, f"the two shipped models agree on only {agree:.1%} of paragraphs"

@@ -681,7 +681,9 @@ def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None =
     except ImportError:
         raise InputError("the dask engine needs dask and distributed: "
                          "pip install 'policy-nlp[dask]'") from None
-    model_key = None if model_dir is None else str(Path(model_dir).resolve())
+    from .model import model_dir as resolve_model_dir
+
+    model_key = None if model_dir is None else str(resolve_model_dir(model_dir).resolve())
     model = _model(model_key)
     parts = plan_partitions(inputs, partition_rows)
     out = Path(outdir)

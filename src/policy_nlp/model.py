@@ -308,11 +308,12 @@ def read_card(directory: str | Path) -> dict[str, Any]:
 
 
 def load_model(directory: str | Path | None = None) -> ThemeModel:
-    """Load a model directory; ``None`` loads the default model shipped with the package.
+    """Load a model directory; ``None`` loads the default model shipped with the package, and
+    ``"fast"`` the shipped character-only model (see :func:`model_dir`).
 
     Every file's sha256 is checked against the card before it is read.
     """
-    directory = default_model_dir() if directory is None else Path(directory)
+    directory = model_dir(directory)
     card = read_card(directory)
     try:
         expected = card["files"]
@@ -369,6 +370,10 @@ def _check_lexicon(card: dict[str, Any], directory: Path) -> None:
             "`policy-nlp train` for full accuracy", directory, trained[:12], lexicon_sha256()[:12])
 
 
+#: The models shipped with the package, by name: ``--model fast`` loads the second.
+SHIPPED_MODELS = ("default", "fast")
+
+
 def default_model_dir() -> Path:
     """Where the shipped default model lives.
 
@@ -378,8 +383,24 @@ def default_model_dir() -> Path:
     env = os.environ.get("POLICY_NLP_MODEL")
     if env:
         return Path(env)
-    packaged = Path(str(resources.files("policy_nlp"))) / "models" / "default"
+    return shipped_model_dir("default")
+
+
+def shipped_model_dir(name: str) -> Path:
+    """The directory of a model shipped with the package (:data:`SHIPPED_MODELS`): the copy
+    packaged in ``policy_nlp/models/NAME``, else ``models/NAME`` of a source checkout."""
+    packaged = Path(str(resources.files("policy_nlp"))) / "models" / name
     if (packaged / CARD).exists():
         return packaged
-    checkout = Path(__file__).resolve().parents[2] / "models" / "default"
-    return checkout
+    return Path(__file__).resolve().parents[2] / "models" / name
+
+
+def model_dir(directory: str | Path | None) -> Path:
+    """The model directory a user named: None is the default model; a shipped model's name
+    (``fast``) is that model, unless a directory of that name exists here; else the path."""
+    if directory is None:
+        return default_model_dir()
+    path = Path(directory)
+    if str(directory) in SHIPPED_MODELS and not path.exists():
+        return shipped_model_dir(str(directory))
+    return path
