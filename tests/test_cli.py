@@ -249,7 +249,10 @@ def test_train_class_weight_balanced_is_recorded_and_changes_the_model(tmp_path,
     assert cards["balanced"]["files"]["weights.npz"] != cards["none"]["files"]["weights.npz"]
 
 
-def test_label_warns_once_when_records_look_like_whole_reports(model, tmp_path):
+def test_label_warns_once_when_records_look_like_whole_reports(model, tmp_path, monkeypatch):
+    import policy_nlp.predict
+
+    monkeypatch.setattr(policy_nlp.predict, "_warned", [])  # once per process: not yet here
     report = "\n".join(["一、工作回顾", "经济增长。", "就业稳定。", "生态改善。", "二、今年安排",
                         "加强法治。"])
     src = tmp_path / "reports.jsonl"

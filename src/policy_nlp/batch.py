@@ -115,10 +115,17 @@ def _units(inputs: list[str], opts: LabelOptions, on_error=None,
 
 def _worker_init() -> None:
     """A worker leaves Ctrl-C to the main process, which stops the pool (and says how to
-    resume): otherwise every worker prints a KeyboardInterrupt traceback of its own."""
+    resume): otherwise every worker prints a KeyboardInterrupt traceback of its own. Its
+    warnings go to standard error as the main process's do (``policy-nlp: …``)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logger = logging.getLogger("policy_nlp")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("policy-nlp: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
 
 
 def _ordered(work: Callable, tasks: Iterator, model, model_dir: str | None, opts: LabelOptions,

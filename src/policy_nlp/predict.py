@@ -64,7 +64,6 @@ def iter_units(documents: Iterable[Document], *, records: str = "auto") -> Itera
     """
     if records not in RECORD_MODES:
         raise ValueError(f"records must be one of {RECORD_MODES}")
-    warned = False
     for doc in documents:
         if doc.kind == "report" or (
             doc.kind == "record"
@@ -76,20 +75,23 @@ def iter_units(documents: Iterable[Document], *, records: str = "auto") -> Itera
             # (a record without text to classify never gets here: the reader reports it)
             # the record's id as given: an integer id stays an integer in the output
             rid = doc.id if doc.raw_id is None else doc.raw_id
-            if not warned and records == "paragraphs":
-                warned = _warn_if_report_like(doc)
+            if records == "paragraphs" and not _warned:
+                _warn_if_report_like(doc)
             yield Unit(id=rid, text=doc.text, fields=dict(doc.meta))
 
 
-def _warn_if_report_like(doc: Document) -> bool:
-    """Warn that a record with many lines is labeled whole, as one paragraph; True if so."""
+_warned: list[bool] = []  # the warning below was given (once per process)
+
+
+def _warn_if_report_like(doc: Document) -> None:
+    """Warn (once per process) that a record with many lines is labeled whole."""
     lines = sum(1 for line in doc.text.splitlines() if line.strip())
     if lines < REPORT_LIKE_LINES:
-        return False
+        return
+    _warned.append(True)
     log.warning("%s: this record has %d lines (%d characters) and is labeled whole, as one "
                 "paragraph; if its records are reports, use --records reports (or auto) to "
                 "split them into paragraphs (warned once)", doc.id, lines, len(doc.text))
-    return True
 
 
 def prediction_fields(model: ThemeModel, proba_row: np.ndarray, *, top: int = 3) -> dict[str, Any]:
