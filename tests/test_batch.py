@@ -374,3 +374,84 @@ def test_dask_bad_input_leaves_no_parts_without_a_manifest(tmp_path, tiny_model_
         label_dask([str(good), str(bad)], str(out), model_dir=tiny_model_dir, n_workers=2,
                    processes=False, partition_rows=400)
     assert list(out.iterdir()) == []  # the good partitions' parts went with the failure
+
+
+def test_a_resumed_run_reports_what_an_uninterrupted_run_reports(tmp_path, tiny_model_dir):
+    """Problems and duplicate ids before the checkpoint count in the resumed run too."""
+    from policy_nlp.read import SkipAndReport
+
+    corpus = write_corpus(tmp_path / "c.jsonl", 3000)
+    lines = corpus.read_text("utf-8").splitlines(keepends=True)
+    lines.insert(10, "{not json\n")  # early: before the interruption
+    lines.append(lines[1])  # late: the id of line 2 again
+    corpus.write_text("".join(lines), "utf-8")
+    ref_policy = SkipAndReport()
+    ref = tmp_path / "ref.jsonl"
+    label_to_file([str(corpus)], str(ref), model_dir=tiny_model_dir, on_error=ref_policy)
+    assert (ref_policy.skipped, ref_policy.kept) == (1, 1)
+
+    out = tmp_path / "out.jsonl"
+    calls = []
+
+    def interrupt(n):  # Ctrl-C after the first committed chunk
+        calls.append(n)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        label_to_file([str(corpus)], str(out), model_dir=tiny_model_dir, chunk_size=500,
+                      commit_every=0, progress=interrupt, on_error=SkipAndReport())
+    policy = SkipAndReport()
+    label_to_file([str(corpus)], str(out), model_dir=tiny_model_dir, chunk_size=500,
+                  resume=True, on_error=policy)
+    assert (policy.skipped, policy.kept) == (1, 1)
+    assert out.read_bytes() == ref.read_bytes()
+
+
+def test_a_full_disk_keeps_the_committed_work_for_resume(tmp_path, tiny_model_dir):
+    import resource
+
+    corpus = write_corpus(tmp_path / "c.jsonl", 6000)
+    ref = tmp_path / "ref.jsonl"
+    label_to_file([str(corpus)], str(ref), model_dir=tiny_model_dir)
+    out = tmp_path / "out.jsonl"
+    partial, ckpt = state_paths(out)
+
+    def small_files():  # files of this process may not grow past 1 MB (Python ignores SIGXFSZ)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    cmd = [sys.executable, "-m", "policy_nlp.cli", "label", str(corpus), "-o", str(out),
+           "-m", str(tiny_model_dir), "--no-progress", "--checkpoint-every", "0"]
+    full = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=small_files,
+                          timeout=120, check=False)
+    assert full.returncode == 4, full.stderr
+    assert f"kept in {partial.name} for --resume" in full.stderr
+    assert partial.exists() and ckpt.exists() and not out.exists()
+    done = run_label(corpus, out, tiny_model_dir, "--resume")
+    assert done.returncode == 0, done.stderr.decode()
+    assert out.read_bytes() == ref.read_bytes()
+
+
+def test_dask_does_not_read_its_own_parts_back(tmp_path, tiny_model_dir):
+    pytest.importorskip("distributed")
+    from policy_nlp.batch import label_dask
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_corpus(folder / "a.jsonl", 300)
+    for _ in range(2):  # the second run finds the first run's parts inside its input folder
+        manifest = label_dask([str(folder)], str(folder / "parts"), model_dir=tiny_model_dir,
+                              n_workers=1, processes=False, partition_rows=200)
+        assert manifest["rows"] == 300 and len(manifest["parts"]) == 2
+
+
+def test_a_lone_surrogate_in_a_record_is_labeled_not_a_traceback(tmp_path, tiny_model_dir):
+    src = tmp_path / "s.jsonl"
+    src.write_text('{"id": "s1", "text": "推进\\ud800改革开放。"}\n{"id": "s2", "text": "稳就业。"}\n',
+                   "utf-8")
+    out = tmp_path / "o.jsonl"
+    for model in (str(tiny_model_dir), "fast"):
+        r = CliRunner().invoke(app, ["label", str(src), "-o", str(out), "-m", model])
+        assert r.exit_code == 0, r.output
+        first = json.loads(out.read_text("utf-8").splitlines()[0])
+        assert first["text"] == "推进\ufffd改革开放。"

@@ -271,7 +271,10 @@ def _results(inputs: list[str], opts: LabelOptions, on_error, model, model_key, 
     """
     from .read import IdMemory, _problem
 
-    files = jsonl_inputs(inputs) if not done or position is not None else None
+    # a resumed run reads the inputs here from the start and skips the units done: so it
+    # reports the same problems and duplicate ids as an uninterrupted run would (going on from
+    # the saved position, the workers would not see the ids and problems before it)
+    files = jsonl_inputs(inputs) if not done else None
     if files is None:
         units = _skip(_units(inputs, opts, on_error, exclude), done)
         for data, n in _ordered(label_chunk, _chunks(units, chunk_size), model, model_key,
@@ -325,11 +328,14 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 def fingerprint(inputs: list[str], model, opts: LabelOptions,
                 exclude: Collection[Path] = ()) -> str:
     """What must not change between a run and its resumption (``exclude``: the run's own
-    files, which change as it goes)."""
+    files, which change as it goes): the input files, as reading lists them, with their size
+    and modification time."""
+    from .read import _input_files
+
     files = []
     for p in inputs:
         path = Path(p)
-        found = sorted(path.rglob("*")) if path.is_dir() else [path]
+        found = _input_files(path) if path.is_dir() else [path]
         for f in found:
             if f.is_file() and f.resolve() not in exclude:
                 st = f.stat()
@@ -440,6 +446,10 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
                            position, own)
         return _run(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_every,
                     progress, on_error)
+    except OutputError:
+        # a full disk, an I/O error: the committed work stays for --resume, as the message says
+        fh.close()
+        raise
     except PolicyNLPError:
         # bad input or model: nothing to resume from (fixing the input changes the
         # fingerprint), and no half-written output may stay behind
@@ -573,8 +583,10 @@ class Partition:
         return f"part-{self.index:05d}.jsonl"
 
 
-def plan_partitions(inputs: list[str], partition_rows: int = 20_000) -> list[Partition]:
-    """Cut the inputs into partitions in input order (directories expanded as ``label`` does)."""
+def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
+                    outdir: Path | None = None) -> list[Partition]:
+    """Cut the inputs into partitions in input order (directories expanded as ``label`` does;
+    the files of an ``outdir`` inside an input folder left out)."""
     from .read import _input_files
 
     if partition_rows < 1:
@@ -586,7 +598,14 @@ def plan_partitions(inputs: list[str], partition_rows: int = 20_000) -> list[Par
         path = Path(p)
         if not path.exists():
             raise InputError(f"{p}: no such file or directory")
-        files.extend(_input_files(path) if path.is_dir() else [path])
+        found = _input_files(path) if path.is_dir() else [path]
+        if outdir is not None:
+            own = outdir.resolve()
+            mine = [f for f in found if own in f.resolve().parents]
+            if path.is_file() and mine:
+                raise InputError(f"{p}: is in the output directory {outdir} of this run")
+            found = [f for f in found if f not in mine]
+        files.extend(found)
     parts: list[Partition] = []
     for f in files:
         if f.suffix.lower() == ".jsonl" and _is_utf8_jsonl(f):
@@ -692,8 +711,8 @@ def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None =
 
     model_key = None if model_dir is None else str(resolve_model_dir(model_dir).resolve())
     model = _model(model_key)
-    parts = plan_partitions(inputs, partition_rows)
     out = Path(outdir)
+    parts = plan_partitions(inputs, partition_rows, out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a directory (the dask engine writes a "
                          "directory of parts)")

@@ -851,14 +851,33 @@ _LONG_DIGITS = re.compile(r"[0-9]{19}")
 def jsonl_loads(line: str | bytes) -> Any:
     """One JSON value, parsed by orjson (~2x faster), or by the json module where orjson would
     differ (NaN, integers of 19 digits or more, which orjson makes floats, lone surrogates):
-    always the value of ``json.loads``, and its ``json.JSONDecodeError`` for text that is not
-    JSON."""
+    the value of ``json.loads`` (but for lone surrogates, which become U+FFFD), and its
+    ``json.JSONDecodeError`` for text that is not JSON."""
     if _LONG_DIGITS.search(line if isinstance(line, str) else line.decode("utf-8", "replace")):
-        return json.loads(line)
+        return _no_surrogates(json.loads(line), line)
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError:
-        return json.loads(line)
+        return _no_surrogates(json.loads(line), line)
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(value: Any, line: str | bytes) -> Any:
+    """``value`` with each lone surrogate of its strings (a JSON ``"\\ud800"`` escape, which
+    is no character: it can be neither segmented nor written as UTF-8) replaced by U+FFFD."""
+    if not _SURROGATE_ESCAPE.search(line if isinstance(line, str) else
+                                    line.decode("utf-8", "replace")):
+        return value
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_no_surrogates(v, line) for v in value]
+    if isinstance(value, dict):
+        return {_no_surrogates(k, line): _no_surrogates(v, line) for k, v in value.items()}
+    return value
 
 
 def _read_jsonl(path: Path, *, text_col: str, id_col: str, on_error: OnError | None
