@@ -273,8 +273,8 @@ def test_workers_reading_jsonl_report_what_the_reader_reports(tmp_path, tiny_mod
 
 def test_resume_goes_on_from_a_checkpoint_with_or_without_an_input_position(
         tmp_path, tiny_model_dir, corpus, reference):
-    """A checkpoint of JSONL inputs names the input position after its units; one without it
-    (written by the path that reads in this process) is resumed by skipping units."""
+    """A checkpoint is resumed by skipping the units done, whether or not it also names the
+    input position after them (as checkpoints of an earlier version did)."""
     from policy_nlp.batch import _model, fingerprint
 
     lines = reference.splitlines(keepends=True)

@@ -160,7 +160,7 @@ BLOCK_BYTES = 1 << 20
 @dataclass(frozen=True)
 class LineBlock:
     """Consecutive lines of the ``file``-th input, a JSONL file read in ``encoding``: their
-    bytes, the number of the first line, and where the block starts and ends in the file."""
+    bytes, the number of the first line, and where the block starts in the file."""
 
     file: int
     path: str
@@ -168,15 +168,6 @@ class LineBlock:
     first_line: int
     start: int
     data: bytes
-
-    @property
-    def end(self) -> tuple[int, int, int]:
-        """The position just after the block: (file, byte offset, line number)."""
-        return (self.file, self.start + len(self.data), self.first_line + self.n_lines)
-
-    @property
-    def n_lines(self) -> int:
-        return self.data.count(b"\n") + (0 if self.data.endswith(b"\n") else 1)
 
     def lines(self) -> Iterator[tuple[int, str | InputError]]:
         """The numbered lines, decoded one by one as the file reader decodes them."""
@@ -216,17 +207,13 @@ def jsonl_inputs(inputs: list[str]) -> list[tuple[str, str]] | None:
     return files
 
 
-def line_blocks(files: list[tuple[str, str]], position: tuple[int, int, int] = (0, 0, 1),
-                max_lines: int = 1024, max_bytes: int = BLOCK_BYTES) -> Iterator[LineBlock]:
-    """The files as blocks of lines, from ``position`` (file, byte offset, line number) on."""
-    first_file, offset, first_line = position
+def line_blocks(files: list[tuple[str, str]], max_lines: int = 1024,
+                max_bytes: int = BLOCK_BYTES) -> Iterator[LineBlock]:
+    """The files as blocks of lines."""
     for i, (path, encoding) in enumerate(files):
-        if i < first_file:
-            continue
-        start, lineno = (offset, first_line) if i == first_file else (0, 1)
+        start, lineno = 0, 1
         try:
             with open(path, "rb") as fh:
-                fh.seek(start)
                 lines: list[bytes] = []
                 size = 0
                 for raw in fh:
@@ -260,45 +247,33 @@ def label_block(model, block: LineBlock, opts: LabelOptions) -> tuple[bytes, int
 
 
 def _results(inputs: list[str], opts: LabelOptions, on_error, model, model_key, jobs: int,
-             chunk_size: int, done: int = 0, position: list | None = None,
-             exclude: Collection[Path] = ()) -> Iterator:
-    """(bytes, units, position after them or None) of the work in input order.
+             chunk_size: int, done: int = 0, exclude: Collection[Path] = ()) -> Iterator:
+    """(bytes, units) of the work in input order.
 
     JSONL files are handed to the workers as blocks of lines that they read, label and
     serialise themselves, so that this process only writes (and, in order, reports problems
     and duplicate ids); other inputs are read here and handed over as units. ``done`` units
-    (or, for JSONL files, ``position``) were done by an interrupted run.
+    were done by an interrupted run: a resumed run reads the inputs here from the start and
+    skips them, so that it reports the same problems and duplicate ids as an uninterrupted
+    run (the workers, going on from a later line, would not see those before it).
     """
     from .read import IdMemory, _problem
 
-    # a resumed run reads the inputs here from the start and skips the units done: so it
-    # reports the same problems and duplicate ids as an uninterrupted run would (going on from
-    # the saved position, the workers would not see the ids and problems before it)
     files = jsonl_inputs(inputs) if not done else None
     if files is None:
         units = _skip(_units(inputs, opts, on_error, exclude), done)
-        for data, n in _ordered(label_chunk, _chunks(units, chunk_size), model, model_key,
-                                opts, jobs):
-            yield data, n, None
+        yield from _ordered(label_chunk, _chunks(units, chunk_size), model, model_key, opts,
+                            jobs)
         return
     ids = IdMemory()
-    ends: deque = deque()
-
-    def remembered(blocks):
-        for block in blocks:
-            ends.append(block.end)
-            yield block
-
-    start = tuple(position) if position else (0, 0, 1)
-    with closing(line_blocks(files, start, chunk_size)) as blocks:  # the file closed at once
-        for data, n, events in _ordered(label_block, remembered(blocks), model, model_key,
-                                        opts, jobs):
+    with closing(line_blocks(files, chunk_size)) as blocks:  # the file closed at once
+        for data, n, events in _ordered(label_block, blocks, model, model_key, opts, jobs):
             for event in events:
                 if isinstance(event, InputError):
                     _problem(on_error, event)
                 else:
                     ids.check(*event, on_error)
-            yield data, n, list(ends.popleft())
+            yield data, n
 
 
 # --- checkpoints ------------------------------------------------------------------------------
@@ -409,7 +384,7 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
             raise InputError(f"{p}: is also the output of this run (or its partial output); "
                              "labeling it would replace it: choose another output name")
     fp = fingerprint(inputs, model, opts, own)
-    done, committed, position = 0, 0, None
+    done, committed = 0, 0
     if resume and ckpt.exists():
         try:
             state = json.loads(ckpt.read_text("utf-8"))
@@ -425,7 +400,6 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
             raise InputError(f"{partial}: missing or shorter than its checkpoint says; "
                              "start over with --restart")
         done, committed = int(state["units"]), int(state["bytes"])
-        position = state.get("position")
         log(f"resuming after {done:,} units ({committed:,} bytes) of {out}")
     elif resume:
         log(f"no checkpoint {ckpt}: nothing to resume, starting from the beginning")
@@ -443,7 +417,7 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
                           "was written") from None
     try:
         results = _results(inputs, opts, on_error, model, model_key, jobs, chunk_size, done,
-                           position, own)
+                           own)
         return _run(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_every,
                     progress, on_error)
     except OutputError:
@@ -486,16 +460,16 @@ def _run_io(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_e
             _write_json_atomic(ckpt, state)
         if done and progress:
             progress(done)
-        last_commit, pending, position = time.monotonic(), 0, None
-        for data, n, position in results:
+        last_commit, pending = time.monotonic(), 0
+        for data, n in results:
             fh.write(data)
             pending += n
             if time.monotonic() - last_commit >= commit_every:
-                _commit(fh, ckpt, state, pending, position)
+                _commit(fh, ckpt, state, pending)
                 last_commit, pending = time.monotonic(), 0
             if progress:
                 progress(n)
-        _commit(fh, ckpt, state, pending, position)
+        _commit(fh, ckpt, state, pending)
     _check_something_labeled(int(state["units"]), on_error)
     if opts.fmt == "csv":
         _rows_to_csv(partial, out)
@@ -517,15 +491,12 @@ def _rows_to_csv(rows_path: Path, out: Path) -> None:
         write_rows((jsonl_loads(line) for line in src), dst, "csv")
 
 
-def _commit(fh, ckpt: Path, state: dict[str, Any], n: int, position: list | None) -> None:
-    """Make the chunks written so far durable, then record them in the checkpoint (with the
-    input position after them, when the inputs are JSONL files read by blocks)."""
+def _commit(fh, ckpt: Path, state: dict[str, Any], n: int) -> None:
+    """Make the chunks written so far durable, then record them in the checkpoint."""
     fh.flush()
     os.fsync(fh.fileno())
     state["units"] += n
     state["bytes"] = fh.tell()
-    if position is not None:
-        state["position"] = position
     _write_json_atomic(ckpt, state)
 
 
@@ -547,7 +518,7 @@ def _write_stream(stream, results, opts, progress) -> int:
 
     def counted():
         nonlocal total
-        for data, n, _ in results:
+        for data, n in results:
             total += n
             if progress:
                 progress(n)
