@@ -234,7 +234,6 @@ def macro_f1_biases(logp, y, k, grid=np.linspace(-1.5, 1.5, 31), passes=2):
 def run_variant(c: Corpus, outs, parts, C2=1.0, ctx_dropout=0.0):
     n, k = len(c.y), len(c.themes)
     proba = np.zeros((n, k))
-    rng = np.random.default_rng(0)
     for f, (tr, te) in enumerate(c.outer):
         o = outs[f]
         tr, te = np.sort(tr), np.sort(te)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
+from scipy.sparse import hstack
 from sklearn.svm import LinearSVC
 
 from policy_nlp.features import FeatureSpec, fit_featurizer

@@ -372,11 +372,10 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
         _check_something_labeled(n, on_error)
         return n
 
+    from .write import check_output_file
+
     out = Path(output)
-    if not out.parent.exists():
-        raise InputError(f"{out}: the output directory {out.parent} does not exist")
-    if out.is_dir():
-        raise InputError(f"{out}: is a directory, expected an output file name")
+    check_output_file(out)
     partial, ckpt = state_paths(out)
     own = own_files(out)
     for p in inputs:

@@ -18,7 +18,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from .errors import EXIT_SKIPPED, InputError, OutputError, PolicyNLPError

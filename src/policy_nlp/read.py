@@ -904,12 +904,8 @@ def jsonl_records(path: Path, lines: Iterable[tuple[int, str | InputError]], enc
             _problem(on_error, InputError(
                 f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"))
             continue
-        try:
-            key = _json_text_key(record, text_col, f"{path}:{lineno}")
-        except InputError as exc:
-            _problem(on_error, exc)
-            continue
-        doc = _record(record, key, id_col, path, f"line {lineno}", lineno, encoding, on_error)
+        doc = _json_record(record, text_col, id_col, path, f"{path}:{lineno}", f"line {lineno}",
+                           lineno, encoding, on_error)
         if doc is not None:
             yield doc
 
@@ -926,14 +922,23 @@ def _read_json(path: Path, *, text_col: str, id_col: str, on_error: OnError | No
         ) from None
     records = data if isinstance(data, list) else [data]
     for n, record in enumerate(records, 1):
-        try:
-            key = _json_text_key(record, text_col, f"{path}:item {n}")
-        except InputError as exc:
-            _problem(on_error, exc)
-            continue
-        doc = _record(record, key, id_col, path, f"item {n}", n, encoding, on_error)
+        doc = _json_record(record, text_col, id_col, path, f"{path}:item {n}", f"item {n}", n,
+                           encoding, on_error)
         if doc is not None:
             yield doc
+
+
+def _json_record(record: object, text_col: str, id_col: str, path: Path, where: str,
+                 position: str, n: int, encoding: str | None, on_error: OnError | None
+                 ) -> Document | None:
+    """The :class:`Document` of one JSON record (``where`` names it in messages), or None
+    after reporting why it has none."""
+    try:
+        key = _json_text_key(record, text_col, where)
+    except InputError as exc:
+        _problem(on_error, exc)
+        return None
+    return _record(record, key, id_col, path, position, n, encoding, on_error)
 
 
 def _json_text_key(record: object, text_col: str, where: str) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 from . import __version__
 from .codebook import Codebook, load_codebook
 from .errors import InputError
-from .evaluate import expected_calibration_error, metrics_report, set_f1
+from .evaluate import expected_calibration_error, metrics_report
 from .features import FeatureSpec, Featurizer, fit_featurizer
 from .labels import LabeledData
 from .model import ThemeModel, softmax, text_hashes
