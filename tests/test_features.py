@@ -155,3 +155,44 @@ def test_big_batches_use_the_kernel_and_match_the_reference(monkeypatch):
         ref_cols, ref_vals = feat.transform_one_reference(text)
         np.testing.assert_array_equal(cols[indptr[i]:indptr[i + 1]], ref_cols)
         np.testing.assert_allclose(vals[indptr[i]:indptr[i + 1]], ref_vals, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [FeatureSpec(min_df=1), FeatureSpec(char_ngram=(1, 3), word_ngram=None, min_df=1),
+     FeatureSpec(char_ngram=(2, 3), word_ngram=(1, 3), min_df=1, sublinear_tf=False)],
+)
+def test_compiled_scores_have_the_bits_of_the_sparse_product(spec):
+    """Featurizer.dot (counts, tf-idf and product in the compiled kernel, no matrix) gives
+    exactly scipy's product of the tf-idf matrix with the weights, block after block."""
+    pytest.importorskip("numba")
+    import policy_nlp.features as features
+
+    feat = Featurizer.from_fitted(spec, fit_blocks(TEXTS, [tokenize(t) for t in TEXTS], spec))
+    rng = np.random.default_rng(0)
+    weights = rng.standard_normal((feat.n_features, 17)).astype(np.float32)
+    texts = (KERNEL_TEXTS * 12)[: features.KERNEL_MIN_TEXTS + 5] + ["碳中和" * 400]
+    got = feat.dot(texts, weights)
+    assert got is not None and got.shape == (len(texts), 17)
+    expected = feat.transform(texts) @ weights.astype(np.float64)
+    np.testing.assert_array_equal(got, expected)
+    assert np.abs(got).sum() > 0
+    # below KERNEL_MIN_TEXTS the caller builds the matrix instead
+    assert feat.dot(texts[: features.KERNEL_MIN_TEXTS - 1], weights) is None
+
+
+def test_model_scores_do_not_depend_on_the_kernel(tiny_model_dir, monkeypatch):
+    """A model's probabilities are those of the numpy path (matrix and sparse product) when
+    the compiled kernel computes them."""
+    pytest.importorskip("numba")
+    import policy_nlp.features as features
+    from policy_nlp.model import load_model
+
+    tiny_model = load_model(tiny_model_dir)
+
+    texts = (KERNEL_TEXTS * 12)[: features.KERNEL_MIN_TEXTS * 2]
+    with_kernel = tiny_model.predict_proba(texts)
+    monkeypatch.setattr(features, "_kernel_ok", False)
+    without = tiny_model.predict_proba(texts)
+    np.testing.assert_allclose(with_kernel, without, rtol=1e-12, atol=1e-15)
+    assert len(set(with_kernel.argmax(axis=1).tolist())) > 1

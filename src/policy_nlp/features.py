@@ -297,8 +297,8 @@ class _Block:
     backend: str = DEFAULT_BACKEND
     _index: dict[str, int] | None = field(init=False, repr=False, default=None)
     # the vectorised path: sorted int64 keys of the terms and their columns (None: no fast path)
-    _keys: np.ndarray | None = field(init=False, repr=False, default=None)
-    _cols: np.ndarray | None = field(init=False, repr=False, default=None)
+    # rows of (key, column): an open-addressing hash table of the terms' keys (see _hash_table)
+    _table: np.ndarray | None = field(init=False, repr=False, default=None)
     _token_ids: dict[str, int] | None = field(init=False, repr=False, default=None)
     _base: int = field(init=False, repr=False, default=0)  # word n-gram keys: ids in this base
     _prepared: bool = field(init=False, repr=False, default=False)
@@ -319,7 +319,7 @@ class _Block:
     def _prepare(self) -> bool:
         """Build the sorted keys of the vocabulary once; False when the block has no fast path."""
         if self._prepared:
-            return self._keys is not None
+            return self._table is not None
         self._prepared = True
         if self.kind == "char":
             if self.ngram[1] > 3:
@@ -342,13 +342,13 @@ class _Block:
                 keys[i] = k
             self._token_ids = _TokenIds(ids)
             self._base = base
-        self._keys, self._cols = _hash_table(keys)
+        self._table = _hash_table(keys)
         return True
 
     def _lookup(self, keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(doc, column) of the keys that are vocabulary terms."""
-        assert self._keys is not None and self._cols is not None
-        cols = _hash_lookup(self._keys, self._cols, keys)
+        assert self._table is not None
+        cols = _hash_lookup(self._table, keys)
         hit = cols >= 0
         return docs[hit], cols[hit]
 
@@ -391,11 +391,7 @@ class _Block:
             from .kernels import ngram_counts
 
             codes, lens = self.codes(texts)
-            assert self._keys is not None
-            nnz, col, count = ngram_counts(
-                codes, lens, self.ngram[0], self.ngram[1],
-                0 if self.kind == "char" else self._base, _CHAR_BITS, self._keys, self._cols,
-                len(self._keys).bit_length() - 1, len(self.terms))
+            nnz, col, count = ngram_counts(codes, lens, *self._kernel_args(), len(self.terms))
             return np.repeat(np.arange(len(texts), dtype=np.int64), nnz), col, count
         doc, col = self.pairs(texts)
         n_terms = max(len(self.terms), 1)
@@ -405,6 +401,27 @@ class _Block:
         pair, count = np.unique(pair, return_counts=True)
         pair = pair.astype(np.int64)
         return pair // n_terms, pair % n_terms, count
+
+    def _kernel_args(self) -> tuple:
+        """The arguments of the compiled kernels that describe the block's n-grams and its
+        hash table."""
+        assert self._table is not None
+        return (self.ngram[0], self.ngram[1], 0 if self.kind == "char" else self._base,
+                _CHAR_BITS, self._table, len(self._table).bit_length() - 1)
+
+    def add_scores(self, texts: list[str], sublinear_tf: bool, weights: np.ndarray,
+                   out: np.ndarray) -> None:
+        """Add the product of the batch's tf-idf rows (this block's) with ``weights`` (one
+        float32 row per term) to ``out``, in the compiled kernel; the block is prepared."""
+        from .kernels import ngram_scores
+
+        codes, lens = self.codes(texts)
+        # the tf of every count a text can reach, computed by numpy as _block_entries does
+        tf = np.arange(int(lens.max(initial=0)) + 1, dtype=np.float64)
+        if sublinear_tf:
+            with np.errstate(divide="ignore"):  # count 0 is never looked up
+                tf = np.log(tf) + 1.0
+        ngram_scores(codes, lens, *self._kernel_args(), tf, self.idf, weights, out)
 
 
 _EMPTY = -1  # keys are positive
@@ -418,14 +435,15 @@ def _slots(keys: np.ndarray, bits: int) -> np.ndarray:
     return h.view(np.int64)
 
 
-def _hash_table(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _hash_table(keys: np.ndarray) -> np.ndarray:
     """An open-addressing hash table (linear probing, load <= 1/4) of ``keys`` -> their
-    index, as two arrays (slot keys, slot values); built and probed with whole-array numpy
-    steps. About 5x faster to probe than ``np.searchsorted`` on the sorted keys."""
+    index: one row (key, index) per slot, so that a probe that hits reads one cache line;
+    built and probed with whole-array numpy steps. About 5x faster to probe than
+    ``np.searchsorted`` on the sorted keys."""
     bits = max(int(4 * len(keys)).bit_length(), 4)
     size = 1 << bits
-    table_keys = np.full(size, _EMPTY, np.int64)
-    table_vals = np.full(size, -1, np.int32 if len(keys) < 1 << 31 else np.int64)
+    table = np.full((size, 2), _EMPTY, np.int64)
+    table_keys, table_vals = table[:, 0], table[:, 1]
     pending = np.arange(len(keys), dtype=np.int64)
     slot = _slots(np.ascontiguousarray(keys, np.int64), bits)
     while len(pending):
@@ -440,14 +458,14 @@ def _hash_table(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         placed[winners] = True
         pending = pending[~placed[pending]]
         slot[pending] = (slot[pending] + 1) & (size - 1)
-    return table_keys, table_vals
+    return table
 
 
-def _hash_lookup(table_keys: np.ndarray, table_vals: np.ndarray, keys: np.ndarray
-                 ) -> np.ndarray:
+def _hash_lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """The value of each key in the table, -1 where it is absent."""
     out = np.full(len(keys), -1, np.int64)
-    size = len(table_keys)
+    table_keys, table_vals = table[:, 0], table[:, 1]
+    size = len(table)
     keys = np.ascontiguousarray(keys, np.int64)
     slot = _slots(keys, size.bit_length() - 1)
     idx = np.arange(len(keys), dtype=np.int64)
@@ -639,6 +657,18 @@ class Featurizer:
             col[dest], val[dest] = c, v
             before += k
         return indptr, col, val
+
+    def dot(self, texts: list[str], weights: np.ndarray) -> np.ndarray | None:
+        """The product of the texts' tf-idf matrix with ``weights`` (float32, one row per
+        feature), computed by the compiled kernel without building the matrix, with the bits
+        of scipy's product ``transform(texts) @ weights``; None where the kernel is not used (a batch of fewer than ``KERNEL_MIN_TEXTS`` texts, numba missing, a block it
+        cannot key)."""
+        if not _use_kernel(len(texts)) or not all(b._prepare() for b in self.blocks):
+            return None
+        out = np.zeros((len(texts), weights.shape[1]))
+        for block, start, end in zip(self.blocks, self.offsets, self.offsets[1:], strict=False):
+            block.add_scores(texts, self.spec.sublinear_tf, weights[start:end], out)
+        return out
 
     def transform(self, texts: list[str]) -> csr_matrix:
         """Texts -> a CSR matrix of shape (len(texts), n_features)."""

@@ -7,7 +7,12 @@ vocabulary's hash table, and count the distinct columns. It gives exactly the (t
 count) triples of the numpy path (``tests/test_features.py`` checks both against each other
 and against scikit-learn); the tf-idf weights are then computed by the same numpy code.
 
-Numba compiles the loop on first use and caches the machine code beside this module (or in
+:func:`ngram_scores` goes on from the counts to what prediction needs, the product of each
+text's tf-idf row with the model's weights, without building the sparse matrix at all: the
+same operations in the same order as the numpy tf-idf and scipy's sparse product, so the
+same bits (``tests/test_features.py`` checks this).
+
+Numba compiles the loops on first use and caches the machine code beside this module (or in
 numba's user cache directory), so only the first run on a machine pays for the compilation.
 Nothing here is imported unless a batch is large enough to use it, so ``classify --text``
 never loads numba.
@@ -15,11 +20,81 @@ never loads numba.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
+
 @njit(cache=True, nogil=True)
-def ngram_counts(codes, lens, lo, hi, base, char_bits, table_keys, table_vals, bits,
+def _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, count,
+                touched):  # pragma: no cover
+    """Count the vocabulary n-grams of ``codes[start:end]`` into ``count`` (per column); the
+    distinct columns go to ``touched``, in order of first occurrence; returns how many."""
+    mask = np.uint64(table.shape[0] - 1)
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    u = 0
+    for n in range(lo, hi + 1):
+        for i in range(start, end - n + 1):
+            key = np.int64(0)
+            ok = True
+            mult = np.int64(1)
+            for j in range(n):
+                c = codes[i + j]
+                if c <= 0:
+                    ok = False
+                    break
+                if base == 0:
+                    key |= c << (char_bits * j)
+                else:
+                    key += c * mult
+                    mult *= base
+            if not ok:
+                continue
+            h = (np.uint64(key) * golden) >> shift
+            while True:
+                t = table[h, 0]
+                if t == key:
+                    col = table[h, 1]
+                    if count[col] == 0:
+                        touched[u] = col
+                        u += 1
+                    count[col] += 1
+                    break
+                if t == -1:
+                    break
+                h = (h + np.uint64(1)) & mask
+    return u
+
+
+@njit(cache=True, nogil=True)
+def _sorted_columns(touched, spare, u, n_terms, hist):  # pragma: no cover
+    """The first ``u`` columns of ``touched`` in ascending order (LSD radix sort, 9 bits a
+    pass): ``touched`` or ``spare``, whichever holds them at the end."""
+    src, dst = touched, spare
+    top = n_terms - 1
+    shift = 0
+    while top > 0 and u > 1:
+        hist[:] = 0
+        for i in range(u):
+            hist[(src[i] >> shift) & 511] += 1
+        pos = 0
+        for b in range(512):
+            c = hist[b]
+            hist[b] = pos
+            pos += c
+        for i in range(u):
+            b = (src[i] >> shift) & 511
+            dst[hist[b]] = src[i]
+            hist[b] += 1
+        src, dst = dst, src
+        top >>= 9
+        shift += 9
+    return src
+
+
+@njit(cache=True, nogil=True)
+def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
                  n_terms):  # pragma: no cover
     """(entries per text, columns, counts) of the vocabulary n-grams of each text, columns
     ascending within a text.
@@ -27,15 +102,12 @@ def ngram_counts(codes, lens, lo, hi, base, char_bits, table_keys, table_vals, b
     ``codes``: per-position positive codes of the concatenated texts (0: no n-gram may use
     the position); ``lens``: positions per text. A key is ``c0 | c1 << char_bits | ...`` when
     ``base`` is 0 (characters), else ``c0 + c1 * base + c2 * base**2 ...`` (token ids).
-    ``table_keys``/``table_vals``: the open-addressing table of
-    :func:`policy_nlp.features._hash_table` (Fibonacci hashing, linear probing, -1 empty),
-    of ``2**bits`` slots; the values are columns ``< n_terms``.
+    ``table``: the open-addressing table of :func:`policy_nlp.features._hash_table`
+    (Fibonacci hashing, linear probing; rows of (key, column), key -1 empty) of ``2**bits``
+    rows; the columns are ``< n_terms``.
     """
     n_docs = lens.shape[0]
-    size = table_keys.shape[0]
-    mask = np.uint64(size - 1)
     shift = np.uint64(64 - bits)
-    golden = np.uint64(0x9E3779B97F4A7C15)
     total = codes.shape[0] * (hi - lo + 1)
     out_cols = np.empty(total, np.int64)
     out_counts = np.empty(total, np.int64)
@@ -51,59 +123,11 @@ def ngram_counts(codes, lens, lo, hi, base, char_bits, table_keys, table_vals, b
         if touched.shape[0] < lens[d] * (hi - lo + 1):
             touched = np.empty(2 * lens[d] * (hi - lo + 1), np.int64)
             spare = np.empty(touched.shape[0], np.int64)
-        u = 0  # distinct columns of this text
-        for n in range(lo, hi + 1):
-            for i in range(start, end - n + 1):
-                key = np.int64(0)
-                ok = True
-                mult = np.int64(1)
-                for j in range(n):
-                    c = codes[i + j]
-                    if c <= 0:
-                        ok = False
-                        break
-                    if base == 0:
-                        key |= c << (char_bits * j)
-                    else:
-                        key += c * mult
-                        mult *= base
-                if not ok:
-                    continue
-                h = (np.uint64(key) * golden) >> shift
-                while True:
-                    t = table_keys[h]
-                    if t == key:
-                        col = table_vals[h]
-                        if count[col] == 0:
-                            touched[u] = col
-                            u += 1
-                        count[col] += 1
-                        break
-                    if t == -1:
-                        break
-                    h = (h + np.uint64(1)) & mask
-        # the distinct columns in ascending order: LSD radix sort, 9 bits a pass
-        src, dst = touched, spare
-        top = n_terms - 1
-        byte = 0
-        while top > 0 and u > 1:
-            hist[:] = 0
-            for i in range(u):
-                hist[(src[i] >> byte) & 511] += 1
-            pos = 0
-            for b in range(512):
-                c = hist[b]
-                hist[b] = pos
-                pos += c
-            for i in range(u):
-                b = (src[i] >> byte) & 511
-                dst[hist[b]] = src[i]
-                hist[b] += 1
-            src, dst = dst, src
-            top >>= 9
-            byte += 9
+        u = _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, count,
+                        touched)
+        cols = _sorted_columns(touched, spare, u, n_terms, hist)
         for i in range(u):
-            col = src[i]
+            col = cols[i]
             out_cols[k] = col
             out_counts[k] = count[col]
             count[col] = 0
@@ -111,3 +135,41 @@ def ngram_counts(codes, lens, lo, hi, base, char_bits, table_keys, table_vals, b
         nnz[d] = u
         start = end
     return nnz, out_cols[:k], out_counts[:k]
+
+
+@njit(cache=True, nogil=True)
+def ngram_scores(codes, lens, lo, hi, base, char_bits, table, bits, tf_of_count, idf,
+                 weights, out):  # pragma: no cover
+    """Add to ``out[d]`` the product of text ``d``'s l2-normalised tf-idf row with
+    ``weights``, for every text (the arguments up to ``bits`` as in :func:`ngram_counts`).
+
+    ``tf_of_count[c]``: the tf of a term counted ``c`` times (``log(c) + 1`` for sublinear
+    tf), for every count a text of the batch can reach; ``idf``: per column; ``weights``:
+    one row per column, float32 (widened exactly to float64 before the product).
+
+    Each text's terms are taken in ascending column order and summed one after the other,
+    as numpy's tf-idf and scipy's CSR product do: ``out`` comes out with their bits. A
+    model of several blocks calls this once per block on the same ``out``, which then holds
+    the sum over the blocks in the order of the matrix's columns. The products are summed
+    after all texts are counted, not text by text: the hash table and the weights then do
+    not take turns in the cache (which made the products twice as slow).
+    """
+    nnz, cols, counts = ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
+                                     idf.shape[0])
+    vals = np.empty(cols.shape[0], np.float64)
+    k_out = out.shape[1]
+    k = 0
+    for d in range(lens.shape[0]):
+        norm2 = 0.0
+        for i in range(k, k + nnz[d]):
+            x = tf_of_count[counts[i]] * idf[cols[i]]
+            vals[i] = x
+            norm2 += x * x
+        norm = math.sqrt(norm2)
+        for i in range(k, k + nnz[d]):
+            a = vals[i] / norm
+            col = cols[i]
+            for j in range(k_out):
+                out[d, j] += a * np.float64(weights[col, j])
+        k += nnz[d]
+    return out

@@ -126,14 +126,21 @@ class ThemeModel:
                 f"model weights have shape {self.coef.shape}, expected "
                 f"({n_themes}, {self.featurizer.n_features})"
             )
-        # float64 (the products are summed in float64; scipy would convert at every batch)
-        self._coef_t = np.ascontiguousarray(self.coef.T, dtype=np.float64)
+        # one row of weights per feature: what the compiled kernel reads (float32, widened
+        # exactly to float64 before each product)
+        self._coef_t = np.ascontiguousarray(self.coef.T)
+        self._coef_t64: np.ndarray | None = None
 
     # -- prediction -------------------------------------------------------------------------
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """Linear scores, shape (len(texts), n_themes)."""
-        indptr, cols, vals = self.featurizer.transform_arrays(list(texts))
-        scores = sparse_dot(indptr, cols, vals, self._coef_t)
+        texts = list(texts)
+        scores = self.featurizer.dot(texts, self._coef_t)
+        if scores is None:  # the same bits from the tf-idf matrix and its sparse product
+            if self._coef_t64 is None:  # scipy would convert float32 at every batch
+                self._coef_t64 = self._coef_t.astype(np.float64)
+            indptr, cols, vals = self.featurizer.transform_arrays(texts)
+            scores = sparse_dot(indptr, cols, vals, self._coef_t64)
         scores += self.intercept
         return scores
 
