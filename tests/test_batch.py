@@ -455,3 +455,26 @@ def test_a_lone_surrogate_in_a_record_is_labeled_not_a_traceback(tmp_path, tiny_
         assert r.exit_code == 0, r.output
         first = json.loads(out.read_text("utf-8").splitlines()[0])
         assert first["text"] == "推进\ufffd改革开放。"
+
+
+@pytest.mark.parametrize("max_lines,max_bytes", [(3, 1 << 20), (1024, 40), (4, 25), (1, 1)])
+def test_line_blocks_cut_a_file_into_whole_lines_within_the_limits(tmp_path, max_lines,
+                                                                    max_bytes):
+    from policy_nlp.batch import line_blocks
+
+    lines = [(f'{{"id": {i}, "text": "{"碳" * (i % 7)}"}}\n').encode() for i in range(23)]
+    lines[-1] = lines[-1].rstrip(b"\n")  # no line break at the end
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"".join(lines))
+    blocks = list(line_blocks([(str(path), "utf-8")], max_lines, max_bytes))
+    assert b"".join(b.data for b in blocks) == path.read_bytes()
+    lineno = 1
+    for k, block in enumerate(blocks):
+        n = block.data.count(b"\n") + (not block.data.endswith(b"\n"))
+        assert block.first_line == lineno and 1 <= n <= max_lines
+        body = block.data.splitlines(keepends=True)
+        if k < len(blocks) - 1:  # full by lines, or the last line took it to max_bytes
+            assert n == max_lines or (len(block.data) >= max_bytes
+                                      and len(block.data) - len(body[-1]) < max_bytes)
+        lineno += n
+    assert lineno == len(lines) + 1
