@@ -853,12 +853,37 @@ def jsonl_loads(line: str | bytes) -> Any:
     differ (NaN, integers of 19 digits or more, which orjson makes floats, lone surrogates):
     the value of ``json.loads`` (but for lone surrogates, which become U+FFFD), and its
     ``json.JSONDecodeError`` for text that is not JSON."""
-    if _LONG_DIGITS.search(line if isinstance(line, str) else line.decode("utf-8", "replace")):
-        return _no_surrogates(json.loads(line), line)
     try:
-        return orjson.loads(line)
+        value = orjson.loads(line)
     except orjson.JSONDecodeError:
         return _no_surrogates(json.loads(line), line)
+    # orjson's value is json's unless it made a long integer a float: look for digits only
+    # then (searching every line costs more than parsing it)
+    if _has_float(value) and _LONG_DIGITS.search(
+            line if isinstance(line, str) else line.decode("utf-8", "replace")):
+        return _no_surrogates(json.loads(line), line)
+    return value
+
+
+def _has_float(value: Any) -> bool:
+    """Whether a value as orjson gives it (dicts, lists, scalars) holds a float anywhere."""
+    todo = [value]
+    while todo:
+        value = todo.pop()
+        kind = type(value)
+        if kind is dict:
+            value = value.values()
+        elif kind is not list:  # the top value only: the loop below keeps no scalars
+            if kind is float:
+                return True
+            continue
+        for v in value:
+            kind = type(v)
+            if kind is float:
+                return True
+            if kind is dict or kind is list:
+                todo.append(v)
+    return False
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -896,7 +921,7 @@ def jsonl_records(path: Path, lines: Iterable[tuple[int, str | InputError]], enc
         if isinstance(line, InputError):
             _problem(on_error, line)
             continue
-        if not line.strip():
+        if not line or line.isspace():  # (as `not line.strip()`, without copying the line)
             continue
         try:
             record = jsonl_loads(line)
@@ -988,10 +1013,14 @@ def _record(
     if problem:
         _problem(on_error, InputError(f"{path}:{position}: {problem}"))
         return None
-    meta = {k: v for k, v in record.items() if k not in (key, id_col)}
+    meta = record.copy()  # the other fields, in their order
+    del meta[key]
+    meta.pop(id_col, None)
+    if rid is None or rid == "":
+        rid = None
     return Document(
-        raw_id=rid if rid not in (None, "") else None,
-        id=str(rid) if rid not in (None, "") else f"{path.stem}:{n}",
+        raw_id=rid,
+        id=f"{path.stem}:{n}" if rid is None else str(rid),
         text=text,
         source=f"{path}:{position}",
         meta=meta,
