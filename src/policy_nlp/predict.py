@@ -40,7 +40,8 @@ class Unit:
 
 
 def _looks_like_report(text: str) -> bool:
-    return sum(1 for line in text.splitlines() if line.strip()) > 1
+    lines = text.splitlines()
+    return len(lines) > 1 and sum(1 for line in lines if line.strip()) > 1
 
 
 def units_of_report(doc_id: str, text: str, extra: dict[str, Any] | None = None) -> list[Unit]:
@@ -151,10 +152,13 @@ def round4(values: np.ndarray) -> list[list[float]]:
 def _unit_record(unit: Unit, include_text: bool, reserved: frozenset[str]) -> dict[str, Any]:
     """The part of an output record that comes from the unit: its id, fields and text."""
     rec: dict[str, Any] = {"id": unit.id}
-    for key, value in unit.fields.items():
-        # an input field named like an output field (a gold "label", say) is kept
-        # under "input_<name>" instead of being overwritten
-        rec[f"input_{key}" if key in reserved else key] = value
+    if reserved.isdisjoint(unit.fields):
+        rec.update(unit.fields)
+    else:
+        for key, value in unit.fields.items():
+            # an input field named like an output field (a gold "label", say) is kept
+            # under "input_<name>" instead of being overwritten
+            rec[f"input_{key}" if key in reserved else key] = value
     if include_text:
         rec["text"] = unit.text
     else:
