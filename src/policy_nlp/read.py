@@ -464,13 +464,36 @@ class IdMemory:
         self.seen: set[int] = set()
 
     def check(self, doc_id: str, source: str, on_error: OnError | None) -> None:
-        key = int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(),
-                             "little")
+        self._check(_id_key(doc_id), doc_id, source, on_error)
+
+    def check_many(self, keys: list[int], ids: list[str], sources: list[str],
+                   on_error: OnError | None) -> None:
+        """:meth:`check` of documents in turn, their ids' :func:`id_keys` given: at once
+        when none of them repeats an id (the usual case), else one by one."""
+        seen = self.seen
+        if (len(seen) + len(keys) <= UNIQUE_ID_LIMIT and seen.isdisjoint(keys)
+                and len(set(keys)) == len(keys)):
+            seen.update(keys)
+            return
+        for key, doc_id, source in zip(keys, ids, sources, strict=True):
+            self._check(key, doc_id, source, on_error)
+
+    def _check(self, key: int, doc_id: str, source: str, on_error: OnError | None) -> None:
         if key in self.seen:
             _problem(on_error, InputWarning(
                 f"{source}: duplicate id {doc_id!r} (an earlier record or report has it)"))
         elif len(self.seen) < UNIQUE_ID_LIMIT:
             self.seen.add(key)
+
+
+def _id_key(doc_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(),
+                          "little")
+
+
+def id_keys(ids: Iterable[str]) -> list[int]:
+    """The 64-bit hashes by which :class:`IdMemory` remembers ids."""
+    return list(map(_id_key, ids))
 
 
 def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None,
@@ -731,9 +754,9 @@ def _lines(stream: IO[str], source: str, encoding: str) -> Iterator[str]:
         raise InputError(f"{source}: cannot read after line {n} ({exc.strerror or exc})") from None
 
 
-def _text_key(keys: Iterable[str], text_col: str) -> str | None:
-    """The key holding the text: ``text_col``, else the one usual name present (for the default)."""
-    keys = list(keys)
+def _text_key(keys: Collection[str], text_col: str) -> str | None:
+    """The key holding the text: ``text_col``, else the one usual name present (for the default).
+    ``keys``: a CSV header, or a record (a dict: looked up, not listed, for each record)."""
     if text_col in keys:
         return text_col
     if text_col == "text":
