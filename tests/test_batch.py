@@ -271,6 +271,72 @@ def test_workers_reading_jsonl_report_what_the_reader_reports(tmp_path, tiny_mod
     assert len(messages) == 2 * 2 + 2 + 298  # 2 bad lines twice, 2 + 298 duplicate ids
 
 
+def test_a_block_report_replays_problems_and_duplicate_ids_in_input_order(monkeypatch):
+    """The workers send the ids of a block's documents with their keys and the problems
+    with their place; the main process reports both as checking each document in turn does:
+    a duplicate within the block or of an earlier block, before or after a problem, none
+    beyond the memory bound; without a policy the first of them is raised."""
+    from policy_nlp import read
+    from policy_nlp.batch import BlockReport
+    from policy_nlp.read import IdMemory, SkipAndReport, id_keys
+
+    monkeypatch.setattr(read, "UNIQUE_ID_LIMIT", 5)
+    blocks = [(["a", "b"], [(0, "bad line 1"), (2, "bad line 4")]),
+              (["c", "a", "d", "d", "e", "f", "c", "f"], [(2, "bad line 8"), (8, "bad line 99")])]
+
+    def replayed(ids, on_error):
+        for names, problems in blocks:
+            sources = [f"x.jsonl:{name}" for name in names]
+            BlockReport([(at, InputError(m)) for at, m in problems], id_keys(names), names,
+                        sources).replay(ids, on_error)
+
+    def one_by_one(ids, on_error):
+        for names, problems in blocks:
+            todo = dict(problems)
+            for i, name in enumerate(names):
+                if i in todo:
+                    read._problem(on_error, InputError(todo.pop(i)))
+                ids.check(name, f"x.jsonl:{name}", on_error)
+            for m in todo.values():
+                read._problem(on_error, InputError(m))
+
+    got, expected = [], []
+    replayed(IdMemory(), SkipAndReport(got.append))
+    one_by_one(IdMemory(), SkipAndReport(expected.append))
+    assert got == expected
+    assert [m.split(":")[0] for m in got] == [
+        "skipped", "skipped", "kept", "skipped", "kept", "kept", "skipped"]
+    assert [m.split(": ")[2] for m in got if m.startswith("kept")] == [
+        "duplicate id 'a' (an earlier record or report has it)",
+        "duplicate id 'd' (an earlier record or report has it)",
+        "duplicate id 'c' (an earlier record or report has it)"]
+    assert got[-1] == "skipped: bad line 99"
+    # 'f' again is not reported: it was the 6th id, beyond the bound of 5
+    assert not any("'f'" in m for m in got)
+    with pytest.raises(InputError, match="bad line 1"):
+        replayed(IdMemory(), None)
+
+
+@pytest.mark.parametrize("batches", [
+    [["h", "h"]],  # a duplicate within the batch
+    [["g1", "g2", "g3", "g4", "g5", "g6", "g7"], ["g7", "g5"]],  # beyond the bound, within
+    [["g1", "g2"], ["g3", "g4", "g5"], ["g6"], ["g6", "g1"]],  # at the bound, beyond it
+])
+def test_checking_ids_at_once_reports_what_checking_one_by_one_does(monkeypatch, batches):
+    from policy_nlp import read
+    from policy_nlp.read import IdMemory, SkipAndReport, id_keys
+
+    monkeypatch.setattr(read, "UNIQUE_ID_LIMIT", 5)
+    got, expected = [], []
+    at_once, one_by_one = IdMemory(), IdMemory()
+    for names in batches:
+        at_once.check_many(id_keys(names), names, names, SkipAndReport(got.append))
+        for name in names:
+            one_by_one.check(name, name, SkipAndReport(expected.append))
+    assert got == expected and at_once.seen == one_by_one.seen
+    assert len(got) == 1  # "h", "g5", "g1" again
+
+
 def test_resume_goes_on_from_a_checkpoint_with_or_without_an_input_position(
         tmp_path, tiny_model_dir, corpus, reference):
     """A checkpoint is resumed by skipping the units done, whether or not it also names the

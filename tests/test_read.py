@@ -244,6 +244,19 @@ def test_read_jsonl_text_and_id_fields(tmp_path: Path) -> None:
     assert (doc.id, doc.text, doc.meta) == ("7", "正文。", {"text": "别的"})
 
 
+def test_read_jsonl_ids_meta_in_order_and_blank_lines(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "d.jsonl", '{"b": 1, "id": "", "text": "一。", "a": [2]}',
+                       " \t\u3000", '{"id": 0, "z": null, "text": "二。"}', "",
+                       '{"text": "三。", "id": null}')
+    docs = list(read_documents(path))
+    assert [(d.id, d.raw_id) for d in docs] == [("d:1", None), ("0", 0), ("d:5", None)]
+    assert [list(d.meta.items()) for d in docs] == [[("b", 1), ("a", [2])], [("z", None)], []]
+    assert [d.source for d in docs] == [f"{path}:line {n}" for n in (1, 3, 5)]
+    (same,) = read_documents(write_jsonl(tmp_path / "e.jsonl", '{"t": "四。", "x": 1}'),
+                             text_col="t", id_col="t")  # the id column is the text column
+    assert (same.id, same.raw_id, same.meta) == ("四。", "四。", {"x": 1})
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
@@ -456,6 +469,12 @@ def test_normalize_text_shortcuts_equal_the_four_substitutions():
     '{"id": "n", "text": "t", "m": {"n": [1.5, -9223372036854775809]}}',
     '{"id": "n", "text": "nan", "v": NaN, "w": -Infinity}',
     '{"id": "s", "text": "\\ud800 lone surrogate"}',
+    # long digits in a string, no float: orjson's value is json's
+    '{"id": "q", "text": "编号1234567890123456789012", "n": 1234567890123456789}',
+    '[1, [2.5, [3, {"a": [-12345678901234567890123]}]]]',  # a big integer deep inside
+    '{"id": "f", "x": 0.1000000000000000055511151231257827, "text": "long float"}',
+    "123456789012345678901234567890",
+    "-1.5",
 ])
 def test_jsonl_lines_read_and_write_as_the_json_module_does(line):
     import json

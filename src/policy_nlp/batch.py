@@ -238,22 +238,51 @@ def line_blocks(files: list[tuple[str, str]], max_lines: int = 1024,
             raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def label_block(model, block: LineBlock, opts: LabelOptions) -> tuple[bytes, int, list]:
-    """Read, label and serialise a block of JSONL lines (in a worker): the bytes, the number
-    of units, and in input order the problems met and the (id, source) of each document, for
-    the main process to report and to check for duplicate ids."""
-    from .predict import iter_units
+@dataclass
+class BlockReport:
+    """What the main process needs of a block's reading (see :func:`label_block`): the
+    problems met, each after how many of the block's documents, and the id, its 64-bit key
+    (:func:`~policy_nlp.read.id_keys`, taken in the worker) and the source of each document."""
 
-    events: list = []
+    problems: list[tuple[int, InputError]]
+    keys: list[int]
+    ids: list[str]
+    sources: list[str]
+
+    def replay(self, ids, on_error) -> None:
+        """Report the problems and the duplicate ids (checked with ``ids``, an
+        :class:`~policy_nlp.read.IdMemory`) in input order, as reading in this process does."""
+        from .read import _problem
+
+        done = 0
+        for at, problem in [*self.problems, (len(self.keys), None)]:
+            if at > done:
+                ids.check_many(self.keys[done:at], self.ids[done:at], self.sources[done:at],
+                               on_error)
+                done = at
+            if problem is not None:
+                _problem(on_error, problem)
+
+
+def label_block(model, block: LineBlock, opts: LabelOptions) -> tuple[bytes, int, BlockReport]:
+    """Read, label and serialise a block of JSONL lines (in a worker): the bytes, the number
+    of units, and the :class:`BlockReport` of its reading, for the main process to report
+    problems and duplicate ids in input order."""
+    from .predict import iter_units
+    from .read import id_keys
+
+    report = BlockReport([], [], [], [])
 
     def documents():
-        for doc in block.documents(opts, events.append):
-            events.append((doc.id, doc.source))
+        for doc in block.documents(opts, lambda e: report.problems.append((len(report.ids), e))):
+            report.ids.append(doc.id)
+            report.sources.append(doc.source)
             yield doc
 
     units = list(iter_units(documents(), records=opts.records))
     data, n = label_chunk(model, units, opts)
-    return data, n, events
+    report.keys = id_keys(report.ids)
+    return data, n, report
 
 
 def _results(inputs: list[str], opts: LabelOptions, on_error, model, model_key, jobs: int,
@@ -267,7 +296,7 @@ def _results(inputs: list[str], opts: LabelOptions, on_error, model, model_key, 
     skips them, so that it reports the same problems and duplicate ids as an uninterrupted
     run (the workers, going on from a later line, would not see those before it).
     """
-    from .read import IdMemory, _problem
+    from .read import IdMemory
 
     files = jsonl_inputs(inputs) if not done else None
     if files is None:
@@ -277,12 +306,8 @@ def _results(inputs: list[str], opts: LabelOptions, on_error, model, model_key, 
         return
     ids = IdMemory()
     with closing(line_blocks(files, chunk_size)) as blocks:  # the file closed at once
-        for data, n, events in _ordered(label_block, blocks, model, model_key, opts, jobs):
-            for event in events:
-                if isinstance(event, InputError):
-                    _problem(on_error, event)
-                else:
-                    ids.check(*event, on_error)
+        for data, n, report in _ordered(label_block, blocks, model, model_key, opts, jobs):
+            report.replay(ids, on_error)
             yield data, n
 
 

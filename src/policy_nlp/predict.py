@@ -40,7 +40,8 @@ class Unit:
 
 
 def _looks_like_report(text: str) -> bool:
-    return sum(1 for line in text.splitlines() if line.strip()) > 1
+    lines = text.splitlines()
+    return len(lines) > 1 and sum(1 for line in lines if line.strip()) > 1
 
 
 def units_of_report(doc_id: str, text: str, extra: dict[str, Any] | None = None) -> list[Unit]:
@@ -101,16 +102,16 @@ def prediction_fields(model: ThemeModel, proba_row: np.ndarray, *, top: int = 3)
 
 def prediction_records(model: ThemeModel, proba: np.ndarray, *, top: int = 3
                        ) -> Iterator[dict[str, Any]]:
-    """:func:`prediction_fields` of every row of a probability matrix, sorted once for the
-    whole batch (the same fields and values as row by row)."""
+    """:func:`prediction_fields` of every row of a probability matrix, sorted and rounded once
+    for the whole batch (the same fields and values as row by row)."""
     order = np.argsort(-proba, axis=1, kind="stable")
     themes = model.themes
     groups = model.theme_groups
+    group_of = [groups.get(t, "") for t in themes]
     n_top = max(top, 1)
     secondary = model.secondary_matrix(proba, order)
-    for row, first, sec in zip(proba.tolist(), order[:, :n_top].tolist(), secondary,
-                               strict=True):
-        rounded = [round(p, 4) for p in row]  # Python floats: faster than numpy's
+    for rounded, first, sec in zip(round4(proba), order[:, :n_top].tolist(), secondary,
+                                   strict=True):
         best = first[0]
         out = {
             "label": themes[best],
@@ -119,18 +120,45 @@ def prediction_records(model: ThemeModel, proba: np.ndarray, *, top: int = 3
             "top": [[themes[j], rounded[j]] for j in first[:top]],
         }
         if groups:  # the two-level label: the codebook group of the primary theme
-            out["group"] = groups.get(themes[best], "")
+            out["group"] = group_of[best]
         out["scores"] = dict(zip(themes, rounded, strict=True))
         yield out
+
+
+# how close to a rounding boundary (a half unit of the 4th decimal) a scaled value must be for
+# round4 to leave it to Python's round: the scaled value is off the exact one by under 1e-11
+_NEAR_TIE = 1e-6
+
+
+def round4(values: np.ndarray) -> list[list[float]]:
+    """``[[round(v, 4) for v in row] for row in values.tolist()]``, computed by numpy.
+
+    ``np.round`` scales, rounds and scales back (``rint(v * 1e4) / 1e4``), where Python's
+    ``round`` rounds the exact value of ``v``: the two differ only where ``v * 1e4`` lies at or
+    next to a half (``round(0.12345, 4)`` is 0.1235, ``np.round`` gives 0.1234), and those few
+    values are rounded by Python's ``round`` here. Elsewhere both pick the same integer of
+    ten-thousandths, and dividing it by 1e4 gives the double nearest to it as ``round`` does.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    scaled = v * 1e4
+    out = np.rint(scaled) / 1e4
+    near = np.abs(scaled - np.floor(scaled) - 0.5) < _NEAR_TIE  # NaN and inf: False
+    if near.any():
+        for idx in zip(*np.nonzero(near)):
+            out[idx] = round(float(v[idx]), 4)
+    return out.tolist()
 
 
 def _unit_record(unit: Unit, include_text: bool, reserved: frozenset[str]) -> dict[str, Any]:
     """The part of an output record that comes from the unit: its id, fields and text."""
     rec: dict[str, Any] = {"id": unit.id}
-    for key, value in unit.fields.items():
-        # an input field named like an output field (a gold "label", say) is kept
-        # under "input_<name>" instead of being overwritten
-        rec[f"input_{key}" if key in reserved else key] = value
+    if reserved.isdisjoint(unit.fields):
+        rec.update(unit.fields)
+    else:
+        for key, value in unit.fields.items():
+            # an input field named like an output field (a gold "label", say) is kept
+            # under "input_<name>" instead of being overwritten
+            rec[f"input_{key}" if key in reserved else key] = value
     if include_text:
         rec["text"] = unit.text
     else:

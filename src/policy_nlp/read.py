@@ -464,13 +464,36 @@ class IdMemory:
         self.seen: set[int] = set()
 
     def check(self, doc_id: str, source: str, on_error: OnError | None) -> None:
-        key = int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(),
-                             "little")
+        self._check(_id_key(doc_id), doc_id, source, on_error)
+
+    def check_many(self, keys: list[int], ids: list[str], sources: list[str],
+                   on_error: OnError | None) -> None:
+        """:meth:`check` of documents in turn, their ids' :func:`id_keys` given: at once
+        when none of them repeats an id (the usual case), else one by one."""
+        seen = self.seen
+        if (len(seen) + len(keys) <= UNIQUE_ID_LIMIT and seen.isdisjoint(keys)
+                and len(set(keys)) == len(keys)):
+            seen.update(keys)
+            return
+        for key, doc_id, source in zip(keys, ids, sources, strict=True):
+            self._check(key, doc_id, source, on_error)
+
+    def _check(self, key: int, doc_id: str, source: str, on_error: OnError | None) -> None:
         if key in self.seen:
             _problem(on_error, InputWarning(
                 f"{source}: duplicate id {doc_id!r} (an earlier record or report has it)"))
         elif len(self.seen) < UNIQUE_ID_LIMIT:
             self.seen.add(key)
+
+
+def _id_key(doc_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(),
+                          "little")
+
+
+def id_keys(ids: Iterable[str]) -> list[int]:
+    """The 64-bit hashes by which :class:`IdMemory` remembers ids."""
+    return list(map(_id_key, ids))
 
 
 def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None,
@@ -731,9 +754,9 @@ def _lines(stream: IO[str], source: str, encoding: str) -> Iterator[str]:
         raise InputError(f"{source}: cannot read after line {n} ({exc.strerror or exc})") from None
 
 
-def _text_key(keys: Iterable[str], text_col: str) -> str | None:
-    """The key holding the text: ``text_col``, else the one usual name present (for the default)."""
-    keys = list(keys)
+def _text_key(keys: Collection[str], text_col: str) -> str | None:
+    """The key holding the text: ``text_col``, else the one usual name present (for the default).
+    ``keys``: a CSV header, or a record (a dict: looked up, not listed, for each record)."""
     if text_col in keys:
         return text_col
     if text_col == "text":
@@ -853,12 +876,37 @@ def jsonl_loads(line: str | bytes) -> Any:
     differ (NaN, integers of 19 digits or more, which orjson makes floats, lone surrogates):
     the value of ``json.loads`` (but for lone surrogates, which become U+FFFD), and its
     ``json.JSONDecodeError`` for text that is not JSON."""
-    if _LONG_DIGITS.search(line if isinstance(line, str) else line.decode("utf-8", "replace")):
-        return _no_surrogates(json.loads(line), line)
     try:
-        return orjson.loads(line)
+        value = orjson.loads(line)
     except orjson.JSONDecodeError:
         return _no_surrogates(json.loads(line), line)
+    # orjson's value is json's unless it made a long integer a float: look for digits only
+    # then (searching every line costs more than parsing it)
+    if _has_float(value) and _LONG_DIGITS.search(
+            line if isinstance(line, str) else line.decode("utf-8", "replace")):
+        return _no_surrogates(json.loads(line), line)
+    return value
+
+
+def _has_float(value: Any) -> bool:
+    """Whether a value as orjson gives it (dicts, lists, scalars) holds a float anywhere."""
+    todo = [value]
+    while todo:
+        value = todo.pop()
+        kind = type(value)
+        if kind is dict:
+            value = value.values()
+        elif kind is not list:  # the top value only: the loop below keeps no scalars
+            if kind is float:
+                return True
+            continue
+        for v in value:
+            kind = type(v)
+            if kind is float:
+                return True
+            if kind is dict or kind is list:
+                todo.append(v)
+    return False
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -896,7 +944,7 @@ def jsonl_records(path: Path, lines: Iterable[tuple[int, str | InputError]], enc
         if isinstance(line, InputError):
             _problem(on_error, line)
             continue
-        if not line.strip():
+        if not line or line.isspace():  # (as `not line.strip()`, without copying the line)
             continue
         try:
             record = jsonl_loads(line)
@@ -988,10 +1036,14 @@ def _record(
     if problem:
         _problem(on_error, InputError(f"{path}:{position}: {problem}"))
         return None
-    meta = {k: v for k, v in record.items() if k not in (key, id_col)}
+    meta = record.copy()  # the other fields, in their order
+    del meta[key]
+    meta.pop(id_col, None)
+    if rid is None or rid == "":
+        rid = None
     return Document(
-        raw_id=rid if rid not in (None, "") else None,
-        id=str(rid) if rid not in (None, "") else f"{path.stem}:{n}",
+        raw_id=rid,
+        id=f"{path.stem}:{n}" if rid is None else str(rid),
         text=text,
         source=f"{path}:{position}",
         meta=meta,
