@@ -76,6 +76,21 @@ def test_jobs_give_the_same_output(corpus, tiny_model_dir, reference, tmp_path):
     assert not any(p.exists() for p in state_paths(out))
 
 
+def test_the_garbage_collector_skips_the_model_only_while_labeling(corpus, tiny_model_dir,
+                                                                    tmp_path):
+    """label_to_file freezes the objects alive at its start (gc.freeze) while it runs and
+    unfreezes them at the end, so a notebook that calls it keeps its collector as it was."""
+    import gc
+
+    seen = []
+    assert gc.get_freeze_count() == 0
+    label_to_file([str(corpus)], str(tmp_path / "o.jsonl"), model_dir=tiny_model_dir,
+                  chunk_size=100, commit_every=0.0,
+                  progress=lambda n: seen.append(gc.get_freeze_count()))
+    assert seen and min(seen) > 1000
+    assert gc.get_freeze_count() == 0
+
+
 def test_csv_output_is_the_same_with_jobs(corpus, tiny_model_dir, tmp_path):
     one, two = tmp_path / "one.csv", tmp_path / "two.csv"
     opts = LabelOptions(fmt="csv")

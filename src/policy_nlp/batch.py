@@ -24,6 +24,7 @@ order gives exactly the local engine's JSONL output.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -32,7 +33,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,25 @@ def label_chunk(model, units: list, opts: LabelOptions) -> tuple[bytes, int]:
 
 
 def _in_worker(work: Callable, model_dir: str | None, task, opts: LabelOptions):
-    return work(_model(model_dir), task, opts)
+    model = _model(model_dir)
+    if not gc.get_freeze_count():  # a worker that loaded the model itself (not forked)
+        gc.freeze()
+    return work(model, task, opts)
+
+
+@contextmanager
+def _long_lived_frozen():
+    """Leave the objects alive now (the model's vocabulary, the modules) out of the cyclic
+    garbage collector's passes until the end of the block (``gc.freeze``). Labeling makes a
+    few dicts and lists per record, which start a collection every few hundred records, and
+    each older-generation pass walked the ~100,000 objects of the loaded model: building
+    the prediction fields of 1,024 records took 11 ms instead of 3.8 ms. Forked workers
+    inherit the frozen state."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _chunks(units: Iterable, size: int) -> Iterator[list]:
@@ -401,7 +420,7 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
             raise InputError("--resume needs an output file, not standard output")
         from .write import atomic_output
 
-        with atomic_output("-") as stdout:
+        with atomic_output("-") as stdout, _long_lived_frozen():
             n = _write_stream(stdout, _results(inputs, opts, on_error, model, model_key, jobs,
                                                chunk_size), opts, progress)
         _check_something_labeled(n, on_error)
@@ -452,8 +471,9 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
     try:
         results = _results(inputs, opts, on_error, model, model_key, jobs, chunk_size, done,
                            own)
-        return _run(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_every,
-                    progress, on_error)
+        with _long_lived_frozen():
+            return _run(fh, out, partial, ckpt, results, opts, fp, done, committed,
+                        commit_every, progress, on_error)
     except OutputError:
         # a full disk, an I/O error: the committed work stays for --resume, as the message says
         fh.close()

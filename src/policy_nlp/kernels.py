@@ -27,31 +27,34 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, count,
+def _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, prune, count,
                 touched):  # pragma: no cover
     """Count the vocabulary n-grams of ``codes[start:end]`` into ``count`` (per column); the
-    distinct columns go to ``touched``, in order of first occurrence; returns how many."""
+    distinct columns go to ``touched``, in order of first occurrence; returns how many.
+
+    The n-grams that start at a position are formed one from the other, shortest first.
+    With ``prune``, which says that the (n-1)-gram prefix of every n-gram term (n > lo) is a
+    term too, an n-gram whose prefix is not a term is not looked up: neither are longer ones.
+    """
     mask = np.uint64(table.shape[0] - 1)
     golden = np.uint64(0x9E3779B97F4A7C15)
     u = 0
-    for n in range(lo, hi + 1):
-        for i in range(start, end - n + 1):
-            key = np.int64(0)
-            ok = True
-            mult = np.int64(1)
-            for j in range(n):
-                c = codes[i + j]
-                if c <= 0:
-                    ok = False
-                    break
-                if base == 0:
-                    key |= c << (char_bits * j)
-                else:
-                    key += c * mult
-                    mult *= base
-            if not ok:
+    for i in range(start, end):
+        key = np.int64(0)
+        mult = np.int64(1)
+        for n in range(1, min(hi, end - i) + 1):
+            c = codes[i + n - 1]
+            if c <= 0:
+                break
+            if base == 0:
+                key |= c << (char_bits * (n - 1))
+            else:
+                key += c * mult
+                mult *= base
+            if n < lo:
                 continue
             h = (np.uint64(key) * golden) >> shift
+            found = False
             while True:
                 t = table[h, 0]
                 if t == key:
@@ -60,10 +63,13 @@ def _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, count,
                         touched[u] = col
                         u += 1
                     count[col] += 1
+                    found = True
                     break
                 if t == -1:
                     break
                 h = (h + np.uint64(1)) & mask
+            if prune and not found:
+                break
     return u
 
 
@@ -94,7 +100,7 @@ def _sorted_columns(touched, spare, u, n_terms, hist):  # pragma: no cover
 
 
 @njit(cache=True, nogil=True)
-def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
+def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits, prune,
                  n_terms):  # pragma: no cover
     """(entries per text, columns, counts) of the vocabulary n-grams of each text, columns
     ascending within a text.
@@ -104,7 +110,7 @@ def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
     ``base`` is 0 (characters), else ``c0 + c1 * base + c2 * base**2 ...`` (token ids).
     ``table``: the open-addressing table of :func:`policy_nlp.features._hash_table`
     (Fibonacci hashing, linear probing; rows of (key, column), key -1 empty) of ``2**bits``
-    rows; the columns are ``< n_terms``.
+    rows; the columns are ``< n_terms``. ``prune``: see :func:`_count_text`.
     """
     n_docs = lens.shape[0]
     shift = np.uint64(64 - bits)
@@ -123,8 +129,8 @@ def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
         if touched.shape[0] < lens[d] * (hi - lo + 1):
             touched = np.empty(2 * lens[d] * (hi - lo + 1), np.int64)
             spare = np.empty(touched.shape[0], np.int64)
-        u = _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, count,
-                        touched)
+        u = _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, prune,
+                        count, touched)
         cols = _sorted_columns(touched, spare, u, n_terms, hist)
         for i in range(u):
             col = cols[i]
@@ -138,10 +144,10 @@ def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
 
 
 @njit(cache=True, nogil=True)
-def ngram_scores(codes, lens, lo, hi, base, char_bits, table, bits, tf_of_count, idf,
-                 weights, out):  # pragma: no cover
+def ngram_scores(codes, lens, lo, hi, base, char_bits, table, bits, prune, tf_of_count,
+                 idf, weights, out):  # pragma: no cover
     """Add to ``out[d]`` the product of text ``d``'s l2-normalised tf-idf row with
-    ``weights``, for every text (the arguments up to ``bits`` as in :func:`ngram_counts`).
+    ``weights``, for every text (the arguments up to ``prune`` as in :func:`ngram_counts`).
 
     ``tf_of_count[c]``: the tf of a term counted ``c`` times (``log(c) + 1`` for sublinear
     tf), for every count a text of the batch can reach; ``idf``: per column; ``weights``:
@@ -155,7 +161,7 @@ def ngram_scores(codes, lens, lo, hi, base, char_bits, table, bits, tf_of_count,
     not take turns in the cache (which made the products twice as slow).
     """
     nnz, cols, counts = ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
-                                     idf.shape[0])
+                                     prune, idf.shape[0])
     vals = np.empty(cols.shape[0], np.float64)
     k_out = out.shape[1]
     k = 0
