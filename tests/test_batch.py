@@ -559,3 +559,22 @@ def test_line_blocks_cut_a_file_into_whole_lines_within_the_limits(tmp_path, max
                                       and len(block.data) - len(body[-1]) < max_bytes)
         lineno += n
     assert lineno == len(lines) + 1
+
+
+def test_a_block_read_by_a_worker_is_the_file_s_bytes_or_a_clear_error(tmp_path):
+    """Blocks handed to worker processes carry no bytes: the worker reads them from the file,
+    and says so when the file no longer holds them (changed while being labeled)."""
+    from policy_nlp.batch import line_blocks
+
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"".join(f'{{"id": {i}, "text": "t{i}"}}\n'.encode() for i in range(10)))
+    with_data = list(line_blocks([(str(path), "utf-8")], 4))
+    without = list(line_blocks([(str(path), "utf-8")], 4, with_data=False))
+    assert [b.data is None for b in without] == [True] * 3
+    assert [b.bytes() for b in without] == [b.data for b in with_data]
+    path.write_bytes(path.read_bytes()[:30])
+    with pytest.raises(InputError, match="changed while it was being labeled"):
+        without[-1].bytes()
+    path.unlink()
+    with pytest.raises(InputError, match="cannot read"):
+        without[0].bytes()

@@ -197,30 +197,3 @@ def test_model_scores_do_not_depend_on_the_kernel(tiny_model_dir, monkeypatch):
     np.testing.assert_allclose(with_kernel, without, rtol=1e-12, atol=1e-15)
     assert len(set(with_kernel.argmax(axis=1).tolist())) > 1
 
-
-@pytest.mark.parametrize("kind", ["char", "word"])
-def test_kernel_looks_up_every_ngram_when_a_prefix_is_not_a_term(kind):
-    """The kernel skips an n-gram whose (n-1)-gram prefix is not a term only when no term
-    has such a prefix; a vocabulary with a hole (a bigram missing under its trigram, as a
-    max_df cut can leave) is counted in full, as numpy counts it."""
-    pytest.importorskip("numba")
-    spec = FeatureSpec(char_ngram=(1, 3), word_ngram=(1, 3), min_df=1)
-    full = Featurizer.from_fitted(spec, fit_blocks(TEXTS, [tokenize(t) for t in TEXTS], spec))
-    block = next(b for b in full.blocks if b.kind == kind)
-    sep = "" if kind == "char" else " "
-    parts = (lambda t: list(t)) if kind == "char" else (lambda t: t.split(" "))
-    trigram = next(t for t in block.terms if len(parts(t)) == 3)
-    hole = sep.join(parts(trigram)[:2])
-    keep = [i for i, t in enumerate(block.terms) if t != hole]
-    holed = Featurizer(spec, [(b.kind, [b.terms[i] for i in keep], b.idf[keep])
-                              if b is block else (b.kind, b.terms, b.idf) for b in full.blocks])
-    texts = KERNEL_TEXTS * 2
-    for b in (b for b in holed.blocks if b.kind == kind):
-        assert b._prepare() and not b._prune
-        fast, slow = b.counts(texts, kernel=True), b.counts(texts, kernel=False)
-        for x, y in zip(fast, slow, strict=True):
-            np.testing.assert_array_equal(x, y)
-        trigram_col = b.terms.index(trigram)
-        assert trigram_col in set(slow[1].tolist())  # the trigram is there to be found
-    for b in full.blocks:
-        assert b._prepare() and b._prune  # cut by document frequency alone

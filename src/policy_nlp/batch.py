@@ -188,23 +188,39 @@ BLOCK_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class LineBlock:
-    """Consecutive lines of the ``file``-th input, a JSONL file read in ``encoding``: their
-    bytes, the number of the first line, and where the block starts in the file."""
+    """Consecutive lines of the ``file``-th input, a JSONL file read in ``encoding``: the
+    number of the first line, where the block starts in the file and its size in bytes, and
+    the bytes themselves, or None for the worker to read them (:meth:`bytes`)."""
 
     file: int
     path: str
     encoding: str
     first_line: int
     start: int
-    data: bytes
+    size: int
+    data: bytes | None = None
+
+    def bytes(self) -> bytes:
+        """The block's bytes, from the file if the block does not carry them."""
+        if self.data is not None:
+            return self.data
+        try:
+            with open(self.path, "rb") as fh:
+                data = os.pread(fh.fileno(), self.size, self.start)
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
+        if len(data) != self.size:
+            raise InputError(f"{self.path}: the file changed while it was being labeled")
+        return data
 
     def lines(self) -> Iterator[tuple[int, str | InputError]]:
         """The numbered lines, decoded one by one as the file reader decodes them."""
         from .read import decode_line, line_codec
 
         path, codec = Path(self.path), line_codec(self.encoding)
-        raw = self.data.split(b"\n")
-        if self.data.endswith(b"\n"):
+        data = self.bytes()
+        raw = data.split(b"\n")
+        if data.endswith(b"\n"):
             raw.pop()
         for lineno, data in enumerate(raw, self.first_line):
             yield lineno, decode_line(path, lineno, data, codec)
@@ -237,8 +253,9 @@ def jsonl_inputs(inputs: list[str]) -> list[tuple[str, str]] | None:
 
 
 def line_blocks(files: list[tuple[str, str]], max_lines: int = 1024,
-                max_bytes: int = BLOCK_BYTES) -> Iterator[LineBlock]:
-    """The files as blocks of lines."""
+                max_bytes: int = BLOCK_BYTES, with_data: bool = True) -> Iterator[LineBlock]:
+    """The files as blocks of lines; ``with_data=False``: blocks without their bytes, which
+    a worker process reads itself (not sent through a pipe by this one)."""
     for i, (path, encoding) in enumerate(files):
         start, lineno = 0, 1
         try:
@@ -249,10 +266,12 @@ def line_blocks(files: list[tuple[str, str]], max_lines: int = 1024,
                     lines.append(raw)
                     size += len(raw)
                     if len(lines) >= max_lines or size >= max_bytes:
-                        yield LineBlock(i, path, encoding, lineno, start, b"".join(lines))
+                        yield LineBlock(i, path, encoding, lineno, start, size,
+                                        b"".join(lines) if with_data else None)
                         start, lineno, lines, size = start + size, lineno + len(lines), [], 0
                 if lines:
-                    yield LineBlock(i, path, encoding, lineno, start, b"".join(lines))
+                    yield LineBlock(i, path, encoding, lineno, start, size,
+                                    b"".join(lines) if with_data else None)
         except OSError as exc:
             raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
@@ -324,7 +343,8 @@ def _results(inputs: list[str], opts: LabelOptions, on_error, model, model_key, 
                             jobs)
         return
     ids = IdMemory()
-    with closing(line_blocks(files, chunk_size)) as blocks:  # the file closed at once
+    # the file closed at once; worker processes read their blocks' bytes themselves
+    with closing(line_blocks(files, chunk_size, with_data=jobs <= 1)) as blocks:
         for data, n, report in _ordered(label_block, blocks, model, model_key, opts, jobs):
             report.replay(ids, on_error)
             yield data, n
@@ -678,7 +698,8 @@ def read_partition(part: Partition, *, text_col: str = "text", id_col: str = "id
     with open(part.path, "rb") as fh:
         fh.seek(part.start)
         data = fh.read(part.end - part.start)
-    block = LineBlock(part.index, part.path, "utf-8", part.first_line, part.start, data)
+    block = LineBlock(part.index, part.path, "utf-8", part.first_line, part.start, len(data),
+                      data)
     yield from block.documents(LabelOptions(text_col=text_col, id_col=id_col), None)
 
 

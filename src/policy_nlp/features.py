@@ -299,7 +299,6 @@ class _Block:
     # the vectorised path: sorted int64 keys of the terms and their columns (None: no fast path)
     # rows of (key, column): an open-addressing hash table of the terms' keys (see _hash_table)
     _table: np.ndarray | None = field(init=False, repr=False, default=None)
-    _prune: bool = field(init=False, repr=False, default=False)  # see _prefixes_are_terms
     _token_ids: dict[str, int] | None = field(init=False, repr=False, default=None)
     _base: int = field(init=False, repr=False, default=0)  # word n-gram keys: ids in this base
     _prepared: bool = field(init=False, repr=False, default=False)
@@ -326,7 +325,6 @@ class _Block:
             if self.ngram[1] > 3:
                 return False
             keys = _char_keys(self.terms)
-            lengths = np.fromiter(map(len, self.terms), np.int64, len(self.terms))
         else:
             ids: dict[str, int] = {}
             split = [t.split(" ") for t in self.terms]
@@ -344,22 +342,8 @@ class _Block:
                 keys[i] = k
             self._token_ids = _TokenIds(ids)
             self._base = base
-            lengths = np.fromiter(map(len, split), np.int64, len(split))
         self._table = _hash_table(keys)
-        self._prune = self._prefixes_are_terms(keys, lengths)
         return True
-
-    def _prefixes_are_terms(self, keys: np.ndarray, lengths: np.ndarray) -> bool:
-        """Whether the (n-1)-gram prefix of every n-gram term longer than the shortest is a
-        term too, so that the kernel need not look up an n-gram whose prefix is not one. So
-        it is when the vocabulary was cut by document frequency alone (a prefix occurs in
-        every paragraph its n-gram occurs in), not always with ``max_df`` < 1."""
-        longer = lengths > self.ngram[0]
-        if self.kind == "char":
-            prefix = keys[longer] & ((1 << (_CHAR_BITS * (lengths[longer] - 1))) - 1)
-        else:
-            prefix = keys[longer] % np.power(self._base, lengths[longer] - 1, dtype=np.int64)
-        return bool((_hash_lookup(self._table, prefix) >= 0).all())
 
     def _lookup(self, keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(doc, column) of the keys that are vocabulary terms."""
@@ -423,7 +407,7 @@ class _Block:
         hash table."""
         assert self._table is not None
         return (self.ngram[0], self.ngram[1], 0 if self.kind == "char" else self._base,
-                _CHAR_BITS, self._table, len(self._table).bit_length() - 1, self._prune)
+                _CHAR_BITS, self._table, len(self._table).bit_length() - 1)
 
     def add_scores(self, texts: list[str], sublinear_tf: bool, weights: np.ndarray,
                    out: np.ndarray) -> None:
