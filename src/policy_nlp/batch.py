@@ -101,7 +101,11 @@ def _long_lived_frozen():
     few dicts and lists per record, which start a collection every few hundred records, and
     each older-generation pass walked the ~100,000 objects of the loaded model: building
     the prediction fields of 1,024 records took 11 ms instead of 3.8 ms. Forked workers
-    inherit the frozen state."""
+    inherit the frozen state. A process that froze objects itself (a server preloading its
+    code for copy-on-write workers, an outer run) is left as it is."""
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield
@@ -148,14 +152,16 @@ def _worker_init() -> None:
 
 
 def _pool_context():
-    """How worker processes start. On Linux they are forked from this process: they start
-    at once, with the model loaded (its arrays shared, copy-on-write), instead of each
-    importing the package and loading the model again (about 0.5 s of the two cores at the
-    start of every run); elsewhere forkserver (spawn on Windows), where they load it
-    themselves."""
+    """How worker processes start. On Linux, from a process with no other Python thread
+    (the command line), they are forked from this process: they start at once, with the
+    model loaded (its arrays shared, copy-on-write), instead of each importing the package
+    and loading the model again. Otherwise forkserver (spawn on Windows), where they load it
+    themselves: a fork copies the locks other threads hold at that moment (a notebook's or
+    server's thread loading the tokenizer, say), and a worker would wait on them forever."""
     import multiprocessing as mp
+    import threading
 
-    if sys.platform == "linux":
+    if sys.platform == "linux" and threading.active_count() == 1:
         return mp.get_context("fork")
     return mp.get_context("spawn" if sys.platform == "win32" else "forkserver")
 
@@ -188,39 +194,23 @@ BLOCK_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class LineBlock:
-    """Consecutive lines of the ``file``-th input, a JSONL file read in ``encoding``: the
-    number of the first line, where the block starts in the file and its size in bytes, and
-    the bytes themselves, or None for the worker to read them (:meth:`bytes`)."""
+    """Consecutive lines of the ``file``-th input, a JSONL file read in ``encoding``: their
+    bytes, the number of the first line, and where the block starts in the file."""
 
     file: int
     path: str
     encoding: str
     first_line: int
     start: int
-    size: int
-    data: bytes | None = None
-
-    def bytes(self) -> bytes:
-        """The block's bytes, from the file if the block does not carry them."""
-        if self.data is not None:
-            return self.data
-        try:
-            with open(self.path, "rb") as fh:
-                data = os.pread(fh.fileno(), self.size, self.start)
-        except OSError as exc:
-            raise InputError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
-        if len(data) != self.size:
-            raise InputError(f"{self.path}: the file changed while it was being labeled")
-        return data
+    data: bytes
 
     def lines(self) -> Iterator[tuple[int, str | InputError]]:
         """The numbered lines, decoded one by one as the file reader decodes them."""
         from .read import decode_line, line_codec
 
         path, codec = Path(self.path), line_codec(self.encoding)
-        data = self.bytes()
-        raw = data.split(b"\n")
-        if data.endswith(b"\n"):
+        raw = self.data.split(b"\n")
+        if self.data.endswith(b"\n"):
             raw.pop()
         for lineno, data in enumerate(raw, self.first_line):
             yield lineno, decode_line(path, lineno, data, codec)
@@ -253,9 +243,8 @@ def jsonl_inputs(inputs: list[str]) -> list[tuple[str, str]] | None:
 
 
 def line_blocks(files: list[tuple[str, str]], max_lines: int = 1024,
-                max_bytes: int = BLOCK_BYTES, with_data: bool = True) -> Iterator[LineBlock]:
-    """The files as blocks of lines; ``with_data=False``: blocks without their bytes, which
-    a worker process reads itself (not sent through a pipe by this one)."""
+                max_bytes: int = BLOCK_BYTES) -> Iterator[LineBlock]:
+    """The files as blocks of lines."""
     for i, (path, encoding) in enumerate(files):
         start, lineno = 0, 1
         try:
@@ -266,12 +255,10 @@ def line_blocks(files: list[tuple[str, str]], max_lines: int = 1024,
                     lines.append(raw)
                     size += len(raw)
                     if len(lines) >= max_lines or size >= max_bytes:
-                        yield LineBlock(i, path, encoding, lineno, start, size,
-                                        b"".join(lines) if with_data else None)
+                        yield LineBlock(i, path, encoding, lineno, start, b"".join(lines))
                         start, lineno, lines, size = start + size, lineno + len(lines), [], 0
                 if lines:
-                    yield LineBlock(i, path, encoding, lineno, start, size,
-                                    b"".join(lines) if with_data else None)
+                    yield LineBlock(i, path, encoding, lineno, start, b"".join(lines))
         except OSError as exc:
             raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
@@ -343,8 +330,7 @@ def _results(inputs: list[str], opts: LabelOptions, on_error, model, model_key, 
                             jobs)
         return
     ids = IdMemory()
-    # the file closed at once; worker processes read their blocks' bytes themselves
-    with closing(line_blocks(files, chunk_size, with_data=jobs <= 1)) as blocks:
+    with closing(line_blocks(files, chunk_size)) as blocks:  # the file closed at once
         for data, n, report in _ordered(label_block, blocks, model, model_key, opts, jobs):
             report.replay(ids, on_error)
             yield data, n
@@ -698,8 +684,7 @@ def read_partition(part: Partition, *, text_col: str = "text", id_col: str = "id
     with open(part.path, "rb") as fh:
         fh.seek(part.start)
         data = fh.read(part.end - part.start)
-    block = LineBlock(part.index, part.path, "utf-8", part.first_line, part.start, len(data),
-                      data)
+    block = LineBlock(part.index, part.path, "utf-8", part.first_line, part.start, data)
     yield from block.documents(LabelOptions(text_col=text_col, id_col=id_col), None)
 
 

@@ -138,11 +138,14 @@ def round4(values: np.ndarray) -> list[list[float]]:
     next to a half (``round(0.12345, 4)`` is 0.1235, ``np.round`` gives 0.1234), and those few
     values are rounded by Python's ``round`` here. Elsewhere both pick the same integer of
     ten-thousandths, and dividing it by 1e4 gives the double nearest to it as ``round`` does.
+    That holds for values of ordinary size, such as probabilities (below about 1e11, where
+    ``v * 1e4`` has fractional bits to spare).
     """
     v = np.asarray(values, dtype=np.float64)
     scaled = v * 1e4
     out = np.rint(scaled) / 1e4
-    near = np.abs(scaled - np.floor(scaled) - 0.5) < _NEAR_TIE  # NaN and inf: False
+    with np.errstate(invalid="ignore"):  # inf - inf
+        near = np.abs(scaled - np.floor(scaled) - 0.5) < _NEAR_TIE  # NaN and inf: False
     if near.any():
         for idx in zip(*np.nonzero(near)):
             out[idx] = round(float(v[idx]), 4)
