@@ -197,3 +197,16 @@ def test_model_scores_do_not_depend_on_the_kernel(tiny_model_dir, monkeypatch):
     np.testing.assert_allclose(with_kernel, without, rtol=1e-12, atol=1e-15)
     assert len(set(with_kernel.argmax(axis=1).tolist())) > 1
 
+
+
+def test_a_paragraph_gets_the_same_scores_alone_or_in_any_batch(tiny_model_dir):
+    """The compiled kernel (batches of 64+), the numpy product (smaller batches) and the
+    reference featurizer (one to four texts) sum a row's products in the same order: the
+    same bits, so classify and label never disagree in the last digit."""
+    from policy_nlp.model import load_model
+
+    model = load_model(tiny_model_dir)
+    texts = (KERNEL_TEXTS * 12)[:80]
+    batch = model.decision_function(texts)
+    assert np.array_equal(batch, np.vstack([model.decision_function([t]) for t in texts]))
+    assert np.array_equal(batch[:10], model.decision_function(texts[:10]))

@@ -68,7 +68,10 @@ def sparse_dot(indptr: np.ndarray, cols: np.ndarray, vals: np.ndarray,
     """CSR ``(indptr, cols, vals)`` @ ``dense`` in float64.
 
     Small products are summed with numpy (so that classifying one paragraph does not import
-    scipy, ~0.1 s); large ones use scipy's sparse product, without a (nnz, k) temporary.
+    scipy, ~0.1 s); large ones use scipy's sparse product, without a (nnz, k) temporary. Both
+    add a row's products one after the other in column order, as the compiled kernel does
+    (:func:`policy_nlp.kernels.ngram_scores`), so a paragraph gets the same bits whichever
+    way, and whatever the batch it comes in (``np.add.reduceat`` summed them otherwise).
     """
     n = len(indptr) - 1
     if len(cols) > 50_000:
@@ -77,10 +80,11 @@ def sparse_dot(indptr: np.ndarray, cols: np.ndarray, vals: np.ndarray,
         x = csr_matrix((vals, cols, indptr), shape=(n, dense.shape[0]))
         return np.asarray(x @ dense)
     out = np.zeros((n, dense.shape[1]))
-    nonempty = np.diff(indptr) > 0
-    if nonempty.any():
-        contrib = dense[cols] * vals[:, None]
-        out[nonempty] = np.add.reduceat(contrib, indptr[:-1][nonempty], axis=0)
+    contrib = dense[cols] * vals[:, None]
+    for row, (start, end) in enumerate(zip(indptr[:-1].tolist(), indptr[1:].tolist(),
+                                           strict=True)):
+        if end > start:  # a running sum, in order: the last one is the row's product
+            out[row] = np.add.accumulate(contrib[start:end], axis=0)[-1]
     return out
 
 
