@@ -296,8 +296,8 @@ class _Block:
     idf: np.ndarray
     backend: str = DEFAULT_BACKEND
     _index: dict[str, int] | None = field(init=False, repr=False, default=None)
-    # the vectorised path: sorted int64 keys of the terms and their columns (None: no fast path)
-    # rows of (key, column): an open-addressing hash table of the terms' keys (see _hash_table)
+    # the vectorised path: rows of (key, column), an open-addressing hash table of the terms'
+    # int64 keys (see _hash_table); None: no fast path
     _table: np.ndarray | None = field(init=False, repr=False, default=None)
     _token_ids: dict[str, int] | None = field(init=False, repr=False, default=None)
     _base: int = field(init=False, repr=False, default=0)  # word n-gram keys: ids in this base
@@ -317,7 +317,8 @@ class _Block:
 
     # -- the vectorised path ----------------------------------------------------------------
     def _prepare(self) -> bool:
-        """Build the sorted keys of the vocabulary once; False when the block has no fast path."""
+        """Build the hash table of the vocabulary's keys once; False when the block has no fast
+        path."""
         if self._prepared:
             return self._table is not None
         self._prepared = True
@@ -661,8 +662,9 @@ class Featurizer:
     def dot(self, texts: list[str], weights: np.ndarray) -> np.ndarray | None:
         """The product of the texts' tf-idf matrix with ``weights`` (float32, one row per
         feature), computed by the compiled kernel without building the matrix, with the bits
-        of scipy's product ``transform(texts) @ weights``; None where the kernel is not used (a batch of fewer than ``KERNEL_MIN_TEXTS`` texts, numba missing, a block it
-        cannot key)."""
+        of scipy's product ``transform(texts) @ weights``; None where the kernel is not used
+        (a batch of fewer than ``KERNEL_MIN_TEXTS`` texts, numba missing, a block it cannot
+        key)."""
         if not _use_kernel(len(texts)) or not all(b._prepare() for b in self.blocks):
             return None
         out = np.zeros((len(texts), weights.shape[1]))

@@ -1,11 +1,10 @@
-"""Compiled inner loops of the featurizer, with numba (optional: ``pip install
-'policy-nlp[fast]'``).
+"""Compiled inner loops of the featurizer, with numba.
 
-:func:`ngram_counts` does in one pass, per text, what :class:`~policy_nlp.features.Featurizer`
-otherwise does with a dozen whole-batch numpy steps: form every n-gram key, look it up in the
+:func:`ngram_counts` does per text what :class:`~policy_nlp.features.Featurizer` otherwise
+does with a dozen whole-batch numpy steps: form every n-gram key, look it up in the
 vocabulary's hash table, and count the distinct columns. It gives exactly the (text, column,
 count) triples of the numpy path (``tests/test_features.py`` checks both against each other
-and against scikit-learn); the tf-idf weights are then computed by the same numpy code.
+and against scikit-learn).
 
 :func:`ngram_scores` goes on from the counts to what prediction needs, the product of each
 text's tf-idf row with the model's weights, without building the sparse matrix at all: the
@@ -15,7 +14,7 @@ same bits (``tests/test_features.py`` checks this).
 Numba compiles the loops on first use and caches the machine code beside this module (or in
 numba's user cache directory), so only the first run on a machine pays for the compilation.
 Nothing here is imported unless a batch is large enough to use it, so ``classify --text``
-never loads numba.
+never loads numba; where numba cannot be imported the numpy path gives the same numbers.
 """
 
 from __future__ import annotations

@@ -1039,7 +1039,7 @@ def _record(
     meta = record.copy()  # the other fields, in their order
     del meta[key]
     meta.pop(id_col, None)
-    if rid is None or rid == "":
+    if rid == "":
         rid = None
     return Document(
         raw_id=rid,
