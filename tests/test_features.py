@@ -94,6 +94,25 @@ def test_char_analyzer_folds_whitespace_and_case():
     assert char_analyzer("A  b", (1, 2)) == ["a", " ", "b", "a ", " b"]
 
 
+def test_char_codes_fold_whitespace_as_scikit_learn_does():
+    """The batch's code points are those of scikit-learn's character analyzer, text by text:
+    runs of whitespace (any Unicode space) folded to one space, within a text only."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from policy_nlp.features import _char_codes
+
+    analyzer = CountVectorizer(analyzer="char", ngram_range=(1, 1)).build_analyzer()
+    batches = [
+        ["一、回顾", "增长 。"],  # no run: the whitespace search is skipped
+        ["A  b", "x\u3000\u3000y", "ends \t", " starts", "\n\u2028\u2029", "İ  Σ", ""],
+        ["ends ", " starts"],  # a run only across two texts
+    ]
+    for texts in batches:
+        codes, lens = _char_codes(texts)
+        assert lens.tolist() == [len(analyzer(t)) for t in texts]
+        assert (codes - 1).tolist() == [ord(c) for t in texts for c in analyzer(t)]
+
+
 def test_spec_round_trips_through_dict():
     spec = FeatureSpec(char_ngram=(1, 4), word_ngram=None, sublinear_tf=False, min_df=3)
     assert FeatureSpec.from_dict(spec.to_dict()) == spec

@@ -497,6 +497,39 @@ def test_jsonl_lines_read_and_write_as_the_json_module_does(line):
         assert math.isnan(again["v"])
 
 
+def test_utf8_jsonl_lines_are_read_from_their_bytes_as_from_their_text(tmp_path: Path) -> None:
+    """UTF-8 lines go to orjson as bytes (no decoded copy); what it cannot read -- a BOM, blank
+    lines, NaN, lone surrogates, bytes that are not UTF-8 -- still comes out as the json
+    module and the line's text give it, with each problem at its line."""
+    import json
+
+    from policy_nlp.read import SkipAndReport
+
+    lines = [
+        '{"id": 123456789012345678901234567890, "text": "长整数。", "x": 0.5}',
+        "",
+        " \u3000",
+        '{"id": "s", "text": "\\ud800 孤立代理。"}',
+        '{"id": "n", "v": NaN, "text": "非数。"}',
+        '{"id": "bad", "text": }',
+    ]
+    data = b"\xef\xbb\xbf" + "\n".join(lines).encode("utf-8") + b"\n" + \
+        '{"id": "gb", "text": "国标码。"}'.encode("gb18030") + b"\n"
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(data)
+    problems: list[str] = []
+    docs = list(read_documents(path, on_error=SkipAndReport(problems.append)))
+    assert [(d.id, d.text) for d in docs] == [
+        ("123456789012345678901234567890", "长整数。"), ("s", "\ufffd 孤立代理。"),
+        ("n", "非数。")]
+    assert docs[0].raw_id == 123456789012345678901234567890 and docs[0].meta == {"x": 0.5}
+    assert json.dumps(docs[2].meta) == '{"v": NaN}'
+    assert [d.source for d in docs] == [f"{path}:line {n}" for n in (1, 4, 5)]
+    assert len(problems) == 2
+    assert f"{path}:6: not valid JSON" in problems[0]
+    assert f"{path}:7: cannot decode as utf-8" in problems[1]
+
+
 def test_jsonl_loads_raises_the_json_modules_error_for_bad_lines():
     import json
 

@@ -204,8 +204,9 @@ class LineBlock:
     start: int
     data: bytes
 
-    def lines(self) -> Iterator[tuple[int, str | InputError]]:
-        """The numbered lines, decoded one by one as the file reader decodes them."""
+    def lines(self) -> Iterator[tuple[int, str | bytes | InputError]]:
+        """The numbered lines, each as the file reader gives it (:func:`~policy_nlp.read.
+        decode_line`)."""
         from .read import decode_line, line_codec
 
         path, codec = Path(self.path), line_codec(self.encoding)

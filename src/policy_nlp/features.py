@@ -226,13 +226,22 @@ def fit_featurizer(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
     return Featurizer(spec, blocks), hstack(mats, format="csr")
 
 
+# which code points are whitespace (``\s``, str.isspace) up to the last one, U+3000
+_IS_SPACE = np.array([chr(c).isspace() for c in range(0x3001)])
+
+
 def _char_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Code point + 1 of every character of the analysed texts (as ``char_analyzer``), and
     each text's length."""
-    docs = [_WHITE_SPACES.sub(" ", t.lower()) for t in texts]
+    docs = [t.lower() for t in texts]
+    points = np.frombuffer("".join(docs).encode("utf-32-le", "surrogatepass"), np.uint32)
+    space = _IS_SPACE[np.minimum(points, len(_IS_SPACE) - 1)] & (points < len(_IS_SPACE))
+    if (space[1:] & space[:-1]).any():  # runs of whitespace to fold (rare: the search is
+        # dearer than this test, and a run across two texts only costs the search)
+        docs = [_WHITE_SPACES.sub(" ", d) for d in docs]
+        points = np.frombuffer("".join(docs).encode("utf-32-le", "surrogatepass"), np.uint32)
     lens = np.fromiter(map(len, docs), np.int64, len(docs))
-    raw = "".join(docs).encode("utf-32-le", "surrogatepass")
-    codes = np.frombuffer(raw, np.uint32).astype(np.int64)
+    codes = points.astype(np.int64)
     codes += 1
     return codes, lens
 

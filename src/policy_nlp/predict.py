@@ -86,7 +86,10 @@ _warned: list[bool] = []  # the warning below was given (once per process)
 
 def _warn_if_report_like(doc: Document) -> None:
     """Warn (once per process) that a record with many lines is labeled whole."""
-    lines = sum(1 for line in doc.text.splitlines() if line.strip())
+    all_lines = doc.text.splitlines()
+    if len(all_lines) < REPORT_LIKE_LINES:  # (most records: one line)
+        return
+    lines = sum(1 for line in all_lines if line.strip())
     if lines < REPORT_LIKE_LINES:
         return
     _warned.append(True)

@@ -819,9 +819,10 @@ def _raise_csv_field_limit() -> None:
 
 
 def _jsonl_lines(path: Path, stream: IO[str], encoding: str
-                 ) -> Iterator[tuple[int, str | InputError]]:
-    """The lines of a JSONL file, numbered from 1, each decoded on its own: a line that does not
-    decode is an :class:`InputError` in place of its text, and the lines after it still count.
+                 ) -> Iterator[tuple[int, str | bytes | InputError]]:
+    """The lines of a JSONL file, numbered from 1, each decoded on its own (UTF-8 lines are
+    left to orjson, see :func:`decode_line`): a line that does not decode is an
+    :class:`InputError` in place of its text, and the lines after it still count.
     (UTF-16 files, whose line breaks are two bytes, are decoded as a stream instead.)"""
     if encoding.startswith("utf-16"):
         with stream:
@@ -845,11 +846,19 @@ def line_codec(encoding: str) -> str:
     return "utf-8" if encoding == "utf-8-sig" else encoding
 
 
-def decode_line(path: Path, lineno: int, data: bytes, codec: str) -> str | InputError:
-    """One line of a JSONL file (bytes, a UTF-8 BOM on line 1 dropped) as text, or the
-    :class:`InputError` that says it does not decode."""
+def decode_line(path: Path, lineno: int, data: bytes, codec: str) -> str | bytes | InputError:
+    """One line of a JSONL file (bytes, a UTF-8 BOM on line 1 dropped) for
+    :func:`jsonl_records`: in UTF-8 the bytes as they are (orjson reads them without a decoded
+    copy, and checks that they are UTF-8; the few lines it cannot read are decoded then), in
+    other encodings the text, or the :class:`InputError` that says it does not decode."""
     if lineno == 1 and data.startswith(codecs.BOM_UTF8):
         data = data[3:]
+    if codec == "utf-8":
+        return data
+    return _decode_line(path, lineno, data, codec)
+
+
+def _decode_line(path: Path, lineno: int, data: bytes, codec: str) -> str | InputError:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
@@ -877,9 +886,15 @@ def jsonl_loads(line: str | bytes) -> Any:
     the value of ``json.loads`` (but for lone surrogates, which become U+FFFD), and its
     ``json.JSONDecodeError`` for text that is not JSON."""
     try:
-        value = orjson.loads(line)
+        return _orjson_loads(line)
     except orjson.JSONDecodeError:
         return _no_surrogates(json.loads(line), line)
+
+
+def _orjson_loads(line: str | bytes) -> Any:
+    """:func:`jsonl_loads` of a line that orjson reads (``orjson.JSONDecodeError`` for the
+    others: not JSON, NaN, lone surrogates, bytes that are not UTF-8)."""
+    value = orjson.loads(line)
     # orjson's value is json's unless it made a long integer a float: look for digits only
     # then (searching every line costs more than parsing it)
     if _has_float(value) and _LONG_DIGITS.search(
@@ -936,22 +951,31 @@ def _read_jsonl(path: Path, *, text_col: str, id_col: str, on_error: OnError | N
                                  on_error=on_error)
 
 
-def jsonl_records(path: Path, lines: Iterable[tuple[int, str | InputError]], encoding: str, *,
-                  text_col: str, id_col: str, on_error: OnError | None) -> Iterator[Document]:
-    """The documents of numbered JSONL lines (as :func:`_jsonl_lines` gives them) of ``path``:
-    blank lines skipped, each bad line a problem for ``on_error``."""
+def jsonl_records(path: Path, lines: Iterable[tuple[int, str | bytes | InputError]],
+                  encoding: str, *, text_col: str, id_col: str, on_error: OnError | None
+                  ) -> Iterator[Document]:
+    """The documents of numbered JSONL lines (as :func:`_jsonl_lines` gives them: text, or
+    UTF-8 bytes) of ``path``: blank lines skipped, each bad line a problem for ``on_error``."""
     for lineno, line in lines:
+        if type(line) is bytes:
+            try:
+                record = _orjson_loads(line)
+            except orjson.JSONDecodeError:  # blank, not JSON or not UTF-8: read as text
+                line = _decode_line(path, lineno, line, "utf-8")
+            else:
+                line = None
         if isinstance(line, InputError):
             _problem(on_error, line)
             continue
-        if not line or line.isspace():  # (as `not line.strip()`, without copying the line)
-            continue
-        try:
-            record = jsonl_loads(line)
-        except json.JSONDecodeError as exc:
-            _problem(on_error, InputError(
-                f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"))
-            continue
+        if line is not None:
+            if not line or line.isspace():  # (as `not line.strip()`, without copying it)
+                continue
+            try:
+                record = jsonl_loads(line)
+            except json.JSONDecodeError as exc:
+                _problem(on_error, InputError(
+                    f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"))
+                continue
         doc = _json_record(record, text_col, id_col, path, f"{path}:{lineno}", f"line {lineno}",
                            lineno, encoding, on_error)
         if doc is not None:
