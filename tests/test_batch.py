@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from policy_nlp.batch import (
+    RUN_GC_THRESHOLD,
     LabelOptions,
     label_to_file,
     plan_partitions,
@@ -84,11 +85,37 @@ def test_the_garbage_collector_skips_the_model_only_while_labeling(corpus, tiny_
 
     seen = []
     assert gc.get_freeze_count() == 0
+    thresholds = gc.get_threshold()
     label_to_file([str(corpus)], str(tmp_path / "o.jsonl"), model_dir=tiny_model_dir,
                   chunk_size=100, commit_every=0.0,
-                  progress=lambda n: seen.append(gc.get_freeze_count()))
-    assert seen and min(seen) > 1000
+                  progress=lambda n: seen.append((gc.get_freeze_count(), gc.get_threshold())))
+    assert seen and min(f for f, _ in seen) > 1000
+    # the youngest generation is collected less often while labeling, as before after
+    assert {t for _, t in seen} == {(max(RUN_GC_THRESHOLD, thresholds[0]), *thresholds[1:])}
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
+
+
+def test_a_worker_sets_its_collector_up_once(monkeypatch, tiny_model_dir):
+    """gc.get_freeze_count() walks every frozen object (the forked model's ~100,000): a worker
+    asks it once, not once per block."""
+    import gc
+
+    from policy_nlp import batch
+
+    calls = []
+    real = gc.get_freeze_count
+    monkeypatch.setattr(batch, "_worker_set_up", [])
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: calls.append(1) or real())
+    thresholds = gc.get_threshold()
+    try:
+        done = [batch._in_worker(lambda _m, task, _o: task * 2, tiny_model_dir, n,
+                                 LabelOptions()) for n in range(3)]
+        assert done == [0, 2, 4] and len(calls) == 1
+        assert real() > 0 and gc.get_threshold()[0] == max(RUN_GC_THRESHOLD, thresholds[0])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def test_a_process_that_froze_objects_itself_keeps_them_frozen(corpus, tiny_model_dir,
