@@ -165,7 +165,7 @@ def test_csv_output_is_the_same_with_jobs(corpus, tiny_model_dir, tmp_path):
 
 
 def run_label(corpus: Path, out: Path, model: Path, *extra: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "policy_nlp.cli", "label", str(corpus), "-o", str(out),
+    cmd = [sys.executable, "-m", "policy_nlp", "label", str(corpus), "-o", str(out),
            "-m", str(model), "--no-progress", *extra]
     return subprocess.run(cmd, capture_output=True, timeout=120, check=False)
 
@@ -177,7 +177,7 @@ def test_resume_after_kill_9_equals_an_uninterrupted_run(tmp_path, tiny_model_di
     label_to_file([str(corpus)], str(ref), model_dir=tiny_model_dir)
     out = tmp_path / "out.jsonl"
     partial, ckpt = state_paths(out)
-    cmd = [sys.executable, "-m", "policy_nlp.cli", "label", str(corpus), "-o", str(out),
+    cmd = [sys.executable, "-m", "policy_nlp", "label", str(corpus), "-o", str(out),
            "-m", str(tiny_model_dir), "--no-progress", "--jobs", jobs,
            "--checkpoint-every", "0"]  # a checkpoint after every chunk
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -484,7 +484,7 @@ def test_ctrl_c_with_workers_stops_cleanly_and_says_how_to_resume(tmp_path, tiny
     corpus = write_corpus(tmp_path / "big.jsonl", 20_000)
     out = tmp_path / "out.jsonl"
     partial, ckpt = state_paths(out)
-    cmd = [sys.executable, "-m", "policy_nlp.cli", "label", str(corpus), "-o", str(out),
+    cmd = [sys.executable, "-m", "policy_nlp", "label", str(corpus), "-o", str(out),
            "-m", str(tiny_model_dir), "--no-progress", "--jobs", "2", "--checkpoint-every", "0"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -563,7 +563,7 @@ def test_a_full_disk_keeps_the_committed_work_for_resume(tmp_path, tiny_model_di
     def small_files():  # files of this process may not grow past 1 MB (Python ignores SIGXFSZ)
         resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
 
-    cmd = [sys.executable, "-m", "policy_nlp.cli", "label", str(corpus), "-o", str(out),
+    cmd = [sys.executable, "-m", "policy_nlp", "label", str(corpus), "-o", str(out),
            "-m", str(tiny_model_dir), "--no-progress", "--checkpoint-every", "0"]
     full = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=small_files,
                           timeout=120, check=False)

@@ -291,3 +291,22 @@ def test_evaluate_warns_when_some_labels_are_training_paragraphs(model, tmp_path
     ev = run("evaluate", "--labels", clean, "-m", model, "-o", metrics)
     assert ev.exit_code == 0 and "training paragraphs" not in ev.stderr
     assert json.loads(metrics.read_text("utf-8"))["seen_in_training"] == 0
+
+
+def test_the_command_runs_one_blas_thread_unless_told_otherwise(monkeypatch):
+    """The policy-nlp command (policy_nlp.__main__) sets OPENBLAS_NUM_THREADS=1 before numpy
+    loads OpenBLAS, whose spinning threads took CPU from the labeling workers; a value the
+    user set is kept."""
+    import os
+
+    import policy_nlp.__main__ as entry
+    import policy_nlp.cli
+
+    seen = []
+    monkeypatch.setattr(policy_nlp.cli, "main", lambda: seen.append(
+        os.environ.get("OPENBLAS_NUM_THREADS")))
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    entry.main()
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    entry.main()
+    assert seen == ["1", "4"]

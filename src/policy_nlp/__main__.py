@@ -1,0 +1,20 @@
+"""The ``policy-nlp`` command (also ``python -m policy_nlp``): settings for the whole process,
+made before numpy is imported, then :func:`policy_nlp.cli.main`."""
+
+import os
+
+
+def main() -> None:
+    # OpenBLAS (numpy's, and scipy's, which numba loads) starts one thread per core that
+    # spins for a while after it starts and after each call, waiting for work. The command
+    # makes no BLAS call worth a second thread (training runs its folds in processes), and on
+    # two cores the spinning took CPU from the labeling workers: `label -j2` on the 10x
+    # corpus used 0.5 s less CPU with one BLAS thread. A value the user set is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from .cli import main as cli_main
+
+    cli_main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
