@@ -105,6 +105,7 @@ def test_a_worker_sets_its_collector_up_once(monkeypatch, tiny_model_dir):
 
     calls = []
     real = gc.get_freeze_count
+    assert real() == 0  # (else this test would unfreeze what another froze)
     monkeypatch.setattr(batch, "_worker_set_up", [])
     monkeypatch.setattr(gc, "get_freeze_count", lambda: calls.append(1) or real())
     thresholds = gc.get_threshold()
@@ -115,6 +116,22 @@ def test_a_worker_sets_its_collector_up_once(monkeypatch, tiny_model_dir):
         assert real() > 0 and gc.get_threshold()[0] == max(RUN_GC_THRESHOLD, thresholds[0])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+def test_a_caller_that_switched_automatic_collection_off_keeps_it_off(corpus, tiny_model_dir,
+                                                                       tmp_path):
+    import gc
+
+    thresholds = gc.get_threshold()
+    seen = []
+    gc.set_threshold(0, *thresholds[1:])
+    try:
+        label_to_file([str(corpus)], str(tmp_path / "o.jsonl"), model_dir=tiny_model_dir,
+                      chunk_size=100, commit_every=0.0,
+                      progress=lambda n: seen.append(gc.get_threshold()[0]))
+        assert seen and set(seen) == {0} and gc.get_threshold()[0] == 0
+    finally:
         gc.set_threshold(*thresholds)
 
 

@@ -530,6 +530,33 @@ def test_utf8_jsonl_lines_are_read_from_their_bytes_as_from_their_text(tmp_path:
     assert f"{path}:7: cannot decode as utf-8" in problems[1]
 
 
+def test_a_line_nested_too_deeply_is_a_bad_line_not_a_crash(tmp_path: Path) -> None:
+    """orjson stops at 1,024 levels and the json module at Python's recursion limit: a line
+    deeper than both is reported as not valid JSON, and the lines after it are read; the
+    whole-file reader and the workers' blocks give the same message (the same column) for a
+    bad line."""
+    from policy_nlp.batch import LabelOptions, line_blocks
+    from policy_nlp.read import SkipAndReport
+
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"id": "a", "text": "甲。"}\n' + "[" * 100_000 + '\n{"text": "乙"\n'
+                    '{"id": "c", "text": "丙。"}\n', encoding="utf-8")
+    problems: list[str] = []
+    docs = list(read_documents(path, on_error=SkipAndReport(problems.append)))
+    assert [d.id for d in docs] == ["a", "c"]
+    assert len(problems) == 2 and all("not valid JSON" in p for p in problems)
+    assert f"{path}:2:" in problems[0] and f"{path}:3:" in problems[1]
+    in_blocks: list[str] = []
+    policy = SkipAndReport(in_blocks.append)
+    for block in line_blocks([(str(path), "utf-8")]):
+        assert [d.id for d in block.documents(LabelOptions(), policy)] == ["a", "c"]
+    assert in_blocks == problems
+    deep_json = tmp_path / "deep.json"
+    deep_json.write_text("[" * 100_000, encoding="utf-8")
+    with pytest.raises(InputError, match="deep.json: not valid JSON"):
+        list(read_documents(deep_json))
+
+
 def test_jsonl_loads_raises_the_json_modules_error_for_bad_lines():
     import json
 

@@ -96,7 +96,7 @@ def _in_worker(work: Callable, model_dir: str | None, task, opts: LabelOptions):
         _worker_set_up.append(True)
         if not gc.get_freeze_count():  # a worker that loaded the model itself (not forked)
             gc.freeze()
-        gc.set_threshold(max(RUN_GC_THRESHOLD, gc.get_threshold()[0]), *gc.get_threshold()[1:])
+        gc.set_threshold(*_run_thresholds(gc.get_threshold()))
     return work(model, task, opts)
 
 
@@ -104,6 +104,13 @@ def _in_worker(work: Callable, model_dir: str | None, task, opts: LabelOptions):
 # 2,000 from 3.13): the records of a block, a few containers each, are freed together when the
 # block is written, and with the default most of them were walked by a collection before that
 RUN_GC_THRESHOLD = 50_000
+
+
+def _run_thresholds(thresholds: tuple[int, ...]) -> tuple[int, ...]:
+    """The collector's thresholds during a run: the first raised to :data:`RUN_GC_THRESHOLD`,
+    unless it is 0 (automatic collection switched off by the caller, which stays off)."""
+    first = thresholds[0] and max(RUN_GC_THRESHOLD, thresholds[0])
+    return (first, *thresholds[1:])
 
 
 @contextmanager
@@ -117,7 +124,7 @@ def _long_lived_frozen():
     the frozen state. A process that froze objects itself (a server preloading its code for
     copy-on-write workers, an outer run) is left frozen as it is."""
     thresholds = gc.get_threshold()
-    gc.set_threshold(max(RUN_GC_THRESHOLD, thresholds[0]), *thresholds[1:])
+    gc.set_threshold(*_run_thresholds(thresholds))
     frozen = not gc.get_freeze_count()
     if frozen:
         gc.freeze()

@@ -853,6 +853,8 @@ def decode_line(path: Path, lineno: int, data: bytes, codec: str) -> str | bytes
     other encodings the text, or the :class:`InputError` that says it does not decode."""
     if lineno == 1 and data.startswith(codecs.BOM_UTF8):
         data = data[3:]
+    if data.endswith(b"\n"):  # as the workers' blocks give it: the same columns in messages
+        data = data[:-1]
     if codec == "utf-8":
         return data
     return _decode_line(path, lineno, data, codec)
@@ -887,8 +889,11 @@ def jsonl_loads(line: str | bytes) -> Any:
     ``json.JSONDecodeError`` for text that is not JSON."""
     try:
         return _orjson_loads(line)
-    except orjson.JSONDecodeError:
-        return _no_surrogates(json.loads(line), line)
+    except orjson.JSONDecodeError as exc:
+        try:
+            return _no_surrogates(json.loads(line), line)
+        except RecursionError:  # nested deeper than json's recursion: orjson's error
+            raise exc from None
 
 
 def _orjson_loads(line: str | bytes) -> Any:
@@ -992,6 +997,8 @@ def _read_json(path: Path, *, text_col: str, id_col: str, on_error: OnError | No
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
             "for one record a line, name the file .jsonl"
         ) from None
+    except RecursionError:
+        raise InputError(f"{path}: not valid JSON (nested too deeply)") from None
     records = data if isinstance(data, list) else [data]
     for n, record in enumerate(records, 1):
         doc = _json_record(record, text_col, id_col, path, f"{path}:item {n}", f"item {n}", n,
