@@ -94,6 +94,28 @@ def test_char_analyzer_folds_whitespace_and_case():
     assert char_analyzer("A  b", (1, 2)) == ["a", " ", "b", "a ", " b"]
 
 
+def test_a_batch_too_long_for_one_kernel_call_is_scored_in_parts(monkeypatch):
+    """The kernel numbers a batch's n-grams with int32; a longer batch is cut between texts
+    into calls below the limit, with the same scores."""
+    pytest.importorskip("numba")
+    import policy_nlp.features as features
+    from policy_nlp import kernels
+
+    spec = FeatureSpec(min_df=1)
+    feat = Featurizer.from_fitted(spec, fit_blocks(TEXTS, [tokenize(t) for t in TEXTS], spec))
+    texts = (KERNEL_TEXTS * 8)[:96]
+    weights = np.random.default_rng(0).normal(size=(feat.n_features, 3)).astype(np.float32)
+    whole = feat.dot(texts, weights)
+    calls = []
+    kernel = kernels.ngram_scores
+    monkeypatch.setattr(kernels, "ngram_scores",
+                        lambda *args: calls.append(len(args[1])) or kernel(*args))
+    monkeypatch.setattr(features, "KERNEL_MAX_NGRAMS", 200)
+    parts = feat.dot(texts, weights)
+    assert len(calls) > 2 * len(feat.blocks) and sum(calls) == len(texts) * len(feat.blocks)
+    assert whole is not None and np.array_equal(parts, whole)
+
+
 def test_char_codes_fold_whitespace_as_scikit_learn_does():
     """The batch's code points are those of scikit-learn's character analyzer, text by text:
     runs of whitespace (any Unicode space) folded to one space, within a text only."""

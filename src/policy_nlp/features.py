@@ -310,6 +310,7 @@ class _Block:
     _table: np.ndarray | None = field(init=False, repr=False, default=None)
     _token_ids: dict[str, int] | None = field(init=False, repr=False, default=None)
     _base: int = field(init=False, repr=False, default=0)  # word n-gram keys: ids in this base
+    _unigrams: np.ndarray | None = field(init=False, repr=False, default=None)
     _prepared: bool = field(init=False, repr=False, default=False)
 
     @property
@@ -353,6 +354,12 @@ class _Block:
             self._token_ids = _TokenIds(ids)
             self._base = base
         self._table = _hash_table(keys)
+        # the column of each single character or token, by its code: what the kernel looks up
+        # for 1-grams instead of the hash table
+        single = np.flatnonzero(keys < (1 << _CHAR_BITS) if self.kind == "char" else
+                                np.array([" " not in t for t in self.terms], bool))
+        self._unigrams = np.full(int(keys[single].max(initial=0)) + 1, -1, np.int32)
+        self._unigrams[keys[single]] = single
         return True
 
     def _lookup(self, keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -417,7 +424,7 @@ class _Block:
         hash table."""
         assert self._table is not None
         return (self.ngram[0], self.ngram[1], 0 if self.kind == "char" else self._base,
-                _CHAR_BITS, self._table, len(self._table).bit_length() - 1)
+                _CHAR_BITS, self._table, len(self._table).bit_length() - 1, self._unigrams)
 
     def add_scores(self, texts: list[str], sublinear_tf: bool, weights: np.ndarray,
                    out: np.ndarray) -> None:
@@ -431,7 +438,17 @@ class _Block:
         if sublinear_tf:
             with np.errstate(divide="ignore"):  # count 0 is never looked up
                 tf = np.log(tf) + 1.0
-        ngram_scores(codes, lens, *self._kernel_args(), tf, self.idf, weights, out)
+        args = self._kernel_args()
+        # the kernel numbers a batch's n-grams with int32: longer batches go in parts
+        most = KERNEL_MAX_NGRAMS // (self.ngram[1] - self.ngram[0] + 1)
+        ends = np.cumsum(lens)
+        first = start = 0
+        while first < len(lens):
+            last = max(int(np.searchsorted(ends, start + most, side="right")), first + 1)
+            end = int(ends[last - 1])
+            ngram_scores(codes[start:end], lens[first:last], *args, tf, self.idf, weights,
+                         out[first:last])
+            first, start = last, end
 
 
 _EMPTY = -1  # keys are positive
@@ -509,6 +526,8 @@ _SEPARATOR_ID = -2  # the id of tokenize.BATCH_SEPARATOR between the texts of a 
 # the compiled kernel for batches of at least this many texts, if numba is installed (a
 # smaller batch, such as classify's one text, does not pay for importing numba)
 KERNEL_MIN_TEXTS = 64
+# the most n-grams (all lengths) one call of the kernel counts (it numbers them with int32)
+KERNEL_MAX_NGRAMS = (1 << 31) - 1
 _kernel_ok: bool | None = None
 
 

@@ -26,24 +26,38 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, count, touched,
-                keys, cols):  # pragma: no cover
+def _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, unigrams, count,
+                touched, keys, cols):  # pragma: no cover
     """Count the vocabulary n-grams of ``codes[start:end]`` into ``count`` (per column); the
-    distinct columns go to ``touched``, in order of first occurrence; returns how many.
+    distinct columns go to ``touched``; returns how many.
 
-    In three passes over scratch buffers (``keys``, ``cols``: room for every n-gram): form
-    the keys, look them all up, count. The look-ups do not wait on one another that way
-    (whether a key is found decides nothing until the counting), so the processor has many
-    of them in flight: counting took two thirds of the time of a single pass that looked up
-    each n-gram as it formed it.
+    Single codes (when ``lo`` is 1) are counted at once from ``unigrams`` (the column of each
+    code, -1 for none), a third of the look-ups of character 1-3-grams saved. The longer
+    n-grams go in three passes over scratch buffers (``keys``, ``cols``: room for every
+    n-gram): form the keys, look them all up, count. The look-ups do not wait on one another
+    that way (whether a key is found decides nothing until the counting), so the processor
+    has many of them in flight: counting took two thirds of the time of a single pass that
+    looked up each n-gram as it formed it.
     """
     mask = np.uint64(table.shape[0] - 1)
     golden = np.uint64(0x9E3779B97F4A7C15)
+    n_unigrams = unigrams.shape[0]
+    u = 0
     m = 0
     for i in range(start, end):  # the n-grams that start at i, each from the one before
-        key = np.int64(0)
-        mult = np.int64(1)
-        for n in range(1, min(hi, end - i) + 1):
+        c = codes[i]
+        if c <= 0:
+            continue
+        if lo == 1 and c < n_unigrams:
+            col = unigrams[c]
+            if col >= 0:
+                if count[col] == 0:
+                    touched[u] = col
+                    u += 1
+                count[col] += 1
+        key = np.int64(c)
+        mult = np.int64(base)
+        for n in range(2, min(hi, end - i) + 1):
             c = codes[i + n - 1]
             if c <= 0:
                 break
@@ -69,7 +83,6 @@ def _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, count,
                     col = table[h, 1]
                     break
         cols[q] = col
-    u = 0
     for q in range(m):
         col = cols[q]
         if col >= 0:
@@ -107,7 +120,7 @@ def _sorted_columns(touched, spare, u, n_terms, hist):  # pragma: no cover
 
 
 @njit(cache=True, nogil=True)
-def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
+def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits, unigrams,
                  n_terms):  # pragma: no cover
     """(entries per text, columns, counts) of the vocabulary n-grams of each text, columns
     ascending within a text.
@@ -117,7 +130,8 @@ def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
     ``base`` is 0 (characters), else ``c0 + c1 * base + c2 * base**2 ...`` (token ids).
     ``table``: the open-addressing table of :func:`policy_nlp.features._hash_table`
     (Fibonacci hashing, linear probing; rows of (key, column), key -1 empty) of ``2**bits``
-    rows; the columns are ``< n_terms``.
+    rows; ``unigrams``: the column of each single code (-1: none), as long as the largest one
+    in the vocabulary needs; the columns are ``< n_terms``.
     """
     n_docs = lens.shape[0]
     shift = np.uint64(64 - bits)
@@ -125,7 +139,7 @@ def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
     out_cols = np.empty(total, np.int64)
     out_counts = np.empty(total, np.int64)
     nnz = np.zeros(n_docs, np.int64)
-    count = np.zeros(max(n_terms, 1), np.int64)  # per column, zero between texts
+    count = np.zeros(max(n_terms, 1), np.int32)  # per column, zero between texts
     room = 0
     for d in range(n_docs):
         room = max(room, lens[d] * (hi - lo + 1))
@@ -138,8 +152,8 @@ def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
     start = 0
     for d in range(n_docs):
         end = start + lens[d]
-        u = _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, count,
-                        touched, keys, cols)
+        u = _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, unigrams,
+                        count, touched, keys, cols)
         ordered = _sorted_columns(touched, spare, u, n_terms, hist)
         for i in range(u):
             col = ordered[i]
@@ -153,10 +167,11 @@ def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits,
 
 
 @njit(cache=True, nogil=True)
-def ngram_scores(codes, lens, lo, hi, base, char_bits, table, bits, tf_of_count, idf,
-                 weights, out):  # pragma: no cover
+def ngram_scores(codes, lens, lo, hi, base, char_bits, table, bits, unigrams, tf_of_count,
+                 idf, weights, out):  # pragma: no cover
     """Add to ``out[d]`` the product of text ``d``'s l2-normalised tf-idf row with
-    ``weights``, for every text (the arguments up to ``bits`` as in :func:`ngram_counts`).
+    ``weights``, for every text (the arguments up to ``unigrams`` as in
+    :func:`ngram_counts`; the batch has fewer than 2**31 n-grams).
 
     ``tf_of_count[c]``: the tf of a term counted ``c`` times (``log(c) + 1`` for sublinear
     tf), for every count a text of the batch can reach; ``idf``: per column; ``weights``:
@@ -178,7 +193,7 @@ def ngram_scores(codes, lens, lo, hi, base, char_bits, table, bits, tf_of_count,
     room = 0
     for d in range(n_docs):
         room = max(room, lens[d] * (hi - lo + 1))
-    count = np.zeros(max(n_terms, 1), np.int64)  # per column, zero between texts
+    count = np.zeros(max(n_terms, 1), np.int32)  # per column, zero between texts
     touched = np.empty(room, np.int64)
     keys = np.empty(room, np.int64)
     cols = np.empty(room, np.int64)
@@ -187,13 +202,13 @@ def ngram_scores(codes, lens, lo, hi, base, char_bits, table, bits, tf_of_count,
     e_doc = np.empty(total, np.int32)
     e_col = np.empty(total, np.int32)
     e_count = np.empty(total, np.int32)
-    head = np.zeros(n_terms + 1, np.int64)  # entries per column, then where each one goes
+    head = np.zeros(n_terms + 1, np.int32)  # entries per column, then where each one goes
     k = 0
     start = 0
     for d in range(n_docs):
         end = start + lens[d]
-        u = _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, count,
-                        touched, keys, cols)
+        u = _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, unigrams,
+                        count, touched, keys, cols)
         for i in range(u):
             col = touched[i]
             e_doc[k] = d
