@@ -116,6 +116,40 @@ def test_a_batch_too_long_for_one_kernel_call_is_scored_in_parts(monkeypatch):
     assert whole is not None and np.array_equal(parts, whole)
 
 
+def test_a_block_sets_its_hash_table_last(monkeypatch):
+    """A block with a hash table is ready for the kernel, whatever thread looks at it (a model
+    shared by a notebook's or a Dask worker's threads): everything else the kernel reads is
+    set before the table."""
+    import policy_nlp.features as features
+
+    spec = FeatureSpec(min_df=1)
+    feat = Featurizer.from_fitted(spec, fit_blocks(TEXTS, [tokenize(t) for t in TEXTS], spec))
+    order: list[str] = []
+
+    def spy(block, name, value):
+        order.append(name)
+        object.__setattr__(block, name, value)
+
+    monkeypatch.setattr(features._Block, "__setattr__", spy)
+    for block in feat.blocks:
+        order.clear()
+        assert block._prepare()
+        assert order[-1] == "_table" and "_unigrams" in order, (block.kind, order)
+
+
+def test_a_term_given_twice_is_counted_in_its_first_column_on_every_path():
+    from policy_nlp.features import _Block
+
+    block = _Block("char", (1, 2), ["a", "b", "a", "ab"], np.ones(4))
+    assert block._prepare()
+    texts = ["abab", "ba"] * 40  # enough texts for the kernel
+    kernel = block.counts(texts, kernel=True)
+    numpy_path = block.counts(texts, kernel=False)
+    for got, expected in zip(kernel, numpy_path, strict=True):
+        assert np.array_equal(got, expected)
+    assert 2 not in kernel[1].tolist()
+
+
 def test_char_codes_fold_whitespace_as_scikit_learn_does():
     """The batch's code points are those of scikit-learn's character analyzer, text by text:
     runs of whitespace (any Unicode space) folded to one space, within a text only."""

@@ -353,13 +353,16 @@ class _Block:
                 keys[i] = k
             self._token_ids = _TokenIds(ids)
             self._base = base
-        self._table = _hash_table(keys)
         # the column of each single character or token, by its code: what the kernel looks up
-        # for 1-grams instead of the hash table
+        # for 1-grams instead of the hash table (a term given twice: its first column, as the
+        # hash table gives it)
         single = np.flatnonzero(keys < (1 << _CHAR_BITS) if self.kind == "char" else
-                                np.array([" " not in t for t in self.terms], bool))
-        self._unigrams = np.full(int(keys[single].max(initial=0)) + 1, -1, np.int32)
-        self._unigrams[keys[single]] = single
+                                np.array([" " not in t for t in self.terms], bool))[::-1]
+        unigrams = np.full(int(keys[single].max(initial=0)) + 1, -1, np.int32)
+        unigrams[keys[single]] = single
+        self._unigrams = unigrams
+        # last: another thread takes a block with a hash table as ready for the kernel
+        self._table = _hash_table(keys)
         return True
 
     def _lookup(self, keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
