@@ -328,3 +328,17 @@ def test_the_command_runs_one_blas_thread_unless_told_otherwise(env, expected):
         pytest.skip("numpy is not built with OpenBLAS here")
     # (OpenBLAS uses at most one thread per core: 2 asked for on a 1-core machine gives 1)
     assert counts == [min(expected, os.cpu_count() or 1)]
+
+
+@pytest.mark.parametrize("fmt", ["table", "jsonl", "csv"])
+def test_a_text_argument_with_a_byte_that_is_not_utf8_is_classified(fmt):
+    """Python decodes a bad byte of a command-line argument to a lone surrogate, which is no
+    character: it becomes U+FFFD, as in the readers, instead of a traceback from the
+    segmenter or the writer."""
+    result = runner.invoke(app, ["classify", "-f", fmt, "--text", "\udcff推进碳达峰碳中和。"])
+    assert result.exit_code == 0, result.output
+    assert "\ufffd推进碳达峰碳中和。" in result.stdout
+    if fmt == "jsonl":
+        assert json.loads(result.stdout)["text"] == "\ufffd推进碳达峰碳中和。"
+    explained = runner.invoke(app, ["explain", "--json", "--text", "\udcff推进碳达峰碳中和。"])
+    assert explained.exit_code == 0 and json.loads(explained.stdout)["theme"] == "environment"

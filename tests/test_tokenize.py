@@ -312,3 +312,11 @@ def test_batch_cut_equals_text_by_text_on_the_shared_corpus(shared):
         tokens = tk.raw_tokens_batch(batch)
         assert tokens is not None
         assert _split_batch(tokens) == [tk.raw_tokens(t) for t in batch]
+
+
+@pytest.mark.parametrize("backend", ["rjieba", "jieba"])
+def test_a_lone_surrogate_is_segmented_as_a_replacement_character(backend):
+    """jieba-rs takes only UTF-8, which a lone surrogate is not: it is cut as U+FFFD."""
+    text = "\udcff推进碳达峰碳中和。"
+    assert tokenize(text, backend) == tokenize("\ufffd推进碳达峰碳中和。", backend)
+    assert "碳达峰" in tokenize(text, backend)

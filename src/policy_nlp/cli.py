@@ -581,8 +581,10 @@ def explain(
 ) -> None:
     """Show why a text got its theme: the terms that contributed most (TF-IDF x weight)."""
     from .explain import explain_text
+    from .read import without_surrogates
 
     m = _load(model)
+    text = without_surrogates(text)
     found = explain_text(m, text, theme=theme, top=top)
     if as_json:
         print(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import InputError
-from .read import Document, has_content
+from .read import Document, has_content, without_surrogates
 from .split import split_report, split_sentences
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -195,6 +195,7 @@ def label_units(model: ThemeModel, units: Iterable[Unit], *, batch_size: int = 5
 
 def units_of_text(text: str, *, report_id: str = "text") -> list[Unit]:
     """The units of a pasted text: one paragraph, or the paragraphs of a whole report."""
+    text = without_surrogates(text)
     if not has_content(text):
         raise InputError("the text is empty or only punctuation: nothing to classify")
     if _looks_like_report(text):

@@ -933,6 +933,13 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD: what Python makes of a byte that
+    is not UTF-8 in a command-line argument, say, is no character (it can be neither
+    segmented nor written as UTF-8)."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
 def _no_surrogates(value: Any, line: str | bytes) -> Any:
     """``value`` with each lone surrogate of its strings (a JSON ``"\\ud800"`` escape, which
     is no character: it can be neither segmented nor written as UTF-8) replaced by U+FFFD."""
