@@ -2,7 +2,8 @@
 
 :func:`ngram_counts` does per text what :class:`~policy_nlp.features.Featurizer` otherwise
 does with a dozen whole-batch numpy steps: form every n-gram key, look it up in the
-vocabulary's hash table, and count the distinct columns. It gives exactly the (text, column,
+vocabulary's hash table (a single character or token: in an array of their columns), and count
+the distinct columns. It gives exactly the (text, column,
 count) triples of the numpy path (``tests/test_features.py`` checks both against each other
 and against scikit-learn).
 

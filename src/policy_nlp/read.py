@@ -847,7 +847,7 @@ def line_codec(encoding: str) -> str:
 
 
 def decode_line(path: Path, lineno: int, data: bytes, codec: str) -> str | bytes | InputError:
-    """One line of a JSONL file (bytes, a UTF-8 BOM on line 1 dropped) for
+    """One line of a JSONL file (bytes; a UTF-8 BOM on line 1 and the line break dropped) for
     :func:`jsonl_records`: in UTF-8 the bytes as they are (orjson reads them without a decoded
     copy, and checks that they are UTF-8; the few lines it cannot read are decoded then), in
     other encodings the text, or the :class:`InputError` that says it does not decode."""
