@@ -94,9 +94,7 @@ def _in_worker(work: Callable, model_dir: str | None, task, opts: LabelOptions):
     model = _model(model_dir)
     if not _worker_set_up:  # once: gc.get_freeze_count() walks every frozen object
         _worker_set_up.append(True)
-        if not gc.get_freeze_count():  # a worker that loaded the model itself (not forked)
-            gc.freeze()
-        gc.set_threshold(*_run_thresholds(gc.get_threshold()))
+        _collect_for_a_run()  # for the worker's life (a forked one inherits the frozen state)
     return work(model, task, opts)
 
 
@@ -106,34 +104,39 @@ def _in_worker(work: Callable, model_dir: str | None, task, opts: LabelOptions):
 RUN_GC_THRESHOLD = 50_000
 
 
-def _run_thresholds(thresholds: tuple[int, ...]) -> tuple[int, ...]:
-    """The collector's thresholds during a run: the first raised to :data:`RUN_GC_THRESHOLD`,
-    unless it is 0 (automatic collection switched off by the caller, which stays off)."""
-    first = thresholds[0] and max(RUN_GC_THRESHOLD, thresholds[0])
-    return (first, *thresholds[1:])
+def _collect_for_a_run() -> Callable[[], None]:
+    """Leave the objects alive now (the model's vocabulary, the modules) out of the cyclic
+    garbage collector's passes (``gc.freeze``), and collect the youngest generation less
+    often (:data:`RUN_GC_THRESHOLD`); returns what undoes it. Labeling makes a few dicts and
+    lists per record, which start a collection every few hundred records, and each
+    older-generation pass walked the ~100,000 objects of the loaded model: building the
+    prediction fields of 1,024 records took 11 ms instead of 3.8 ms. A process that froze
+    objects itself (a server preloading its code for copy-on-write workers, an outer run) is
+    left frozen as it is; a first threshold of 0 (automatic collection switched off) stays."""
+    thresholds = gc.get_threshold()
+    if thresholds[0]:
+        gc.set_threshold(max(RUN_GC_THRESHOLD, thresholds[0]), *thresholds[1:])
+    frozen = not gc.get_freeze_count()
+    if frozen:
+        gc.freeze()
+
+    def undo() -> None:
+        if frozen:
+            gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+    return undo
 
 
 @contextmanager
 def _long_lived_frozen():
-    """Leave the objects alive now (the model's vocabulary, the modules) out of the cyclic
-    garbage collector's passes until the end of the block (``gc.freeze``), and collect the
-    youngest generation less often (:data:`RUN_GC_THRESHOLD`). Labeling makes a few dicts
-    and lists per record, which start a collection every few hundred records, and each
-    older-generation pass walked the ~100,000 objects of the loaded model: building the
-    prediction fields of 1,024 records took 11 ms instead of 3.8 ms. Forked workers inherit
-    the frozen state. A process that froze objects itself (a server preloading its code for
-    copy-on-write workers, an outer run) is left frozen as it is."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(*_run_thresholds(thresholds))
-    frozen = not gc.get_freeze_count()
-    if frozen:
-        gc.freeze()
+    """:func:`_collect_for_a_run` until the end of the block. Forked workers inherit the
+    frozen state."""
+    undo = _collect_for_a_run()
     try:
         yield
     finally:
-        if frozen:
-            gc.unfreeze()
-        gc.set_threshold(*thresholds)
+        undo()
 
 
 def _chunks(units: Iterable, size: int) -> Iterator[list]:

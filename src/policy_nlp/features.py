@@ -226,8 +226,9 @@ def fit_featurizer(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
     return Featurizer(spec, blocks), hstack(mats, format="csr")
 
 
-# which code points are whitespace (``\s``, str.isspace) up to the last one, U+3000
-_IS_SPACE = np.array([chr(c).isspace() for c in range(0x3001)])
+# which code points are whitespace (``\s``, str.isspace): up to U+3000, the last one, and then
+# False for all above
+_IS_SPACE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
 
 
 def _char_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +236,7 @@ def _char_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     each text's length."""
     docs = [t.lower() for t in texts]
     points = np.frombuffer("".join(docs).encode("utf-32-le", "surrogatepass"), np.uint32)
-    space = _IS_SPACE[np.minimum(points, len(_IS_SPACE) - 1)] & (points < len(_IS_SPACE))
+    space = _IS_SPACE[np.minimum(points, len(_IS_SPACE) - 1)]
     if (space[1:] & space[:-1]).any():  # runs of whitespace to fold (rare: the search is
         # dearer than this test, and a run across two texts only costs the search)
         docs = [_WHITE_SPACES.sub(" ", d) for d in docs]

@@ -84,7 +84,8 @@ def _count_text(codes, start, end, lo, hi, base, char_bits, table, shift, unigra
                     col = table[h, 1]
                     break
         cols[q] = col
-    for q in range(m):
+    for q in range(m):  # (counted as the 1-grams are above: an @njit helper for these few
+        # lines made the kernel a fifth slower in benchmarks/kernel.py, inlined or not)
         col = cols[q]
         if col >= 0:
             if count[col] == 0:

@@ -211,9 +211,6 @@ def _rjieba() -> rjieba.Jieba:
     return _singleton("_rtokenizer", _build_rjieba)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _cut(text: str, backend: str) -> list[str]:
     """Precise-mode segmentation of ``text`` with the lexicon, by ``backend``."""
     if backend == "rjieba":
@@ -222,7 +219,9 @@ def _cut(text: str, backend: str) -> list[str]:
         except UnicodeEncodeError:  # a lone surrogate (a bad byte of a command-line argument
             # decoded by Python, say) is no character and jieba-rs takes only UTF-8: cut it as
             # U+FFFD, as the readers do
-            text = _SURROGATE.sub("\ufffd", text)
+            from .read import without_surrogates
+
+            text = without_surrogates(text)
             tokens = _rjieba().cut(text, HMM)
         if "-" in text or "_" in text:  # jieba cuts at these; jieba-rs keeps "1-2" whole
             tokens = _split_dashes(tokens, text)
