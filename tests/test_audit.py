@@ -1,4 +1,5 @@
 import csv
+import json
 
 import numpy as np
 from typer.testing import CliRunner
@@ -27,6 +28,11 @@ def test_audit_finds_labels_flipped_in_real_data(shared):
     from policy_nlp.labels import load_joined
 
     data = load_joined(shared / "labels" / "train.jsonl", shared / "corpus" / "paragraphs.jsonl")
+    # the random and rare rows, as the labels were when this test was written (the era and
+    # census rows that came later add whole reports' worth of real disagreements to the top)
+    with open(shared / "labels" / "train.jsonl", encoding="utf-8") as fh:
+        drawn = {r["id"] for r in map(json.loads, fh) if r.get("sample") in ("random", "rare")}
+    data = data.subset([i for i, pid in enumerate(data.ids) if pid in drawn])
     rng = np.random.default_rng(0)
     reports = sorted(set(data.groups))
     keep = set(rng.choice(reports, size=70, replace=False))
