@@ -30,6 +30,16 @@ def test_help_lists_the_commands():
         assert cmd in result.stdout
 
 
+def test_version_and_short_help():
+    from policy_nlp import __version__
+
+    result = run("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"policy-nlp {__version__}"
+    for args in (("-h",), ("classify", "-h"), ("label", "-h")):
+        result = run(*args)
+        assert result.exit_code == 0 and "Usage" in result.stdout, args
+
+
 def test_classify_text(model):
     result = run("classify", "--text", "严格落实中央八项规定精神，纠治四风。", "-m", model,
                  "-f", "jsonl")
@@ -203,7 +213,10 @@ def test_failed_label_run_keeps_the_previous_output(model, tmp_path):
 
 def test_classify_needs_file_or_text(model):
     result = run("classify", "-m", model)
-    assert result.exit_code == 2 and "--text" in result.stderr
+    assert result.exit_code == 2 and "nothing to classify" in result.stderr
+    assert "--text" in result.stderr and "not both" not in result.stderr
+    result = run("classify", "x.txt", "--text", "推进改革。", "-m", model)
+    assert result.exit_code == 2 and "not both" in result.stderr
 
 
 def test_output_places_are_checked_before_any_work(model, tmp_path):

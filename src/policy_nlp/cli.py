@@ -24,10 +24,28 @@ from .errors import EXIT_SKIPPED, InputError, OutputError, PolicyNLPError
 
 app = typer.Typer(
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 80},
     help="Label the paragraphs of Chinese government work reports (政府工作报告) by policy theme.",
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"policy-nlp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """Label the paragraphs of Chinese government work reports (政府工作报告) by policy theme."""
 
 
 def _train_defaults():
@@ -302,7 +320,10 @@ def classify(
     from .predict import iter_units, label_sentences, label_units, units_of_text
     from .read import iter_documents
 
-    if (file is None) == (text is None):
+    if file is None and text is None:
+        raise InputError("nothing to classify: give a report FILE (or - for standard input) "
+                         "or --text TEXT")
+    if file is not None and text is not None:
         raise InputError("give a report FILE (or - for standard input) or --text, not both")
     set_verbose(verbose)
     policy = error_policy(strict)
