@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 
 from .errors import EXIT_SKIPPED, InputError, OutputError, PolicyNLPError
+from .text import pad
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -351,7 +352,10 @@ def _emit(records: list[dict], fmt: OutFormat, themes: list[str]) -> None:
     from .write import format_table, write_csv, write_jsonl
 
     if fmt is OutFormat.table:
-        sys.stdout.write(format_table(records))
+        import shutil
+
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        sys.stdout.write(format_table(records, width=width))
     elif fmt is OutFormat.jsonl:
         write_jsonl(records, sys.stdout)
     else:
@@ -621,14 +625,8 @@ def explain(
     print()
     print(f"{'term':<24}{'kind':<6}{'tf-idf':>8}{'weight':>9}{'contribution':>14}")
     for c in found.terms:
-        print(f"{_pad(c.term.replace(' ', '·'), 24)}{c.kind:<6}{c.tfidf:>8.3f}{c.weight:>+9.3f}"
+        print(f"{pad(c.term.replace(' ', '·'), 24)}{c.kind:<6}{c.tfidf:>8.3f}{c.weight:>+9.3f}"
               f"{c.contribution:>+14.3f}")
-
-
-def _pad(s: str, width: int) -> str:
-    from .write import _width
-
-    return s + " " * max(1, width - _width(s))
 
 
 @app.command()
@@ -663,9 +661,9 @@ def themes(
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return
     for entry in out:
-        print(f"{entry['id']:<22}{entry['group']:<22}{_pad(entry['zh'], 20)}{entry['en']}")
+        print(f"{entry['id']:<22}{entry['group']:<22}{pad(entry['zh'], 20)}{entry['en']}")
         for rank, x in enumerate(entry.get("top_terms", []), 1):
-            print(f"    {rank:>3} {_pad(x['term'].replace(' ', '·'), 20)}{x['kind']:<6}"
+            print(f"    {rank:>3} {pad(x['term'].replace(' ', '·'), 20)}{x['kind']:<6}"
                   f"{x['weight']:+.3f}")
         if top_terms:
             print()

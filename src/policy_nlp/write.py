@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import IO, Any
 import orjson
 
 from .errors import InputError, OutputError
+from .text import clip
 from .read import jsonl_loads
 
 FORMATS = ("jsonl", "csv", "table")
@@ -267,32 +267,24 @@ def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str) -> int:
     return n
 
 
-def _width(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+def format_table(records: list[dict[str, Any]], *, width: int | None = None) -> str:
+    """A readable table of labeled paragraphs for a terminal, aligned by display width.
 
-
-def _clip(s: str, width: int) -> str:
-    out, w = [], 0
-    for c in s:
-        cw = 2 if unicodedata.east_asian_width(c) in "WF" else 1
-        if w + cw > width - 1:
-            out.append("…")
-            w += 1
-            break
-        out.append(c)
-        w += cw
-    return "".join(out) + " " * max(0, width - w)
-
-
-def format_table(records: list[dict[str, Any]], *, text_width: int = 40) -> str:
-    """A readable table (CJK-width aware) of labeled paragraphs for a terminal."""
+    ``width``: the terminal's columns; the text column shrinks (and the top-3 and evidence
+    columns go) to fit it. ``None``: no limit (a pipe or a file).
+    """
     buf = io.StringIO()
     # sentence-level themes and evidence, where the records have them, go last
     extra = [k for k in ("themes", "evidence") if records and k in records[0]]
     head = ["#", "section", "text", "label", "score", "secondary", "top 3", *extra]
-    widths = [5, 18, text_width, 22, 6, 22, 44 if extra else 0, *([60] * len(extra))]
+    widths = [5, 16, 40, 22, 6, 22, 46, *([60] * len(extra))]
+    if width is not None:
+        while len(head) > 6 and sum(widths) > width:  # drop the rightmost optional columns
+            head.pop()
+            widths.pop()
+        widths[2] = max(16, widths[2] - max(0, sum(widths) - width))
     widths[-1] = 0
-    buf.write("".join(_clip(h, w) if w else h for h, w in zip(head, widths, strict=True)))
+    buf.write("".join(clip(h, w) if w else h for h, w in zip(head, widths, strict=True)))
     buf.write("\n")
     for rec in records:
         section = rec.get("section") or []
@@ -308,11 +300,19 @@ def format_table(records: list[dict[str, Any]], *, text_width: int = 40) -> str:
         if "themes" in extra:
             cells.append(" ".join(f"{t}:{p:.2f}" for t, p in rec["themes"].items()))
         if "evidence" in extra:
-            cells.append(" ".join(f"{e['term'].replace(' ', '·')}:{e['contribution']:+.2f}"
+            cells.append(" ".join(f"{evidence_label(e)}:{e['contribution']:+.2f}"
                                   for e in rec["evidence"]))
-        buf.write("".join(_clip(c, w) if w else c for c, w in zip(cells, widths, strict=True)))
+        cells = cells[:len(widths)]
+        buf.write("".join(clip(c, w) if w else c for c, w in zip(cells, widths, strict=True)))
         buf.write("\n")
     return buf.getvalue()
+
+
+def evidence_label(term: dict[str, Any]) -> str:
+    """A term of evidence as a reader sees it: words joined by ·, character n-grams marked
+    with a leading ~ (a piece of text, not a word)."""
+    text = term["term"].replace(" ", "·")
+    return text if term["kind"] == "word" else f"~{text}"
 
 
 def panel_format(path: str | Path) -> str:
