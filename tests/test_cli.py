@@ -355,3 +355,23 @@ def test_a_text_argument_with_a_byte_that_is_not_utf8_is_classified(fmt):
         assert json.loads(result.stdout)["text"] == "\ufffd推进碳达峰碳中和。"
     explained = runner.invoke(app, ["explain", "--json", "--text", "\udcff推进碳达峰碳中和。"])
     assert explained.exit_code == 0 and json.loads(explained.stdout)["theme"] == "environment"
+
+
+def test_label_output_format_follows_the_name_and_never_mismatches(model, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "推进碳达峰碳中和。"}\n', encoding="utf-8")
+    for name, args, message in (("out.parquet", (), "not .parquet"),
+                                ("out.txt", (), "not .txt"),
+                                ("out.jsonl", ("--format", "csv"), "--format csv but the name")):
+        result = run("label", src, "-o", tmp_path / name, "-m", model, "--no-progress", *args)
+        assert result.exit_code == 2 and message in result.stderr, result.stderr
+        assert not (tmp_path / name).exists()
+    result = run("label", src, "-o", tmp_path / "o.csv", "-m", model, "--no-progress",
+                 "--no-include-text")
+    assert result.exit_code == 0, result.stderr
+    header = (tmp_path / "o.csv").read_text("utf-8").splitlines()[0]
+    assert "label" in header and "text" not in header.split(",")
+    result = run("label", src, "-o", tmp_path / "old.jsonl", "-m", model, "--no-progress",
+                 "--no-text")  # the older name still works
+    assert result.exit_code == 0 and "text" not in json.loads(
+        (tmp_path / "old.jsonl").read_text("utf-8"))

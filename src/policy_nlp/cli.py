@@ -64,6 +64,11 @@ class OutFormat(str, Enum):
     csv = "csv"
 
 
+class TableFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
 class Records(str, Enum):
     auto = "auto"
     paragraphs = "paragraphs"
@@ -376,7 +381,7 @@ def label(
     output: Annotated[str, typer.Option("--output", "-o",
                                         help="OUT.jsonl or OUT.csv (- for standard output); "
                                              "with --engine dask, a directory of parts.")],
-    format: Annotated[OutFormat | None, typer.Option(
+    format: Annotated[TableFormat | None, typer.Option(
         "--format", "-f", help="jsonl or csv (default: from the output's extension).",
         show_default=False)] = None,
     model: ModelOpt = None,
@@ -386,9 +391,9 @@ def label(
         help="A CSV/JSONL record is one paragraph (one output line per input line), a report "
              "to split into paragraphs, or auto: split when it has several lines.")] = (
         Records.paragraphs),
-    include_text: Annotated[bool, typer.Option("--text/--no-text",
-                                               help="Copy each paragraph's text to the output."
-                                               )] = True,
+    include_text: Annotated[bool, typer.Option(
+        "--include-text/--no-include-text", "--text/--no-text",
+        help="Copy each paragraph's text to the output (--no-text: the older name).")] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress",
                                            help="Show progress on standard error.")] = True,
     strict: StrictOpt = False,
@@ -416,9 +421,7 @@ def label(
     from .batch import LabelOptions, label_dask, label_to_file, state_paths
     from .write import format_for_path
 
-    fmt = format.value if format else format_for_path(output)
-    if fmt == "table":
-        raise InputError("label writes jsonl or csv; use classify for a table")
+    fmt = format_for_path(output, given=format.value if format else None)
     set_verbose(verbose)
     policy = error_policy(strict)
     opts = LabelOptions(fmt=fmt, text_col=text_col, id_col=id_col, records=records.value,
@@ -756,8 +759,9 @@ def audit(
     from .codebook import load_codebook
     from .features import FeatureSpec
     from .train import TrainConfig
-    from .write import atomic_output, format_for_path, write_rows
+    from .write import format_for_path, write_table
 
+    fmt = format_for_path(output, "csv")
     book = load_codebook()
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book)
     config = TrainConfig(features=FeatureSpec(min_df=min_df), cv_folds=max(cv_folds, 2),
@@ -765,8 +769,7 @@ def audit(
     rows = audit_labels(data, config=config, codebook=book, progress=log)
     if top:
         rows = rows[:top]
-    with atomic_output(output) as out:
-        n = write_rows((r.to_dict() for r in rows), out, format_for_path(output, "csv"))
+    n = write_table((r.to_dict() for r in rows), output, fmt)
     log(f"{n} suspect labels of {len(data)} written to {output}")
 
 
@@ -798,8 +801,9 @@ def suggest(
     from .active import read_pool
     from .active import suggest as make_sheet
     from .labels import table_rows
-    from .write import atomic_output, format_for_path, write_rows
+    from .write import format_for_path, write_table
 
+    fmt = format_for_path(output, "csv")
     if n < 1:
         raise InputError(f"-n must be at least 1, not {n}")
     m = _load(model)
@@ -813,11 +817,7 @@ def suggest(
     log(f"{len(items)} paragraphs of {len({i.report_id for i in items})} reports in the pool"
         + (f", {len(done)} ids already labeled" if done else ""))
     rows = make_sheet(m, items, n, per_report=per_report, labeled_ids=done)
-    fmt = format_for_path(output, "csv")
-    with atomic_output(output) as out:
-        if fmt == "csv":
-            out.write("\ufeff")  # a BOM, so that spreadsheets read the Chinese right
-        written = write_rows(rows, out, fmt)
+    written = write_table(rows, output, fmt)
     if written < n:
         log(f"only {written} paragraphs could be suggested (pool size, --per-report and "
             "duplicate texts limit the choice)")

@@ -28,13 +28,21 @@ from .read import jsonl_loads
 FORMATS = ("jsonl", "csv", "table")
 
 
-def format_for_path(path: str | Path, default: str = "jsonl") -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    return default
+def format_for_path(path: str | Path, default: str = "jsonl", *,
+                    given: str | None = None) -> str:
+    """The table format of an output: ``given`` (a ``--format``), else the name's extension
+    (``.csv``; ``.jsonl``, ``.ndjson``, ``.json``), else ``default`` for standard output (``-``)
+    and a name without an extension. A name whose extension says another format (``.parquet``,
+    ``.txt``, ``.xlsx``…) is refused rather than filled with JSONL, as is a ``given`` format
+    that contradicts the extension."""
+    suffix = Path(path).suffix.lower() if str(path) != "-" else ""
+    by_name = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}.get(suffix)
+    if suffix and by_name is None:
+        raise InputError(f"{path}: this output is written as .jsonl or .csv, not {suffix}; "
+                         f"name it OUT.jsonl or OUT.csv")
+    if given and by_name and given != by_name:
+        raise InputError(f"{path}: --format {given} but the name says {by_name}")
+    return given or by_name or default
 
 
 class _Guarded:
@@ -267,6 +275,22 @@ def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str) -> int:
     return n
 
 
+BOM = "\ufeff"
+
+
+def write_table(rows: Iterable[dict[str, Any]], path: str | Path, fmt: str) -> int:
+    """Write flat records to ``path`` (``-``: standard output) as JSONL or CSV, atomically.
+
+    A CSV file starts with a byte-order mark, so that spreadsheets (Excel above all) read its
+    Chinese as UTF-8; CSV on standard output has none, as it is most often read by a program.
+    pandas, ``policy-nlp``'s own readers and ``csv`` with ``encoding="utf-8-sig"`` skip it.
+    """
+    with atomic_output(path) as out:
+        if fmt == "csv" and str(path) != "-":
+            out.write(BOM)
+        return write_rows(rows, out, fmt)
+
+
 def format_table(records: list[dict[str, Any]], *, width: int | None = None) -> str:
     """A readable table of labeled paragraphs for a terminal, aligned by display width.
 
@@ -335,8 +359,7 @@ def write_panel(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = 
     """
     fmt = fmt or panel_format(path)
     if fmt != "parquet":
-        with atomic_output(path) as out:
-            write_rows(rows, out, fmt)
+        write_table(rows, path, fmt)
         return
     if str(path) == "-":
         raise InputError("a Parquet panel needs a file name, not -")
