@@ -375,3 +375,22 @@ def test_label_output_format_follows_the_name_and_never_mismatches(model, tmp_pa
                  "--no-text")  # the older name still works
     assert result.exit_code == 0 and "text" not in json.loads(
         (tmp_path / "old.jsonl").read_text("utf-8"))
+
+
+def test_a_missing_optional_package_is_found_before_the_work(model, tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    missing = {"pyarrow", "matplotlib"}
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in missing else real(name, *a))
+    src = tmp_path / "r.txt"
+    src.write_text("一、总体要求\n推进碳达峰碳中和。\n", encoding="utf-8")
+    out = tmp_path / "p.parquet"
+    result = run("profile", src, "-o", out, "-m", model, "--no-progress")
+    assert result.exit_code == 2 and "pip install 'policy-nlp[parquet]'" in result.stderr
+    assert "profiled" not in result.stderr and not out.exists()  # refused before the work
+    panel = tmp_path / "p.csv"
+    panel.write_text("id,char_share_economy\nr,1\n", encoding="utf-8")
+    result = run("plot", panel, "-o", tmp_path / "figs")
+    assert result.exit_code == 2 and "pip install 'policy-nlp[plot]'" in result.stderr

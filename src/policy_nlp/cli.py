@@ -500,9 +500,10 @@ def profile(
     from .aggregate import iter_labeled, long_panel, profile_records
     from .codebook import model_codebook
     from .read import iter_documents
-    from .write import check_output_file, panel_format, write_panel
+    from .write import check_output_file, check_panel_writer, panel_format, write_panel
 
     fmt = panel_format(output)
+    check_panel_writer(output, fmt)
     check_output_file(output)
     set_verbose(verbose)
     policy = error_policy(strict)

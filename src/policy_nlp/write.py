@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import orjson
 
-from .errors import InputError, OutputError
+from .errors import InputError, OutputError, require
 from .text import clip
 from .read import jsonl_loads
 
@@ -351,6 +351,15 @@ def panel_format(path: str | Path) -> str:
     raise InputError(f"{path}: a panel is written as .csv, .parquet or .jsonl")
 
 
+def check_panel_writer(path: str | Path, fmt: str) -> None:
+    """Refuse, before any work, a panel this machine cannot write: Parquet without pyarrow,
+    or Parquet to standard output."""
+    if fmt == "parquet":
+        if str(path) == "-":
+            raise InputError("a Parquet panel needs a file name, not -")
+        require("pyarrow", "parquet", "writing Parquet")
+
+
 def write_panel(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = None) -> None:
     """Write a panel (one row per report) as CSV, Parquet or JSONL, atomically.
 
@@ -361,13 +370,7 @@ def write_panel(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = 
     if fmt != "parquet":
         write_table(rows, path, fmt)
         return
-    if str(path) == "-":
-        raise InputError("a Parquet panel needs a file name, not -")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise InputError("writing Parquet needs pyarrow: pip install 'policy-nlp[parquet]'"
-                         ) from None
+    check_panel_writer(path, fmt)
     import pandas as pd
 
     with atomic_path(path) as tmp:
