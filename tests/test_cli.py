@@ -108,6 +108,9 @@ def test_info(model):
     assert result.exit_code == 0, result.stderr
     assert "rule_of_law" in result.stdout and "法治政府建设" in result.stdout
     card = json.loads(run("info", "-m", model, "--json").stdout)
+    cm = card["metrics"]["cross_validation"]["confusion_matrix"]  # the tiny model has 3-fold CV
+    rows = result.stdout.split("columns: predicted)\n", 1)[1].splitlines()[1:]
+    assert [[int(v) for v in r.split()[1:]] for r in rows] == cm["rows_true_cols_predicted"]
     assert card["format"] == "policy-nlp-linear/1"
 
 

@@ -980,6 +980,11 @@ def info(
         f1 = per.get(th["id"], {}).get("f1")
         print(f"{th['id']:<22}{th['group']:<22}{counts.get(th['id'], 0):>6}"
               f"{(f'{f1:.3f}' if f1 is not None else ''):>8}  {th['zh']}")
+    if cv.get("confusion_matrix"):
+        from .evaluate import format_confusion
+
+        print()
+        print(f"report-grouped cross-validation, {format_confusion(cv['confusion_matrix'])}")
 
 
 def main() -> None:
