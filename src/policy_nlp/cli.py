@@ -556,6 +556,9 @@ def plot(
     rows: Annotated[str, typer.Option(help="The panel column the heatmap's rows are.")
                     ] = "region",
     dpi: Annotated[int, typer.Option(help="Resolution of PNG figures.")] = 150,
+    per_figure: Annotated[int, typer.Option(
+        min=0, help="At most this many bars (reports) or heatmap rows per figure; more make "
+                    "several figures, KIND-1.png, KIND-2.png … (0: one figure).")] = 40,
 ) -> None:
     """Draw figures of a panel: stacked bars, a regions x themes heatmap, trends over years."""
     import warnings
@@ -584,14 +587,19 @@ def plot(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", plots.MissingCJKFontWarning)
         for k, target in zip(kinds, targets, strict=True):
-            if k == "bars":
-                fig = plots.bars(panel, **common)
-            elif k == "heatmap":
-                fig = plots.heatmap(panel, rows=rows, **common)
-            else:
-                fig = plots.trends(panel, themes=chosen, **common)
-            plots.save_figure(fig, target, dpi=dpi)
-            log(f"{k}: {target}")
+            parts = plots.pages(panel, k, rows=rows, per_page=per_figure)
+            for i, part in enumerate(parts, 1):
+                title = None if len(parts) == 1 else f"{k}, part {i} of {len(parts)}"
+                if k == "bars":
+                    fig = plots.bars(part, title=title, **common)
+                elif k == "heatmap":
+                    fig = plots.heatmap(part, rows=rows, title=title, **common)
+                else:
+                    fig = plots.trends(part, themes=chosen, **common)
+                path = target if len(parts) == 1 else target.with_name(
+                    f"{target.stem}-{i}{target.suffix}")
+                plots.save_figure(fig, path, dpi=dpi)
+                log(f"{k}: {path}")
     for w in {str(w.message) for w in caught}:
         log(f"warning: {w}")
 
