@@ -27,10 +27,22 @@ CJK_FONT_CANDIDATES = (
 
 
 def find_cjk_ttf() -> Path | None:
-    """A CJK TrueType font on this machine, or None (then only the CID-font PDF is built)."""
+    """A CJK TrueType font on this machine, or None (then only the CID-font PDF is built).
+
+    The system's fonts first, else the SimHei that mplfonts (a dependency of the ``plot`` and
+    ``test`` extras) installs into site-packages: a font file to embed, which PDFium reads from
+    the PDF, not a font installed on the machine."""
     for candidate in CJK_FONT_CANDIDATES:
         if Path(candidate).is_file():
             return Path(candidate)
+    try:
+        import mplfonts
+    except ImportError:
+        pass
+    else:
+        simhei = Path(mplfonts.__file__).parent / "fonts" / "SimHei.ttf"
+        if simhei.is_file():
+            return simhei
     if shutil.which("fc-list"):
         out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
                              check=False).stdout
