@@ -327,3 +327,36 @@ def test_damaged_page_exit_codes(tmp_path, strict, code):
     assert "m.pdf: page 2:" in result.output
     assert "Traceback" not in result.output
     assert (tmp_path / "out.jsonl").exists() is not strict
+
+
+# --- the fixture set: one report as it comes, each reading to its clean text ----------------------
+
+SAVED = FIXTURES / "saved"
+TITLE = "青川市2031年政府工作报告"
+
+
+@pytest.fixture(scope="module")
+def clean_report():
+    return _report((SAVED / "clean.txt").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("layout", [
+    pytest.param({"running_header": TITLE}, id="title-as-running-header"),
+    pytest.param({"running_header": TITLE, "header_last": True, "page_numbers": "page"},
+                 id="title-header-drawn-last-page-footer"),
+    pytest.param({"running_header": TITLE, "glyphs": True, "page_numbers": "of"},
+                 id="character-at-a-time"),
+    pytest.param({"browser": "file:///home/user/Downloads/qingchuan.html", "title": TITLE,
+                  "running_header": None}, id="browser-printed-file"),
+    pytest.param({"browser": "https://www.qingchuan.gov.cn/zwgk/2031/0114/art_1.html",
+                  "title": TITLE, "running_header": None, "glyphs": True},
+                 id="browser-printed-url-glyphs"),
+])
+def test_fixture_pdf_reads_as_its_clean_text(tmp_path, clean_report, layout):
+    blocks, headings, ref = clean_report
+    path = make_pdf(tmp_path / "r.pdf", blocks, headings=headings, **layout)
+    (doc,) = read_documents(path)
+    for chrome in ("file://", "https://", "2031/1/12", "/2", "第 2 页"):
+        assert chrome not in doc.text
+    assert doc.text.count(TITLE) == 1  # the title heading of page 1, not the running header
+    _same_split(path, ref)

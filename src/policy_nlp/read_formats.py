@@ -412,9 +412,18 @@ def _page_lines(page, page_index: int) -> list[_Line]:
         textpage.close()
 
 
+#: What a browser prints in a page's margins ("Save as PDF"): the page's URL (with the page
+#: counter ``3/12`` beside it) and the date and time of printing (with the page's title).
+_BROWSER_MARGIN = re.compile(
+    r"(?:^|\s)(?:file|https?)://\S+"
+    r"|^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}(?:[,\s]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?(?:\s|$)"
+)
+
+
 def _margin_key(text: str) -> str:
     """A running header or footer's text; in a short one (``第 3 页``, ``2024年报告 - 3``)
-    numbers are blanked, as they change from page to page."""
+    numbers are blanked, as they change from page to page (not in a longer one: the first
+    lines of pages of a numbered list differ only in their numbers)."""
     text = re.sub(r"\s+", "", text)
     return re.sub(r"\d+", "#", text) if len(text) <= 25 else text
 
@@ -424,9 +433,11 @@ def _drop_headers_and_footers(lines: list[_Line]) -> list[_Line]:
 
     A line is in a page's margin if it is the first or last line of the page (also the second
     or second to last, for a header with a rule or two lines) and lies in the top or bottom 15%
-    of the page. It is dropped if it is a page number, or if it is short (at most 60 characters)
-    and its text (digits aside, in a line of at most 25 characters) is in the margin of at least
-    two pages (and of a third of the pages, for long documents) at the same height.
+    of the page. It is dropped if it is a page number, what a browser prints there (a URL, the
+    date and time), or if it is at most 100 characters long and its text (numbers aside, in a
+    line of at most 25 characters) stands in the margin of at least two pages (and of a third of the pages, for long documents) at
+    the same height -- whatever the text, the report's own title included (the title as a
+    heading on the first page is not at that height, and stays).
     """
     pages: dict[int, list[_Line]] = {}
     for line in lines:
@@ -445,13 +456,11 @@ def _drop_headers_and_footers(lines: list[_Line]) -> list[_Line]:
     need = max(2, len(pages) // 3)
     drop = set()
     for line in candidates:
-        same = where[_margin_key(line.text)]
-        running = (
-            len({ln.page for ln in same}) >= need
-            and len(line.text) <= 60
-            and max(ln.top for ln in same) - min(ln.top for ln in same) <= 0.5 * line.height
-        )
-        if running or _PAGE_NUMBER.match(line.text):
+        level = max(0.5 * line.height, 1.0)
+        same_height = {ln.page for ln in where[_margin_key(line.text)]
+                       if abs(ln.top - line.top) <= level}
+        running = len(same_height) >= need and len(line.text) <= 100
+        if running or _PAGE_NUMBER.match(line.text) or _BROWSER_MARGIN.search(line.text):
             drop.add(id(line))
     return [ln for ln in lines if id(ln) not in drop]
 
