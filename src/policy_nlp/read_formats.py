@@ -137,8 +137,8 @@ def pdf_text(path: Path, on_problem: Callable[[InputWarning], None] | None = Non
     pdfminer.six instead, which places each character by the PDF's own width tables, so the
     text is the same on any machine.
 
-    ``on_problem`` is called with an :class:`InputWarning` for each page whose text looks
-    damaged (mostly not Chinese, garbled, or Chinese without punctuation; see
+    ``on_problem`` is called with an :class:`InputWarning` for each page whose text (running
+    headers and footers aside) looks damaged (mostly not Chinese, garbled, or Chinese without punctuation; see
     :func:`page_problem`); the text is kept. Without it the first such warning is raised.
 
     Raises
@@ -169,7 +169,8 @@ def pdf_text(path: Path, on_problem: Callable[[InputWarning], None] | None = Non
         pdf.close()
     if not any(line.text.strip() for line in lines):
         raise InputError(f"{path}: the PDF has no text layer (a scan?); run OCR on it first")
-    for page_index, page_lines in itertools.groupby(lines, key=lambda ln: ln.page):
+    body = _drop_headers_and_footers(lines)
+    for page_index, page_lines in itertools.groupby(body, key=lambda ln: ln.page):
         problem = page_problem("".join(ln.text for ln in page_lines))
         if problem:
             warning = InputWarning(f"{path}: page {page_index + 1}: {problem}; the text was "
@@ -177,7 +178,6 @@ def pdf_text(path: Path, on_problem: Callable[[InputWarning], None] | None = Non
             if on_problem is None:
                 raise warning
             on_problem(warning)
-    body = _drop_headers_and_footers(lines)
     return "\n".join(_join_lines(body))
 
 
