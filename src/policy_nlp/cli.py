@@ -486,7 +486,7 @@ def profile(
     def counted():
         docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy)
         for rec in iter_labeled(m, docs, unit=unit.value, records=records.value,
-                                name_pattern=name_pattern):
+                                name_pattern=name_pattern, on_error=policy):
             bar.update()
             yield rec
 
