@@ -386,6 +386,9 @@ def label(
         show_default=False)] = None,
     partition_rows: Annotated[int, typer.Option(
         help="Dask engine: JSONL lines per partition.")] = 20_000,
+    unit: Annotated[UnitOpt, typer.Option(
+        help="sentence: also label each sentence and give each paragraph the themes its "
+             "sentences carry, with their shares (themes, sentences).")] = UnitOpt.paragraph,
 ) -> None:
     """Label every paragraph of many inputs into one JSONL or CSV file."""
     from .batch import LabelOptions, label_dask, label_to_file, state_paths
@@ -397,7 +400,7 @@ def label(
     set_verbose(verbose)
     policy = error_policy(strict)
     opts = LabelOptions(fmt=fmt, text_col=text_col, id_col=id_col, records=records.value,
-                        include_text=include_text)
+                        include_text=include_text, unit=unit.value)
     started = time.monotonic()
     if engine is Engine.dask:
         if resume:
