@@ -274,6 +274,7 @@ def test_pdf_with_embedded_fonts_is_read_by_pdfium(tmp_path):
     ("\ufffd\ufffd推进\ue001\ue002改革" * 10, "garbled"),
     ("推进重点领域改革扩大有效投资稳定和扩大就业切实保障和改善民生" * 10, "punctuation"),
     ("短页", None),  # too little to judge
+    ("推进(cid:4162)(cid:1504)改革，扩大(cid:99)投资。" * 10, "garbled"),
     ("Annex: list of projects, 2024 to 2026, by district and sector." * 2, "not Chinese"),
 ])
 def test_page_problem(text, problem):
@@ -352,11 +353,24 @@ def clean_report():
                   "title": TITLE, "running_header": None, "glyphs": True},
                  id="browser-printed-url-glyphs"),
 ])
-def test_fixture_pdf_reads_as_its_clean_text(tmp_path, clean_report, layout):
+@pytest.mark.parametrize("font", FONTS)
+def test_fixture_pdf_reads_as_its_clean_text(tmp_path, clean_report, layout, font):
     blocks, headings, ref = clean_report
-    path = make_pdf(tmp_path / "r.pdf", blocks, headings=headings, **layout)
+    path = make_pdf(tmp_path / "r.pdf", blocks, headings=headings, font=font, **layout)
     (doc,) = read_documents(path)
     for chrome in ("file://", "https://", "2031/1/12", "/2", "第 2 页"):
         assert chrome not in doc.text
     assert doc.text.count(TITLE) == 1  # the title heading of page 1, not the running header
+    _same_split(path, ref)
+
+
+def test_saved_page_chrome_inside_the_article_of_a_web_page(tmp_path, clean_report):
+    """Pagination, source, next-article and share lines inside the article's own block (where
+    the page's markup does not set them apart) are left out as in a .txt."""
+    blocks, headings, ref = clean_report
+    chrome_top = [f"{TITLE}-36篇(第12/80页)", "信息来源：青川市人民政府办公室 浏览次数：1024"]
+    chrome_end = ["分享到：微信 微博 QQ空间", "上一篇：青川市2030年政府工作报告",
+                  "下一篇:关于青川市2030年国民经济和社会发展计划执行情况的报告"]
+    path = make_html(tmp_path / "r.html", chrome_top + blocks + chrome_end, headings=headings,
+                     title=TITLE)
     _same_split(path, ref)

@@ -491,3 +491,19 @@ def test_saved_pages_read_as_the_clean_text(name: str) -> None:
     assert got.headings == ref.headings
     assert "过去一年工作回顾" in ref.headings and "今年工作安排" in ref.headings
     assert sections(ref)[5] == ["过去一年工作回顾"]  # the part's closing paragraph
+
+
+@pytest.mark.parametrize("chrome", [
+    "上一篇：\n某镇2030年政府工作报告",  # the link on the line below its label
+    "【下一篇】某镇人民政府关于做好春耕生产工作的通知",
+    "分享到：",
+    "1 2 3 4 5 下一页 尾页",
+    "第1页/共3页",
+    "（来源：某镇人民政府）",
+    "【打印本页】 【关闭窗口】",
+])
+def test_chrome_variants_after_the_speech(chrome: str) -> None:
+    r = split_report(TOWN.replace("分享到：微信 微博 QQ空间", chrome), "x")
+    assert len(r.paragraphs) == 4, texts(r)
+    r = split_report(chrome + "\n" + TOWN, "x")  # and above it
+    assert len(r.paragraphs) == 4, texts(r)

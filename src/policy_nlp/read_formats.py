@@ -329,6 +329,7 @@ def _unicode_cid_manager():
 
 
 _GARBLED = re.compile(r"[\ufffd\ue000-\uf8ff\u2e80-\u2fdf\x00-\x08\x0b\x0e-\x1f]")
+_CID_NAME = re.compile(r"\(cid:\d+\)")
 _PUNCTUATION = re.compile(r"[，。、；：！？,.;:!?]")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -338,12 +339,12 @@ def page_problem(text: str) -> str | None:
 
     Thresholds, for a page with enough text to judge (30 letters): garbled, if 5% of its
     characters are replacement characters, private-use code points, radicals (what a broken
-    ToUnicode map gives) or control characters; mostly not Chinese, if fewer than half its
+    ToUnicode map gives), control characters or glyphs without a character (``(cid:123)``); mostly not Chinese, if fewer than half its
     letters are Chinese characters (a Chinese report set in a font whose text layer maps to
     Latin-1 reads as ``¹ú¼Ò``); Chinese without punctuation, if 200 Chinese characters come
     with fewer than 1 punctuation mark per 100 (report prose has about 1 per 10).
     """
-    chars = re.sub(r"\s+", "", text)
+    chars = _CID_NAME.sub("\ufffd", re.sub(r"\s+", "", text))  # pdfminer's unmapped glyph
     letters = _LETTER.findall(chars)
     if len(letters) < 30:
         return None

@@ -52,10 +52,10 @@ _SALUTATION = re.compile(
 _OPENING = re.compile(r"^现在[，,]?\s*我代表")
 _SPACED = re.compile(r"^(?:[\u4e00-\u9fff][ \u3000]+){2,}[\u4e00-\u9fff]$")
 _METADATA = re.compile(
-    r"^(?:标题|原标题|发文单位|发文机关|发文时间|发文日期|发布时间|发布日期|成文日期"
+    r"^[（(【\[]?(?:标题|原标题|发文单位|发文机关|发文时间|发文日期|发布时间|发布日期|成文日期"
     r"|来源URL|来源网址|来源|信息来源|文章来源|稿件来源|发布机构|发布单位|浏览次数|访问次数"
     r"|点击数|点击量|阅读数|阅读量|时间|日期|正文|作者|责任编辑|编辑|索引号|文号|主题分类)"
-    r"\s*[：:]\s*(?P<value>.*)$"
+    r"\s*[：:]\s*(?P<value>.*?)[）)】\]]?$"
 )
 _AGENCY_DATELINE = re.compile(
     r"^(?:新华社|中新社|中新网|人民网|新华网)\S{0,12}\d{1,2}月\d{1,2}日[电讯]$"
@@ -63,10 +63,16 @@ _AGENCY_DATELINE = re.compile(
 #: A site's pagination of a collection (``…工作报告-42篇(第61/122页)``, ``共5页``, ``下一页``).
 _PAGINATION = re.compile(
     r"[（(]\s*第\s*\d+\s*/\s*\d+\s*页\s*[)）]|第\s*\d+\s*/\s*\d+\s*页\s*$|^共\s*\d+\s*页"
-    r"|^(?:首页|上一页|下一页|尾页|末页)(?:\s|$)"
+    r"|第\s*\d+\s*页\s*[/／,，]?\s*共\s*\d+\s*页|^(?:首页|上一页|下一页|尾页|末页)(?:\s|$)"
+    r"|^(?:[\d\s…|]|首页|上一页|下一页|尾页|末页|跳转|转到|页)*(?:上一页|下一页|尾页|末页)"
+    r"(?:[\d\s…|]|首页|上一页|下一页|尾页|末页|跳转|转到|页)*$"
 )
 #: Links to the previous and next article (``上一篇：…``, ``下一篇:…``).
 _ADJACENT_ARTICLE = re.compile(r"^[【\[]?(?:上一篇|下一篇|上一条|下一条|上篇|下篇|前一篇|后一篇)[】\]]?")
+#: The label alone, its link on the next line.
+_ADJACENT_LABEL = re.compile(r"^[【\[]?(?:上一篇|下一篇|上一条|下一条|上篇|下篇|前一篇|后一篇)[】\]]?[:：]?$")
+#: A toolbar word that is chrome even alone on its line.
+_STRONG_TOOLBAR = re.compile(r"分享到|关闭窗口|打印本页|返回顶部|字号")
 #: A bare heading (no marker) is at most this long, without 、，：；。！？, and followed by prose.
 BARE_HEADING_MAX = 20
 _CLAUSE_PUNCTUATION = re.compile(r"[，、：；。！？,:;!?…]")
@@ -351,11 +357,15 @@ def _drop_chrome(lines: list[str], captions: set[str]) -> list[str]:
         n = tokens[i]
         neighbours = filled[max(k - 1, 0) : k] + filled[k + 1 : k + 2]
         toolbar = n is not None and (
-            n >= 2 or "字号" in lines[i] or any(tokens[j] is not None for j in neighbours)
+            n >= 2 or _STRONG_TOOLBAR.search(lines[i]) is not None
+            or any(tokens[j] is not None for j in neighbours)
         )
         line = lines[i]
         if toolbar or line in captions or _is_chrome(line) or _is_bare_salutation(line):
             kept[i] = ""
+        elif (k > 0 and _ADJACENT_LABEL.match(lines[filled[k - 1]]) and len(line) <= 60
+              and not line.endswith(tuple(_SENTENCE_END))):
+            kept[i] = ""  # the link of a 上一篇： on the line above
     return kept
 
 
