@@ -507,3 +507,12 @@ def test_chrome_variants_after_the_speech(chrome: str) -> None:
     assert len(r.paragraphs) == 4, texts(r)
     r = split_report(chrome + "\n" + TOWN, "x")  # and above it
     assert len(r.paragraphs) == 4, texts(r)
+
+
+def test_no_bare_headings_where_lines_break_sentences() -> None:
+    """Enumeration words and a text whose lines mostly break sentences give no bare heading."""
+    enumerated = "要做好三方面工作。\n一是\n加强基础设施建设，推进城乡融合发展，提升公共服务水平。"
+    assert split_report(enumerated, "x").headings == []
+    broken = ("全年地区生产总值增长\n百分之五，财政收入\n增长百分之四。\n经济运行稳\n中向好，民生\n"
+              "持续改善。\n城乡面貌\n明显改观，新建道路二十公里，建成公园十个，群众满意度稳步提升。")
+    assert split_report(broken, "x").headings == []
