@@ -516,3 +516,23 @@ def test_no_bare_headings_where_lines_break_sentences() -> None:
     broken = ("全年地区生产总值增长\n百分之五，财政收入\n增长百分之四。\n经济运行稳\n中向好，民生\n"
               "持续改善。\n城乡面貌\n明显改观，新建道路二十公里，建成公园十个，群众满意度稳步提升。")
     assert split_report(broken, "x").headings == []
+
+
+def test_items_of_a_last_subsection_and_addresses_inside_a_part_stay() -> None:
+    text = """一、今年主要任务
+（一）扩大有效投资。加快项目建设。
+各位代表！投资是稳增长的关键，我们要扭住不放。
+（二）促进消费升级。办好促消费活动。
+（三）维护社会稳定。坚持和发展新时代枫桥经验。
+建设更高水平平安城市。完善立体化治安防控体系，严厉打击违法犯罪。
+三是加强应急管理。健全应急预案体系，提升防灾减灾救灾能力。
+同时，我们也清醒地看到，发展中还存在不少困难和问题。
+二、加强政府自身建设"""
+    got = dict(zip(texts(split_report(text, "x")), sections(split_report(text, "x")),
+                   strict=True))
+    third = ["一、今年主要任务", "（三）维护社会稳定"]
+    assert got["各位代表！投资是稳增长的关键，我们要扭住不放。"] == ["一、今年主要任务",
+                                                               "（一）扩大有效投资"]
+    assert got["建设更高水平平安城市。完善立体化治安防控体系，严厉打击违法犯罪。"] == third
+    assert got["三是加强应急管理。健全应急预案体系，提升防灾减灾救灾能力。"] == third
+    assert got["同时，我们也清醒地看到，发展中还存在不少困难和问题。"] == ["一、今年主要任务"]

@@ -243,6 +243,10 @@ def split_report(text: str, report_id: str) -> SplitReport:
 #: A paragraph opening with an address to the delegates speaks to the whole part, not to the
 #: sub-section it follows (``各位代表！过去的一年……``).
 _ADDRESS = re.compile(r"^各位(?:人大)?代表[！!，,、]")
+#: A paragraph that opens as an item of its sub-section: an enumeration word, or a short
+#: run-in topic sentence (``建设更高水平平安城市。``).
+_SUB_ITEM = re.compile(r"^(?:[一二三四五六七八九十]+[是要]|第[一二三四五六七八九十]+[，,、]|首先|其次|再次"
+                       r"|[^，,。；：:！!？?]{2,16}[。！!])")
 
 
 def _close_parts(paragraphs: list[Paragraph]) -> None:
@@ -250,15 +254,19 @@ def _close_parts(paragraphs: list[Paragraph]) -> None:
 
     A part's sub-sections run until the next heading, so the closing paragraphs of a part (a
     summary of the year, thanks, the problems ahead) would be filed under its last sub-section.
-    Two rules, applied to the paragraphs after the first of each sub-section:
+    Where the next heading leaves the part (the sub-section is the last of its siblings), two
+    rules, for the paragraphs after the sub-section's first:
 
     * an address to the delegates (``各位代表！``/``各位代表，``) speaks to the whole: it and the
-      rest of that sub-section go to the part (the outermost heading);
-    * when the next heading leaves the part (the sub-section is the last of its siblings) and
-      the part has at least two earlier sub-sections, the last one keeps as many paragraphs
-      after its first as the longest earlier sibling did; those past that go to the part
-      (the parent heading). Sub-sections of one paragraph each thus close cleanly, and a
-      part whose sub-sections run over several paragraphs keeps them.
+      rest go to the part (the outermost heading);
+    * when the part has at least two earlier sub-sections, the last one keeps as many
+      paragraphs after its first as the longest earlier sibling did; of those past that, the
+      trailing ones go to the part (the parent heading), up to the last that opens as an item
+      of the sub-section itself (``三是…``, ``第四，…``, or a short run-in topic sentence such
+      as ``建设更高水平平安城市。``), which stays with everything before it.
+
+    An address inside a sub-section followed by more siblings stays there: some reports close
+    every sub-section with one on its own topic.
     """
     runs: list[list[Paragraph]] = []
     for p in paragraphs:
@@ -271,23 +279,23 @@ def _close_parts(paragraphs: list[Paragraph]) -> None:
         if len(section) < 2:
             continue
         parent = section[:-1]
-        moved = False
-        for j, p in enumerate(run[1:], 1):
-            if moved or _ADDRESS.match(p.text):
-                moved = True
-                p.section = section[:1]
         following = runs[k + 1][0].section if k + 1 < len(runs) else []
         if following[:len(parent)] == parent and len(following) >= len(section):
             continue  # the part goes on
-        siblings = {tuple(r[0].section): len(r) - 1 for r in runs[:k]
+        address = next((j for j, p in enumerate(run) if j and _ADDRESS.match(p.text)), None)
+        if address is not None:
+            for p in run[address:]:
+                p.section = section[:1]
+            run = run[:address]
+        siblings = [len(r) - 1 for r in runs[:k]
                     if r[0].section[:-1] == parent and len(r[0].section) == len(section)
-                    and r[0].section != section}
+                    and r[0].section != section]
         if len(siblings) < 2:
             continue
-        keep = max(siblings.values())
-        for p in run[1 + keep:]:
-            if p.section == section:
-                p.section = list(parent)
+        tail = run[1 + max(siblings):]
+        while tail and not _SUB_ITEM.match(tail[-1].text):
+            tail[-1].section = list(parent)
+            tail.pop()
 
 
 # --- where the speech starts and ends -----------------------------------------------------------
