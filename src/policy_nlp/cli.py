@@ -416,6 +416,9 @@ def label(
         show_default=False)] = None,
     partition_rows: Annotated[int, typer.Option(
         help="Dask engine: JSONL lines per partition.")] = 20_000,
+    unit: Annotated[UnitOpt, typer.Option(
+        help="sentence: also label each sentence and give each paragraph the themes its "
+             "sentences carry, with their shares (themes, sentences).")] = UnitOpt.paragraph,
 ) -> None:
     """Label every paragraph of many inputs into one JSONL or CSV file."""
     from .batch import LabelOptions, label_dask, label_to_file, state_paths
@@ -425,7 +428,7 @@ def label(
     set_verbose(verbose)
     policy = error_policy(strict)
     opts = LabelOptions(fmt=fmt, text_col=text_col, id_col=id_col, records=records.value,
-                        include_text=include_text)
+                        include_text=include_text, unit=unit.value)
     started = time.monotonic()
     if engine is Engine.dask:
         if resume:
@@ -515,7 +518,7 @@ def profile(
     def counted():
         docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy)
         for rec in iter_labeled(m, docs, unit=unit.value, records=records.value,
-                                name_pattern=name_pattern):
+                                name_pattern=name_pattern, on_error=policy):
             bar.update()
             yield rec
 
