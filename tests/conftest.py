@@ -35,6 +35,16 @@ def fixture_rows() -> list[dict]:
             .splitlines()]
 
 
+def write_pool(path: Path) -> Path:
+    """The fixture corpus as an unlabeled pool for ``suggest`` (id, report_id, text)."""
+    import json
+
+    path.write_text("".join(json.dumps({k: r[k] for k in ("id", "report_id", "text")},
+                                       ensure_ascii=False) + "\n" for r in fixture_rows()),
+                    "utf-8")
+    return path
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if not (SHARED / "labels" / "train.jsonl").is_file():

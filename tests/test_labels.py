@@ -9,7 +9,7 @@ from policy_nlp.cli import app
 from policy_nlp.errors import InputError
 from policy_nlp.labels import LabelSource, load_joined, load_labels, load_table, validate
 
-from .conftest import fixture_rows
+from .conftest import fixture_rows, write_pool
 
 
 def _write(path, rows):
@@ -173,9 +173,7 @@ def test_conflicting_ids_across_files(tmp_path):
 def test_half_coded_suggest_sheet_trains_as_it_is(tmp_path, tiny_model_dir):
     rows = fixture_rows()
     gold = {r["id"]: r["label"] for r in rows}
-    pool = tmp_path / "pool.jsonl"
-    pool.write_text("".join(json.dumps({k: r[k] for k in ("id", "report_id", "text")},
-                                       ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    pool = write_pool(tmp_path / "pool.jsonl")
     sheet = tmp_path / "sheet.csv"
     made = run("suggest", "-m", tiny_model_dir, "--pool", pool, "-n", 24, "--per-report", 4,
                "-o", sheet)

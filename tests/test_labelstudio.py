@@ -19,7 +19,7 @@ from policy_nlp.codebook import load_codebook
 from policy_nlp.errors import InputError
 from policy_nlp.labels import load_coder_labels, load_table
 
-from .conftest import assert_no_traceback, fixture_rows
+from .conftest import assert_no_traceback, fixture_rows, write_pool
 
 runner = CliRunner()
 
@@ -50,9 +50,7 @@ def test_label_config_groups_and_choices():
 
 def test_tasks_carry_the_guess_as_a_prediction(tmp_path, tiny_model_dir):
     rows = fixture_rows()
-    pool = tmp_path / "pool.jsonl"
-    pool.write_text("".join(json.dumps({k: r[k] for k in ("id", "report_id", "text")},
-                                       ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    pool = write_pool(tmp_path / "pool.jsonl")
     out = tmp_path / "tasks.json"
     made = run("suggest", "-m", tiny_model_dir, "--pool", pool, "-n", 6, "--format",
                "label-studio", "-o", out)
@@ -256,3 +254,32 @@ def test_doccano_round_trip(tmp_path):
                     + "\n", "utf-8")
     with pytest.raises(InputError, match=r"2 labels .* tick 'Allow single label'"):
         load_table(path)
+
+
+def test_tasks_given_out_are_not_suggested_again(tmp_path, tiny_model_dir):
+    pool = write_pool(tmp_path / "pool.jsonl")
+    first = tmp_path / "tasks.json"
+    assert run("suggest", "-m", tiny_model_dir, "--pool", pool, "-n", 10, "--per-report", 4,
+               "--format", "label-studio", "-o", first).exit_code == 0
+    given = {t["data"]["paragraph_id"] for t in json.loads(first.read_text("utf-8"))}
+    more = tmp_path / "more.jsonl"
+    result = run("suggest", "-m", tiny_model_dir, "--pool", pool, "-n", 30, "--per-report", 4,
+                 "--labeled", first, "-o", more)
+    assert result.exit_code == 0, result.stderr
+    again = {json.loads(line)["id"] for line in more.read_text("utf-8").splitlines()}
+    assert len(again) == 14 and not again & given
+
+
+def test_one_file_with_a_coder_column(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("id,coder,label\na,ann,economy\na,bo,economy\nb,ann,industry\n"
+                    "b,bo,economy\nc,ann,integrity\nc,bo,\n", "utf-8")
+    found = load_coder_labels([path])
+    assert found.coders == {"long/ann": {"a": "economy", "b": "industry", "c": "integrity"},
+                            "long/bo": {"a": "economy", "b": "economy"}}
+    assert found.blank == [f"{path}:7"]
+    bad = tmp_path / "twice.csv"
+    bad.write_text("id,coder,label\na,ann,economy\na,ann,industry\n", "utf-8")
+    with pytest.raises(InputError, match=r"twice.csv:3: coder twice/ann gives id 'a' "
+                                         r"'industry', and 'economy' at .*twice.csv:2"):
+        load_coder_labels([bad])

@@ -141,12 +141,13 @@ class Annotation:
 
 
 def is_label_studio_records(records: Sequence[dict]) -> bool:
-    """Whether parsed records are a Label Studio export: tasks with ``annotations`` (JSON), or
-    flat rows with ``annotation_id`` / ``annotator`` (JSON-MIN, CSV)."""
+    """Whether parsed records are Label Studio's: tasks with their ``data`` (an export in
+    JSON, or the tasks we wrote), or flat rows with ``annotation_id`` / ``annotator``
+    (JSON-MIN, CSV)."""
     first = next((r for r in records if isinstance(r, dict)), None)
     if first is None:
         return False
-    return ("annotations" in first and "data" in first) or (
+    return isinstance(first.get("data"), dict) or (
         "annotation_id" in first or "annotator" in first)
 
 

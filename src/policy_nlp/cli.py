@@ -790,8 +790,8 @@ def suggest(
         help="At most this many paragraphs of one report (default: twice the even share, "
              "at least 2).")] = None,
     labeled: Annotated[list[Path] | None, typer.Option(
-        help="Labels already coded (CSV/JSONL with an id column): their ids are skipped. "
-             "Repeatable.")] = None,
+        help="Labels already coded or given out (CSV/JSONL/XLSX with an id column, Label "
+             "Studio or doccano files): their ids are skipped. Repeatable.")] = None,
     text_col: TextCol = "text",
     id_col: IdCol = "id",
     sheet_format: Annotated[SheetFormat, typer.Option(
@@ -807,7 +807,7 @@ def suggest(
     """
     from .active import read_pool
     from .active import suggest as make_sheet
-    from .labels import table_rows
+    from .labels import label_file_ids
     from .write import atomic_output, format_for_path, write_rows
 
     if n < 1:
@@ -816,10 +816,7 @@ def suggest(
     items = read_pool(pool, text_col=text_col, id_col=id_col)
     done: set[str] = set()
     for path in labeled or []:
-        for rownum, row in table_rows(path):
-            if row.get(id_col) in (None, ""):
-                raise InputError(f"{path}:{rownum}: no {id_col!r} to match the pool by")
-            done.add(str(row[id_col]))
+        done |= label_file_ids(path, id_col=id_col)
     log(f"{len(items)} paragraphs of {len({i.report_id for i in items})} reports in the pool"
         + (f", {len(done)} ids already labeled" if done else ""))
     rows = make_sheet(m, items, n, per_report=per_report, labeled_ids=done)

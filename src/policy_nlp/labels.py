@@ -624,6 +624,27 @@ def _merge(parts, prefer: str | None, bad: _Collector) -> LabeledData:
     return out
 
 
+def label_file_ids(source, *, id_col: str = "id") -> set[str]:
+    """The paragraph ids a labels file names, coded or not (``suggest --labeled``): a table's
+    id column (found as for :func:`load_table`), a Label Studio export's tasks' ids."""
+    from .annotate import annotations_from_export, is_label_studio_records
+
+    spec = LabelSource.parse(source)
+    rows = list(table_rows(spec.path))
+    if rows and is_label_studio_records([rows[0][1]]):
+        return {a.id for a in annotations_from_export([r for _, r in rows], str(spec.path))}
+    ids: set[str] = set()
+    column = None
+    for num, row in rows:
+        if column is None:
+            named = {**_defaults_dropped({"id": id_col}), **spec.columns}
+            column = resolve_columns(row, named)["id"] or id_col
+        if row.get(column) in (None, ""):
+            raise InputError(f"{spec.path}:{num}: no {column!r} to match the pool by")
+        ids.add(str(row[column]))
+    return ids
+
+
 @dataclass
 class CoderLabels:
     """The coders' primary themes, for agreement: coder -> {id: theme}; texts by id where a
