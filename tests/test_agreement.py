@@ -239,3 +239,19 @@ def test_agreement_bad_inputs(tmp_path):
     assert run("agreement", alice).exit_code == 2
     strict = run("agreement", alice, _jsonl(tmp_path / "bob.jsonl", b), "--strict")
     assert strict.exit_code == 2 and "bob.jsonl:21: empty label" in strict.stderr
+
+
+def test_disagreements_sheet_takes_texts_from_paragraphs(tmp_path):
+    a = _jsonl(tmp_path / "a.jsonl", [{"id": "p1", "label": "economy"},
+                                      {"id": "p2", "label": "industry"}])
+    b = _jsonl(tmp_path / "b.jsonl", [{"id": "p1", "label": "economy"},
+                                      {"id": "p2", "label": "economy"}])
+    paras = _jsonl(tmp_path / "paragraphs.jsonl", [{"id": "p1", "text": "稳增长。"},
+                                                   {"id": "p2", "text": "建园区。"}])
+    out = tmp_path / "d.jsonl"
+    result = run("agreement", a, b, "--paragraphs", paras, "--disagreements", out,
+                 "--resamples", 100)
+    assert result.exit_code == 0, result.stderr
+    (row,) = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert row == {"id": "p2", "text": "建园区。", "a": "industry", "b": "economy",
+                   "most_frequent": "", "label": ""}

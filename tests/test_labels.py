@@ -204,6 +204,12 @@ def test_half_coded_suggest_sheet_trains_as_it_is(tmp_path, tiny_model_dir):
     assert not (tmp_path / "m2").exists()
     checked = run("validate-labels", "--labels", sheet)
     assert "12 rows with a blank label skipped" in checked.stdout
+    for command in ("evaluate", "compare"):
+        args = ([command, "--labels", sheet, "-m", tiny_model_dir] if command == "evaluate"
+                else [command, tiny_model_dir, tmp_path / "m", "--labels", sheet])
+        scored = run(*args)
+        assert scored.exit_code == 0, scored.stderr
+        assert "warning: 12 rows with a blank label skipped" in scored.stderr
 
 
 def test_two_files_with_different_columns_train_together(tmp_path):

@@ -1013,6 +1013,9 @@ def agreement_cmd(
                          "krippendorff_alpha, …).")] = AgreementFormat.text,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples of the items.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    paragraphs: Annotated[Path | None, typer.Option(
+        help="Paragraphs JSONL (id, text): the texts of the disagreements sheet, where the "
+             "coders' files have none.")] = None,
     strict: StrictLabelsOpt = False,
 ) -> None:
     """Inter-coder agreement: Cohen's kappa (two coders, and each pair), Fleiss' kappa and
@@ -1020,7 +1023,7 @@ def agreement_cmd(
     agreement, the most confused themes, and a sheet of the disagreements."""
     from .agreement import Codings, agreement, disagreement_rows, format_agreement
     from .codebook import load_codebook
-    from .labels import blank_summary, load_coder_labels
+    from .labels import blank_summary, load_coder_labels, paragraph_texts
     from .write import atomic_output, check_output_file, format_for_path, write_rows
 
     if resamples < 100:
@@ -1028,6 +1031,8 @@ def agreement_cmd(
     check_output_file(disagreements)
     book = load_codebook(codebook)
     found = load_coder_labels(coded, codebook=book, blank="error" if strict else "skip")
+    if paragraphs is not None:
+        found.texts = {**paragraph_texts(paragraphs), **found.texts}
     if found.blank:
         log(f"policy-nlp: warning: {blank_summary(found.blank)}")
     codings = Codings.from_labels(found.coders, book.ids, texts=found.texts)

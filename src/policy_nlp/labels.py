@@ -380,6 +380,21 @@ def _single_label(value, where: str, bad: _Collector):
     return value if isinstance(value, str) else str(value)
 
 
+def _paragraphs(path: Path, data: bytes) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for lineno, row in _jsonl_rows(path, data):
+        if "id" not in row or not isinstance(row.get("text"), str):
+            raise InputError(f"{path}:{lineno}: a paragraph needs 'id' and 'text'")
+        out[str(row["id"])] = row
+    return out
+
+
+def paragraph_texts(path: str | Path) -> dict[str, str]:
+    """id -> text of a paragraphs JSONL file (``id``, ``text``)."""
+    path = Path(path)
+    return {pid: row["text"] for pid, row in _paragraphs(path, _read_bytes(path)).items()}
+
+
 def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
                 codebook: Codebook | None = None, strict: bool = True,
                 blank: str = "skip") -> LabeledData:
@@ -392,11 +407,7 @@ def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
     labels_path, paragraphs_path = Path(labels_path), Path(paragraphs_path)
     label_bytes = _read_bytes(labels_path)
     para_bytes = _read_bytes(paragraphs_path)
-    paragraphs: dict[str, dict] = {}
-    for lineno, row in _jsonl_rows(paragraphs_path, para_bytes):
-        if "id" not in row or not isinstance(row.get("text"), str):
-            raise InputError(f"{paragraphs_path}:{lineno}: a paragraph needs 'id' and 'text'")
-        paragraphs[str(row["id"])] = row
+    paragraphs = _paragraphs(paragraphs_path, para_bytes)
     data = LabeledData(files={labels_path.name: _sha256_bytes(label_bytes),
                               paragraphs_path.name: _sha256_bytes(para_bytes)})
     seen: set[str] = set()
