@@ -283,3 +283,21 @@ def test_one_file_with_a_coder_column(tmp_path):
     with pytest.raises(InputError, match=r"twice.csv:3: coder twice/ann gives id 'a' "
                                          r"'industry', and 'economy' at .*twice.csv:2"):
         load_coder_labels([bad])
+
+
+def test_export_of_another_configuration_names_its_controls(tmp_path, coded):
+    _, tasks = coded
+    for t in tasks:
+        for a in t["annotations"]:
+            for res in a["result"]:
+                res["from_name"] = "topic" if res["from_name"] == "theme" else res["from_name"]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks, ensure_ascii=False), "utf-8")
+    with pytest.raises(InputError, match=r"no choices named 'theme', but topic: a project "
+                                         r"with another labeling configuration\?"):
+        load_table(path)
+    assert len(load_table(path, columns={"label": "topic"}, strict=False)) == 22
+    checked = run("validate-labels", "--labels", f"{path}:label=topic", "--json")
+    report = json.loads(checked.stdout)
+    assert sum(report["counts"].values()) == 22
+    assert [e["kind"] for e in report["errors"]] == ["no_majority"]

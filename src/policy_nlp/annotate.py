@@ -35,6 +35,8 @@ PRIMARY, SECONDARY, TEXT = "theme", "secondary", "text"
 #: task's own number as ``id``, so ours needs another name)
 ID_FIELD = "paragraph_id"
 #: the fields of a flat export (JSON-MIN, CSV) that are Label Studio's, not the task's data
+_SHEET_FIELDS = {"text", ID_FIELD, "report_id", "guess", "guess_zh", "second", "rank",
+                 "probability", "second_probability", "margin", "level", "section"}
 _LS_META = {"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time",
             "agreement", "drafts", "predictions", "annotations", "data"}
 
@@ -201,7 +203,28 @@ def annotations_from_export(records: Sequence[dict], source: str, *,
             out.extend(_from_task(rec, source, primary, secondary, text_key))
         else:
             out.append(_from_flat(rec, k, source, primary, secondary, text_key))
+    if not any(a.label for a in out):
+        others = _controls(records) - {primary, secondary}
+        if others:
+            raise InputError(f"{source}: no choices named {primary!r}, but "
+                             f"{', '.join(sorted(others))}: a project with another labeling "
+                             f"configuration? Name its control: {source}:label=NAME")
     return out
+
+
+def _controls(records: Sequence[dict]) -> set[str]:
+    """The names of the controls the annotations of an export filled in."""
+    names: set[str] = set()
+    for rec in records:
+        if isinstance(rec.get("data"), dict):
+            names |= {res.get("from_name") for ann in rec.get("annotations") or []
+                      for res in ann.get("result") or [] if res.get("from_name")}
+        elif rec.get("annotation_id") not in (None, ""):
+            # a flat export's task fields cannot be told from its controls by name: all but
+            # Label Studio's own and those of our tasks (suggest's sheet) are candidates
+            names |= {key for key, v in rec.items() if isinstance(v, str | dict | list)
+                      and key not in _LS_META and key not in _SHEET_FIELDS}
+    return names
 
 
 def _from_task(task: dict, source: str, primary: str, secondary: str,
