@@ -86,6 +86,20 @@ class Codings:
         return out
 
 
+def load_codings(sources, *, codebook=None, paragraphs=None, blank: str = "skip"
+                  ) -> tuple[Codings, list[str]]:
+    """The codings of coders' files (see :func:`policy_nlp.labels.load_coder_labels`), texts
+    from ``paragraphs`` (a paragraphs JSONL) where the files have none, and the places of the
+    codes skipped as blank."""
+    from .codebook import load_codebook
+    from .labels import load_coder_labels, paragraph_texts
+
+    codebook = codebook or load_codebook()
+    found = load_coder_labels(sources, codebook=codebook, blank=blank)
+    texts = {**paragraph_texts(paragraphs), **found.texts} if paragraphs else found.texts
+    return Codings.from_labels(found.coders, codebook.ids, texts=texts), found.blank
+
+
 def _interval(values: np.ndarray) -> list[float | None]:
     ok = values[np.isfinite(values)]
     if len(ok) < 0.9 * len(values) or not len(ok):

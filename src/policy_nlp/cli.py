@@ -1021,21 +1021,18 @@ def agreement_cmd(
     """Inter-coder agreement: Cohen's kappa (two coders, and each pair), Fleiss' kappa and
     Krippendorff's alpha (nominal), with 95% bootstrap intervals over items; per-theme
     agreement, the most confused themes, and a sheet of the disagreements."""
-    from .agreement import Codings, agreement, disagreement_rows, format_agreement
+    from .agreement import agreement, disagreement_rows, format_agreement, load_codings
     from .codebook import load_codebook
-    from .labels import blank_summary, load_coder_labels, paragraph_texts
+    from .labels import blank_summary
     from .write import atomic_output, check_output_file, format_for_path, write_rows
 
     if resamples < 100:
         raise InputError(f"--resamples must be at least 100, not {resamples}")
     check_output_file(disagreements)
-    book = load_codebook(codebook)
-    found = load_coder_labels(coded, codebook=book, blank="error" if strict else "skip")
-    if paragraphs is not None:
-        found.texts = {**paragraph_texts(paragraphs), **found.texts}
-    if found.blank:
-        log(f"policy-nlp: warning: {blank_summary(found.blank)}")
-    codings = Codings.from_labels(found.coders, book.ids, texts=found.texts)
+    codings, blank = load_codings(coded, codebook=load_codebook(codebook),
+                                  paragraphs=paragraphs, blank="error" if strict else "skip")
+    if blank:
+        log(f"policy-nlp: warning: {blank_summary(blank)}")
     result = agreement(codings, n_boot=resamples, seed=seed)
     if disagreements is not None:
         fmt = format_for_path(disagreements, "csv")
