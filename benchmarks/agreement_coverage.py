@@ -5,7 +5,11 @@ Each simulated study: ``ITEMS`` paragraphs whose true themes are drawn from 4 th
 a theme at random. The population value of Krippendorff's alpha, Fleiss' kappa and Cohen's
 kappa is then the same, ``(p_o - p_e) / (1 - p_e)`` (p_o: two coders agree; p_e: chance
 agreement of their common margins). The share of 1,000 studies whose interval (500 resamples
-of the items) holds it is the coverage.
+of the items) holds it is the coverage. Per theme c, with P(both c) = p_c s^2 + (1 - p_c) u^2
+(s: a coder gives the true theme, u: a given wrong one) and q_c a coder's share of c: the
+specific agreement P(both c) / q_c, and Fleiss' per-category kappa, the binary (c or not)
+kappa (P(agree) - P_e) / (1 - P_e), P(agree) = 1 - 2 (q_c - P(both c)),
+P_e = q_c^2 + (1 - q_c)^2; the lowest and highest coverage over the 4 themes are printed.
 
     python benchmarks/agreement_coverage.py ITEMS CODERS
 """
@@ -28,6 +32,12 @@ def main(n_items: int, coders: int) -> None:
     rng = np.random.default_rng(11)
     keys = ["krippendorff_alpha", "fleiss_kappa"] + (["cohen_kappa"] if coders == 2 else [])
     hits = dict.fromkeys(keys, 0)
+    u = (1 - R) / K
+    both = p * same**2 + (1 - p) * u**2
+    theme_truth = {"specific_agreement": both / q,
+                   "fleiss_kappa": ((1 - 2 * (q - both)) - (q**2 + (1 - q) ** 2))
+                   / (1 - (q**2 + (1 - q) ** 2))}
+    theme_hits = {key: np.zeros(K) for key in theme_truth}
     for _ in range(REPS):
         true = rng.choice(K, n_items, p=p)
         table = np.where(rng.random((n_items, coders)) < R, true[:, None],
@@ -38,8 +48,17 @@ def main(n_items: int, coders: int) -> None:
         for key in keys:
             lo, hi = result[key]["ci95"]
             hits[key] += lo <= truth <= hi
+        for row in result["per_theme"]:
+            c = "abcd".index(row["theme"])
+            for key, values in theme_truth.items():
+                lo, hi = row[f"{key}_ci95"]
+                theme_hits[key][c] += lo is not None and lo <= values[c] <= hi
     print(f"{n_items} items, {coders} coders, population value {truth:.4f}: coverage "
           + ", ".join(f"{key} {n / REPS:.3f}" for key, n in hits.items()))
+    for key, n in theme_hits.items():
+        print(f"  per theme, {key}: coverage {n.min() / REPS:.3f} to {n.max() / REPS:.3f} "
+              f"(themes of shares {', '.join(f'{x:g}' for x in p)}: "
+              f"{', '.join(f'{x / REPS:.3f}' for x in n)})")
 
 
 if __name__ == "__main__":
