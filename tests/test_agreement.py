@@ -255,3 +255,20 @@ def test_disagreements_sheet_takes_texts_from_paragraphs(tmp_path):
     (row,) = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert row == {"id": "p2", "text": "建园区。", "a": "industry", "b": "economy",
                    "most_frequent": "", "label": ""}
+
+
+def test_xlsx_coder_file(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    alice, b = _coders(tmp_path)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["编号", "主题"])
+    for r in b:
+        sheet.append([r["id"], r["label"] or None])
+    book.save(tmp_path / "bob.xlsx")
+    result = run("agreement", alice, tmp_path / "bob.xlsx", "--format", "json",
+                 "--resamples", 100)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["cohen_kappa"]["n_items"] == 39
+    assert report["cohen_kappa"]["observed_agreement"] == pytest.approx(36 / 39)
