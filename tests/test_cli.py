@@ -47,7 +47,10 @@ def test_classify_report_file_as_table_and_csv(model):
     assert "各位代表：" not in table.stdout
     csv_out = run("classify", FIXTURES / "report.txt", "-m", model, "-f", "csv")
     header, *rows = csv_out.stdout.splitlines()
-    assert header.startswith("id,report_id,paragraph,section,text,label,score,secondary,top")
+    # year, region, level: what the report's opening lines state (2031年某市政府工作报告)
+    assert header.startswith("id,report_id,paragraph,section,year,region,level,text,label,score,"
+                             "secondary,top")
+    assert rows[0].split(",")[4:7] == ["2031", "某市", "prefecture"]
     assert "score_general" in header and len(rows) == 6
 
 
