@@ -93,7 +93,9 @@ def test_profile_paths_and_dataframes(model, tmp_path):
                            index=["r1", "r2"])
     panel = model.profile(reports, unit="sentence")
     assert panel["report_id"].tolist() == ["r1", "r2"]
-    assert str(panel["year"].dtype) == "Int64" and panel["year"].isna().tolist() == [False, True]
+    # a year the record leaves empty is the one the report's title states
+    assert str(panel["year"].dtype) == "Int64" and panel["year"].tolist() == [2030, 2031]
+    assert panel["region"].tolist() == ["甲", "乙"]  # the records' own regions win
     shares = panel[[f"char_share_{t}" for t in model.themes]]
     assert shares.sum(axis=1).to_numpy() == pytest.approx(1)
     long = model.profile(reports, long=True)

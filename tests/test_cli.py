@@ -57,9 +57,10 @@ def test_classify_report_file_as_table_and_csv(model):
     assert "各位代表：" not in table.stdout
     csv_out = run("classify", FIXTURES / "report.txt", "-m", model, "-f", "csv")
     header, *rows = csv_out.stdout.splitlines()
-    # year, region and level come from the report's own title (某市2031年政府工作报告)
-    assert header.startswith("id,year,region,level,report_id,paragraph,section,text,label,score,"
+    # year, region, level: what the report's opening lines state (2031年某市政府工作报告)
+    assert header.startswith("id,report_id,paragraph,section,year,region,level,text,label,score,"
                              "secondary,top")
+    assert rows[0].split(",")[4:7] == ["2031", "某市", "prefecture"]
     assert "score_general" in header and len(rows) == 6
 
 
@@ -101,8 +102,9 @@ def test_label_report_files_adds_report_fields(model, tmp_path):
     assert result.exit_code == 0, result.stderr
     lines = out.read_text("utf-8").splitlines()
     # year, region and level from the report's title (某市 is a city: prefecture level)
-    assert lines[0].startswith("id,year,region,level,report_id,paragraph,section")
-    assert lines[1].startswith("某市_2031#000,2031,某市,prefecture,某市_2031,0,")
+    assert lines[0].startswith("id,report_id,paragraph,section,year,region,level,")
+    assert lines[1].startswith("某市_2031#000,某市_2031,0,")
+    assert lines[1].split(",")[4:7] == ["2031", "某市", "prefecture"]
     assert len(lines) == 7
 
 

@@ -52,7 +52,8 @@ def test_fixture_set_metadata(name):
     ("重庆", None, "重庆市"), ("重庆市", None, "重庆市"), ("北京", "provincial", "北京市"),
     ("广西", None, "广西壮族自治区"), ("吉林", "prefecture", "吉林市"), ("吉林", None, "吉林"),
     ("吉林省", None, "吉林省"), ("恩施", "prefecture", "恩施土家族苗族自治州"),
-    ("南京", "prefecture", "南京市"), ("海拉尔区", "county", "海拉尔区"), ("国务院", None, "全国"),
+    ("南京", "prefecture", "南京市"), ("亳州", "prefecture", "亳州市"), ("杭州市", None, "杭州市"),
+    ("恩施州", None, "恩施土家族苗族自治州"), ("海拉尔区", "county", "海拉尔区"), ("国务院", None, "全国"),
     (" 上海 ", None, "上海市"), ("", None, None),
 ])
 def test_normalize_region(name, level, full):

@@ -69,6 +69,8 @@ AUTONOMOUS_PREFECTURES = {
 }
 _FULL_PROVINCES = frozenset(PROVINCES.values())
 _NATIONAL = frozenset(("全国", "国务院", "中国", "中华人民共和国", "中央"))
+#: The suffixes that end a full name (a bare 州 does not: 杭州, 亳州 are cities' names).
+_NAME_SUFFIX = re.compile(r"(?:省|自治区|特别行政区|市|自治州|盟|地区|县|区|旗|镇|乡|街道|苏木)$")
 _SUFFIX_LEVEL = (
     (re.compile(r"(?:省|自治区|特别行政区)$"), "provincial"),
     (re.compile(r"(?:市|自治州|州|盟|地区)$"), "prefecture"),
@@ -84,9 +86,9 @@ def normalize_region(name: str | None, level: str | None = None) -> str | None:
     (``重庆`` -> ``重庆市``, ``广西`` -> ``广西壮族自治区``), except where ``level`` says it is
     a city of the same name (``吉林`` at the prefecture level -> ``吉林市``; without a level,
     ``吉林`` is kept as written); an autonomous
-    prefecture's short name -> its full name (``恩施`` -> ``恩施土家族苗族自治州``); any other
-    prefecture-level name without a suffix gets 市 (``南京`` -> ``南京市``); anything else is
-    kept as written, stripped.
+    prefecture's short name -> its full name (``恩施``, ``恩施州`` -> ``恩施土家族苗族自治州``); any
+    other prefecture-level name without a suffix gets 市 (``南京`` -> ``南京市``, ``亳州`` ->
+    ``亳州市``: a bare 州 is part of a city's name); anything else is kept as written, stripped.
 
     Examples
     --------
@@ -103,10 +105,12 @@ def normalize_region(name: str | None, level: str | None = None) -> str | None:
     if name in PROVINCES and (name in MUNICIPALITIES or level == "provincial"
                               or (level is None and name not in CITY_HOMONYMS)):
         return PROVINCES[name]
+    if name.endswith("州") and name[:-1] in AUTONOMOUS_PREFECTURES:  # 恩施州
+        return AUTONOMOUS_PREFECTURES[name[:-1]]
     if level == "prefecture" or (level is None and name in AUTONOMOUS_PREFECTURES):
         if name in AUTONOMOUS_PREFECTURES:
             return AUTONOMOUS_PREFECTURES[name]
-        if level == "prefecture" and not any(rx.search(name) for rx, _ in _SUFFIX_LEVEL):
+        if level == "prefecture" and not _NAME_SUFFIX.search(name):  # 南京, 亳州 -> …市
             return name + "市"
     return name
 

@@ -53,14 +53,16 @@ def units_of_report(doc_id: str, text: str, extra: dict[str, Any] | None = None)
 
     split = split_report(text, doc_id)
     stated = report_metadata(text)
-    base = {k: stated[k] for k in META_FROM_TEXT if k in stated}
-    base.update(extra or {})
-    if base.get("region") is not None:
-        base["region"] = normalize_region(base["region"], base.get("level"))
+    extra = dict(extra or {})
+    if extra.get("region") is not None:
+        extra["region"] = normalize_region(extra["region"], extra.get("level"))
+    # after the paragraph's place, where the record does not give them (its own win)
+    missing = {k: stated[k] for k in META_FROM_TEXT if k in stated and extra.get(k) is None}
     out = []
     for p in split.paragraphs:
-        fields = dict(base)
+        fields = dict(extra)
         fields.update({"report_id": doc_id, "paragraph": p.index, "section": p.section})
+        fields.update(missing)
         out.append(Unit(id=f"{doc_id}#{p.index:03d}", text=p.text, fields=fields))
     return out
 
