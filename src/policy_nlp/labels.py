@@ -72,6 +72,9 @@ class LabeledData:
     # bad rows met while loading with ``strict=False``: left out of the lists above, and
     # reported by :func:`validate` (never silently dropped)
     problems: list[Problem] = field(default_factory=list)
+    # rows with an empty label left out by ``load_table(skip_empty_labels=True)``: a coding
+    # sheet not coded to the end (the caller reports how many)
+    blank_labels: int = 0
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -265,11 +268,13 @@ def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
 def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "label",
                id_col: str = "id", group_col: str = "report_id",
                secondary_col: str = "secondary", level_col: str = "level",
-               codebook: Codebook | None = None, strict: bool = True) -> LabeledData:
+               codebook: Codebook | None = None, strict: bool = True,
+               skip_empty_labels: bool = False) -> LabeledData:
     """Labeled paragraphs from one CSV, JSONL or XLSX table (the first worksheet).
 
     ``strict``: stop at the first bad row; else bad rows are left out and listed in
-    ``problems`` (see :func:`validate`).
+    ``problems`` (see :func:`validate`). ``skip_empty_labels``: a row whose label is empty
+    is left out and counted in ``blank_labels`` instead (scoring a sheet coded in part).
 
     ``group_col`` names the report each paragraph belongs to, so that cross-validation splits
     by report; without it each id's part before ``#`` is used, else each row is its own group.
@@ -293,6 +298,9 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
             bad.error("empty_text", f"{where}: empty text")
             continue
         if not isinstance(label, str) or not label.strip():
+            if skip_empty_labels:
+                data.blank_labels += 1
+                continue
             bad.error("empty_label", f"{where}: empty label (fill it in or delete the row)")
             continue
         label = label.strip()
@@ -321,7 +329,8 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
     # the weakest grouping any row had is what cross-validation can promise
     data.grouping = next((g for g in ("row", "id prefix", "report") if g in groupings), "report")
     if not len(data) and not data.problems:
-        raise InputError(f"{path}: no labeled rows")
+        raise InputError(f"{path}: no labeled rows" + (
+            f" ({data.blank_labels} rows with an empty label)" if data.blank_labels else ""))
     return data
 
 
