@@ -131,10 +131,10 @@ def main(argv=None) -> int:
                             ("coded only", row[f"{measure}_coded_lower"],
                              row[f"{measure}_coded_upper"], row[f"{measure}_coded"])):
                         cells.setdefault((n, measure, row["group"], method), []).append(
-                            (lo <= t <= hi, hi - lo, abs(est - t)))
+                            (lo <= t <= hi, hi - lo, abs(est - t), row["theme"]))
                     cells.setdefault((n, measure, row["group"], "classify and count"),
                                      []).append((False, 0.0, abs(row[f"{measure}_predicted"]
-                                                                 - t)))
+                                                                 - t), row["theme"]))
         log(f"n={n}: {args.reps} draws ({time.perf_counter() - t0:.0f}s)")
 
     lines = [
@@ -155,8 +155,9 @@ def main(argv=None) -> int:
         "the level's true share; width: their mean; error: mean absolute error of the point "
         "estimate (classify and count: the model's own share, no interval).",
         "",
-        "| coded paragraphs | measure | method | coverage | mean width | mean abs. error |",
-        "|---|---|---|---|---|---|",
+        "| coded paragraphs | measure | method | coverage | lowest level x theme cell | "
+        "mean width | mean abs. error |",
+        "|---|---|---|---|---|---|---|",
     ]
     summary = {}
     for n in sizes:
@@ -166,10 +167,15 @@ def main(argv=None) -> int:
                 cover = np.mean([c[0] for c in got])
                 width = np.mean([c[1] for c in got])
                 err = np.mean([c[2] for c in got])
+                worst = min((np.mean([c[0] for c in cells[n, measure, lv, method]
+                                      if c[3] == theme]), lv, theme)
+                            for lv in LEVELS for theme in themes)
                 summary[n, measure, method] = (cover, width, err)
-                cov_s = "" if method == "classify and count" else f"{cover:.3f}"
-                wid_s = "" if method == "classify and count" else f"{width:.4f}"
-                lines.append(f"| {n:,} | {measure} | {method} | {cov_s} | {wid_s} | "
+                naive = method == "classify and count"
+                cov_s = "" if naive else f"{cover:.3f}"
+                worst_s = "" if naive else f"{worst[0]:.3f} ({worst[1]} {worst[2]})"
+                wid_s = "" if naive else f"{width:.4f}"
+                lines.append(f"| {n:,} | {measure} | {method} | {cov_s} | {worst_s} | {wid_s} | "
                              f"{err:.4f} |")
     lines += ["", "By level (char_share):", "",
               "| coded paragraphs | level | method | coverage | mean width |", "|---|---|---|---|---|"]

@@ -135,6 +135,27 @@ def test_xlsx_sheet(tmp_path, tiny_model_dir, corpus):
     assert any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
+def test_coded_xlsx_sheet_corrects_the_shares(tmp_path, tiny_model_dir, corpus):
+    openpyxl = pytest.importorskip("openpyxl")
+    sheet = _sample(tmp_path, tiny_model_dir, corpus, name="sheet.xlsx")
+    book = openpyxl.load_workbook(sheet)
+    ws = book.active
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        row[header.index("label")].value = corpus[1][row[header.index("id")].value]
+    book.save(sheet)
+    out = tmp_path / "panel.csv"
+    result = run("profile", corpus[0], "-m", tiny_model_dir, "-o", out, "--records",
+                 "paragraphs", "--validation", sheet, "--corrected", tmp_path / "shares.dta",
+                 "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    import pandas as pd
+
+    shares = pd.read_stata(tmp_path / "shares.dta")
+    assert set(shares["group"]) == {"all", "national", "provincial"}
+    assert (shares["n_coded"][shares["group"] == "all"] == 12).all()
+
+
 def test_sample_larger_than_the_input_is_refused(tmp_path, tiny_model_dir, corpus):
     out = tmp_path / "sheet.csv"
     result = run("validation-sample", corpus[0], "-n", 25, "-m", tiny_model_dir, "-o", out,
@@ -170,6 +191,20 @@ def test_profile_validation_writes_corrected_shares(tmp_path, tiny_model_dir, co
     national = [r for r in shares if r["group"] == "national"]
     assert {int(r["n_coded"]) for r in national} == {6 - (_read_sheet(sheet)[0]["stratum"]
                                                           == "national")}
+
+
+def test_profile_validation_with_sentence_units(tmp_path, tiny_model_dir, corpus):
+    sheet = _sample(tmp_path, tiny_model_dir, corpus)
+    coded = _code(_read_sheet(sheet), corpus[1], tmp_path / "coded.csv")
+    out = tmp_path / "panel.jsonl"
+    result = run("profile", corpus[0], "-m", tiny_model_dir, "-o", out, "--records",
+                 "paragraphs", "--unit", "sentence", "--validation", coded, "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(line) for line in (tmp_path / "panel.validated.jsonl").read_text(
+        "utf-8").splitlines()]
+    assert len(rows) == 3 * 17
+    assert sum(r["char_share_predicted"] for r in rows if r["group"] == "all") == (
+        pytest.approx(1))
 
 
 def test_evaluate_reads_the_coded_sheet(tmp_path, tiny_model_dir, corpus):

@@ -587,9 +587,11 @@ def validation_sample(
     policy = error_policy(strict)
     m = _load(model)
     docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy)
+    bar = Progress("paragraphs labeled")
     rows, sample, population = validation_sheet(
         m, docs, n, strata=strata, allocation=allocation.value, seed=seed,
-        records=records.value, name_pattern=name_pattern)
+        records=records.value, name_pattern=name_pattern, progress=bar.update)
+    bar.close()
     write_sheet(rows, output)
     per = ", ".join(f"{h} {sample.taken[h]} of {sample.sizes[h]:,}" for h in sample.sizes)
     log(f"{len(rows)} of {len(population):,} paragraphs drawn ({per}) -> {output}; fill in "

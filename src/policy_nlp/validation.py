@@ -94,6 +94,7 @@ class Population:
     report_ids: list[str] = field(default_factory=list)
     chars: list[int] = field(default_factory=list)
     fields: list[dict[str, Any]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # the model's label of each paragraph
     _pred: list[np.ndarray] = field(default_factory=list, repr=False)
     _proba: list[np.ndarray | None] = field(default_factory=list, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)  # arrays made of the lists above
@@ -108,7 +109,8 @@ class Population:
         self._cache.clear()
         index = {t: k for k, t in enumerate(self.themes)}
         row = np.zeros(len(self.themes))
-        for theme, share in paragraph_shares(record).items():
+        shares = paragraph_shares(record)
+        for theme, share in shares.items():
             row[index[theme]] += share
         self._pred.append(row)
         scores = record.get("scores")
@@ -117,6 +119,8 @@ class Population:
         self.ids.append(str(record["id"]))
         self.report_ids.append(str(record.get("report_id") or record["id"]))
         self.chars.append(len(record.get("text") or ""))
+        # a paragraph labeled sentence by sentence: the theme of most of its characters
+        self.labels.append(str(record.get("label") or max(shares, key=shares.__getitem__)))
         meta = {k: v for k, v in record.items() if k not in _OWN_FIELDS
                 and (v is None or isinstance(v, str | int | float | bool))}
         year = meta.get("year")
@@ -278,7 +282,7 @@ def draw_sample(strata: Sequence[str], n: int, *, seed: int = 0, allocation: str
 
 
 def sheet_rows(population: Population, sample: Sample, texts: Sequence[str],
-               labels: Sequence[str], names: Mapping[str, str]) -> list[dict[str, Any]]:
+               names: Mapping[str, str]) -> list[dict[str, Any]]:
     """The coding sheet: one row per sampled paragraph with its design (stratum, N_h, n_h,
     inclusion probability), id, report, metadata, text, an empty ``label`` for the coder,
     and the model's label (``predicted``, ``predicted_zh``) last."""
@@ -294,7 +298,8 @@ def sheet_rows(population: Population, sample: Sample, texts: Sequence[str],
             "stratum_size": sample.sizes[h], "stratum_sample": sample.taken[h],
             "inclusion_probability": round(sample.probability(h), 10),
             "text": texts[i], "label": "",
-            "predicted": labels[i], "predicted_zh": names.get(labels[i], ""),
+            "predicted": population.labels[i],
+            "predicted_zh": names.get(population.labels[i], ""),
         })
     return rows
 
@@ -731,8 +736,7 @@ def validate_profile(population: Population, sheet_path: str | Path, *,
     rows = corrected_shares(population, sheet, by=by, confidence=confidence,
                             themes_zh=themes_zh)
     idx = population.index()
-    pred = population.pred
-    predicted = [population.themes[int(pred[idx[pid]].argmax())] for pid in sheet.ids]
+    predicted = [population.labels[idx[pid]] for pid in sheet.ids]
     metrics = sample_metrics(sheet.labels, predicted, population.themes,
                              weights=sheet.weights(), strata=sheet.strata, n_boot=n_boot,
                              confidence=confidence, seed=seed)
@@ -754,11 +758,9 @@ def validation_sheet(model, documents, n: int, *, strata: str | None = None,
 
     population = Population(list(model.themes))
     texts: list[str] = []
-    labels: list[str] = []
     for rec in iter_labeled(model, documents, records=records, name_pattern=name_pattern):
         population.add(rec)
         texts.append(rec["text"])
-        labels.append(rec["label"])
         if progress is not None:
             progress()
     if not len(population):
@@ -767,4 +769,4 @@ def validation_sheet(model, documents, n: int, *, strata: str | None = None,
     sample = draw_sample(population.strata(strata), n, seed=seed, allocation=allocation,
                          field_name=strata)
     names = {t.id: t.zh for t in model_codebook(model.card, model.themes).themes}
-    return sheet_rows(population, sample, texts, labels, names), sample, population
+    return sheet_rows(population, sample, texts, names), sample, population
