@@ -493,6 +493,9 @@ def profile(
                              "--corrected FILE for the corrected shares")
         corrected = corrected or str(Path(output).with_suffix(".validated"
                                                               + Path(output).suffix))
+        if output != "-" and Path(corrected).resolve() == Path(output).resolve():
+            raise InputError(f"--corrected {corrected} is the panel's own output; name "
+                             "another file")
         panel_format(corrected)
         check_output_file(corrected)
     set_verbose(verbose)

@@ -470,8 +470,8 @@ def model_moments(f: np.ndarray, proba: np.ndarray, weights: np.ndarray,
 def difference_estimate(y: np.ndarray, f: np.ndarray, strata: Sequence[str],
                         sizes: Mapping[str, int], f_total: np.ndarray, denominator: float, *,
                         confidence: float = 0.95, tuning: str = "ppi++",
-                        floor: Mapping[str, tuple[np.ndarray, ...]] | None = None
-                        ) -> ShareEstimate:
+                        floor: Mapping[str, tuple[np.ndarray, ...]] | None = None,
+                        variance: str = "max") -> ShareEstimate:
     """Prediction-powered estimate of ``sum_i y_i / denominator`` over a finite population.
 
     Parameters
@@ -490,6 +490,9 @@ def difference_estimate(y: np.ndarray, f: np.ndarray, strata: Sequence[str],
         model's probabilities imply for the stratum: a sample that happens to hold no error
         on a theme (a rare theme, a small sample) would otherwise give it an interval of no
         width.
+    variance : ``"max"`` (that larger one), or, to measure the choice, ``"sample"`` (the
+        sample's alone) or ``"model"`` (the probabilities' alone); without ``floor``, the
+        sample's.
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), not {confidence}")
@@ -497,6 +500,8 @@ def difference_estimate(y: np.ndarray, f: np.ndarray, strata: Sequence[str],
         raise ValueError(f"tuning must be ppi++, ppi or classical, not {tuning!r}")
     if denominator <= 0:
         raise ValueError("the group is empty")
+    if variance not in ("max", "sample", "model"):
+        raise ValueError(f"variance must be max, sample or model, not {variance!r}")
     strata = np.asarray(strata)
     counts = {h: int((strata == h).sum()) for h in sizes}
     expand = np.array([sizes[h] / counts[h] for h in strata]) if len(strata) else np.zeros(0)
@@ -512,15 +517,18 @@ def difference_estimate(y: np.ndarray, f: np.ndarray, strata: Sequence[str],
     var = np.zeros(y.shape[1])
     for h, size in sizes.items():
         n = counts[h]
+        if n == 0:
+            raise ValueError(f"stratum {h!r} has no sampled unit")
         if n >= size:
             continue  # a stratum coded whole has no sampling variance
         r = resid[strata == h]
         s2 = r.var(axis=0, ddof=1) if n > 1 else np.zeros(y.shape[1])
-        if floor is not None:
+        if floor is not None and variance != "sample":
             a, b, c, d, e = floor[h]
             mean_sq = (a - 2 * lam * b + lam * lam * c) / size
             mean = (d - lam * e) / size
-            s2 = np.maximum(s2, mean_sq - mean * mean)
+            implied = mean_sq - mean * mean
+            s2 = implied if variance == "model" else np.maximum(s2, implied)
         var += size * size * (1 - n / size) / n * s2
     se = np.sqrt(np.maximum(var, 0)) / denominator
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
@@ -532,8 +540,8 @@ def difference_estimate(y: np.ndarray, f: np.ndarray, strata: Sequence[str],
 
 def corrected_shares(population: Population, sheet: CodedSheet, *,
                      by: Sequence[Sequence[str]] = ((), ("level",)), confidence: float = 0.95,
-                     tuning: str = "ppi++", themes_zh: Mapping[str, str] | None = None
-                     ) -> list[dict[str, Any]]:
+                     tuning: str = "ppi++", themes_zh: Mapping[str, str] | None = None,
+                     variance: str = "max") -> list[dict[str, Any]]:
     """The share of every theme in groups of reports, corrected by the coded sample.
 
     ``by`` lists the groupings: ``()`` is every report together, ``("level",)`` each level,
@@ -544,6 +552,8 @@ def corrected_shares(population: Population, sheet: CodedSheet, *,
     then for ``char_share`` and ``para_share`` each: the corrected estimate, ``_lower``,
     ``_upper``, ``_se``, ``_lambda``, the model's own share (``_predicted``: classify and
     count) and the coded sample's alone (``_coded``, with ``_coded_lower``/``_coded_upper``).
+    ``variance`` is as in :func:`difference_estimate` (the model's probabilities are the
+    records' ``scores``, where every paragraph has them).
     """
     idx = population.index()
     missing = [pid for pid in sheet.ids if pid not in idx]
@@ -592,7 +602,7 @@ def corrected_shares(population: Population, sheet: CodedSheet, *,
                         pred, proba, w * members, strata_all, sheet.sizes))
                 results[measure] = (
                     difference_estimate(*args, confidence=confidence, tuning=tuning,
-                                        floor=floor),
+                                        floor=floor, variance=variance),
                     difference_estimate(*args, confidence=confidence, tuning="classical"))
             for k, theme in enumerate(themes):
                 row = {**head, "theme": theme, "zh": zh.get(theme, "")}
