@@ -267,3 +267,21 @@ def test_stratum_with_one_coded_row(tmp_path, tiny_model_dir, corpus):
     coded = _code(rows, corpus[1], tmp_path / "coded.csv", blank=national[1:])
     err = _profile(tmp_path, tiny_model_dir, corpus, coded)
     assert "stratum 'national' has one coded row" in err
+
+
+def test_corrected_output_is_checked_before_any_work(tmp_path, tiny_model_dir, corpus):
+    sheet = _sample(tmp_path, tiny_model_dir, corpus)
+    coded = _code(_read_sheet(sheet), corpus[1], tmp_path / "coded.csv")
+    base = ("profile", corpus[0], "-m", tiny_model_dir, "--records", "paragraphs",
+            "--validation", coded, "--no-progress")
+    same = run(*base, "-o", tmp_path / "p.csv", "--corrected", tmp_path / "p.csv")
+    assert same.exit_code == 2 and "is the panel's own output" in same.stderr
+    piped = run(*base, "-o", "-")
+    assert piped.exit_code == 2 and "needs --corrected FILE" in piped.stderr
+    missing = run(*base[:-3], "--validation", tmp_path / "nope.csv", "-o", tmp_path / "p.csv")
+    assert missing.exit_code == 2 and "nope.csv: no such file" in missing.stderr
+    assert not (tmp_path / "p.csv").exists()
+    # the panel on standard output: the model's scores go to standard error
+    ok = run(*base, "-o", "-", "--corrected", tmp_path / "shares.csv")
+    assert ok.exit_code == 0, ok.stderr
+    assert ok.stdout.startswith("report_id,") and "macro-F1" in ok.stderr

@@ -415,25 +415,24 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
 # --- the estimator -----------------------------------------------------------------------------
 
 
-def _stratum_moments(x: np.ndarray, y: np.ndarray, strata: np.ndarray,
-                     sizes: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """sum_h c_h cov_h(x, y), c_h var_h(y) and c_h var_h(x) summed over the strata, with
-    c_h = N_h^2 (1 - n_h/N_h) / n_h; columns kept apart."""
-    cov = np.zeros(x.shape[1])
-    var_y = np.zeros(x.shape[1])
-    var_x = np.zeros(x.shape[1])
+def _lambda_moments(y: np.ndarray, f: np.ndarray, strata: np.ndarray,
+                    sizes: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``sum_h c_h cov_h(y, f)`` and ``sum_h c_h var_h(f)`` over the strata (column by
+    column), ``c_h = N_h^2 (1 - n_h/N_h) / n_h``: the variance of the estimate is
+    ``var(y) - 2 lambda cov + lambda^2 var(f)`` in these terms, least at their ratio."""
+    cov = np.zeros(y.shape[1])
+    var_f = np.zeros(y.shape[1])
     for h, size in sizes.items():
         m = strata == h
         n = int(m.sum())
         if n < 2 or n >= size:
             continue  # a stratum coded whole has no sampling variance
         c = size * size * (1 - n / size) / n
-        dx = x[m] - x[m].mean(axis=0)
         dy = y[m] - y[m].mean(axis=0)
-        cov += c * (dx * dy).sum(axis=0) / (n - 1)
-        var_y += c * (dy * dy).sum(axis=0) / (n - 1)
-        var_x += c * (dx * dx).sum(axis=0) / (n - 1)
-    return cov, var_y, var_x
+        df = f[m] - f[m].mean(axis=0)
+        cov += c * (dy * df).sum(axis=0) / (n - 1)
+        var_f += c * (df * df).sum(axis=0) / (n - 1)
+    return cov, var_f
 
 
 @dataclass
@@ -505,7 +504,7 @@ def difference_estimate(y: np.ndarray, f: np.ndarray, strata: Sequence[str],
     strata = np.asarray(strata)
     counts = {h: int((strata == h).sum()) for h in sizes}
     expand = np.array([sizes[h] / counts[h] for h in strata]) if len(strata) else np.zeros(0)
-    cov, var_f, _ = _stratum_moments(y, f, strata, sizes)
+    cov, var_f = _lambda_moments(y, f, strata, sizes)
     if tuning == "ppi++":
         with np.errstate(divide="ignore", invalid="ignore"):
             lam = np.where(var_f > 0, cov / np.where(var_f > 0, var_f, 1), 1.0)
