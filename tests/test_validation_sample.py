@@ -285,3 +285,17 @@ def test_corrected_output_is_checked_before_any_work(tmp_path, tiny_model_dir, c
     ok = run(*base, "-o", "-", "--corrected", tmp_path / "shares.csv")
     assert ok.exit_code == 0, ok.stderr
     assert ok.stdout.startswith("report_id,") and "macro-F1" in ok.stderr
+
+
+def test_bad_sample_arguments(tmp_path, tiny_model_dir, corpus):
+    out = tmp_path / "sheet.csv"
+    base = ("validation-sample", corpus[0], "-m", tiny_model_dir, "-o", out, "--records",
+            "paragraphs")
+    no_field = run(*base, "--strata", "region")
+    assert no_field.exit_code == 2
+    assert "has no 'region' to stratify by" in no_field.stderr
+    zero = run(*base, "-n", 0)
+    assert zero.exit_code == 2 and "-n must be at least 1" in zero.stderr
+    wrong = run(*base[:-4], "-o", tmp_path / "sheet.jsonl")
+    assert wrong.exit_code == 2 and "written as .csv or .xlsx" in wrong.stderr
+    assert not out.exists() and not (tmp_path / "sheet.jsonl").exists()
