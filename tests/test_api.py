@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import policy_nlp
+from policy_nlp.errors import InputError
 from policy_nlp.model import ThemeModel
 
 from .conftest import FIXTURES
@@ -44,13 +45,29 @@ def test_predict(model):
     frame = model.predict(texts)
     assert list(frame.index) == ["a", "b"]
     assert frame["label"].tolist() == ["environment", "integrity"]
-    assert {"text", "score", "secondary", "top", "score_general"} <= set(frame.columns)
+    assert {"score", "secondary", "top", "score_general"} <= set(frame.columns)
+    assert "text" not in frame.columns  # the caller has it: df.join(...) must not clash
+    assert "text" in model.predict(list(texts)).columns
     scores = frame[[f"score_{t}" for t in model.themes]]
     assert scores.sum(axis=1).to_numpy() == pytest.approx(1, abs=1e-3)
     by_sentence = model.predict(["推进碳达峰碳中和。严格落实中央八项规定精神。"], unit="sentence")
     assert set(by_sentence.loc[0, "themes"]) == {"environment", "integrity"}
     with pytest.raises(TypeError, match="not one string"):
         model.predict("推进碳达峰碳中和。")
+
+
+def test_predict_a_dataframe_joins_back_to_it(model):
+    df = pd.DataFrame({"doc": ["r1", "r2", "r3"],
+                       "段落": ["推进碳达峰碳中和。", "严格落实中央八项规定精神。", "推进碳达峰。"]},
+                      index=[10, 20, 30])
+    frame = model.predict(df, text_col="段落")
+    assert len(frame) == 3 and list(frame.index) == [10, 20, 30]
+    joined = df.join(frame)
+    assert joined.loc[20, "label"] == "integrity" and joined.loc[10, "doc"] == "r1"
+    with pytest.raises(InputError, match="no text column 'text'.*段落"):
+        model.predict(df)
+    with pytest.raises(InputError, match="not a string"):
+        model.predict(pd.Series(["推进改革。", None]))
 
 
 def test_classify_report_and_explain(model):

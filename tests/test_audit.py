@@ -59,7 +59,8 @@ def test_audit_command_writes_a_review_sheet(fixture_data, tmp_path):
     result = CliRunner().invoke(app, ["audit", "--labels", str(src), "-o", str(out),
                                       "--cv-folds", "6", "--min-df", "1", "-j", "1"])
     assert result.exit_code == 0, result.stderr
-    with open(out, encoding="utf-8") as fh:
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, for spreadsheets
+    with open(out, encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert rows[0]["id"] == "fixture/r0#economy"
     assert rows[0]["given"] == "integrity" and rows[0]["suggested"] == "economy"

@@ -30,6 +30,16 @@ def test_help_lists_the_commands():
         assert cmd in result.stdout
 
 
+def test_version_and_short_help():
+    from policy_nlp import __version__
+
+    result = run("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"policy-nlp {__version__}"
+    for args in (("-h",), ("classify", "-h"), ("label", "-h")):
+        result = run(*args)
+        assert result.exit_code == 0 and "Usage" in result.stdout, args
+
+
 def test_classify_text(model):
     result = run("classify", "--text", "严格落实中央八项规定精神，纠治四风。", "-m", model,
                  "-f", "jsonl")
@@ -98,6 +108,9 @@ def test_info(model):
     assert result.exit_code == 0, result.stderr
     assert "rule_of_law" in result.stdout and "法治政府建设" in result.stdout
     card = json.loads(run("info", "-m", model, "--json").stdout)
+    cm = card["metrics"]["cross_validation"]["confusion_matrix"]  # the tiny model has 3-fold CV
+    rows = result.stdout.split("columns: predicted)\n", 1)[1].splitlines()[1:]
+    assert [[int(v) for v in r.split()[1:]] for r in rows] == cm["rows_true_cols_predicted"]
     assert card["format"] == "policy-nlp-linear/1"
 
 
@@ -203,7 +216,10 @@ def test_failed_label_run_keeps_the_previous_output(model, tmp_path):
 
 def test_classify_needs_file_or_text(model):
     result = run("classify", "-m", model)
-    assert result.exit_code == 2 and "--text" in result.stderr
+    assert result.exit_code == 2 and "nothing to classify" in result.stderr
+    assert "--text" in result.stderr and "not both" not in result.stderr
+    result = run("classify", "x.txt", "--text", "推进改革。", "-m", model)
+    assert result.exit_code == 2 and "not both" in result.stderr
 
 
 def test_output_places_are_checked_before_any_work(model, tmp_path):
@@ -342,3 +358,42 @@ def test_a_text_argument_with_a_byte_that_is_not_utf8_is_classified(fmt):
         assert json.loads(result.stdout)["text"] == "\ufffd推进碳达峰碳中和。"
     explained = runner.invoke(app, ["explain", "--json", "--text", "\udcff推进碳达峰碳中和。"])
     assert explained.exit_code == 0 and json.loads(explained.stdout)["theme"] == "environment"
+
+
+def test_label_output_format_follows_the_name_and_never_mismatches(model, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "推进碳达峰碳中和。"}\n', encoding="utf-8")
+    for name, args, message in (("out.parquet", (), "not .parquet"),
+                                ("out.txt", (), "not .txt"),
+                                ("out.jsonl", ("--format", "csv"), "--format csv but the name")):
+        result = run("label", src, "-o", tmp_path / name, "-m", model, "--no-progress", *args)
+        assert result.exit_code == 2 and message in result.stderr, result.stderr
+        assert not (tmp_path / name).exists()
+    result = run("label", src, "-o", tmp_path / "o.csv", "-m", model, "--no-progress",
+                 "--no-include-text")
+    assert result.exit_code == 0, result.stderr
+    header = (tmp_path / "o.csv").read_text("utf-8").splitlines()[0]
+    assert "label" in header and "text" not in header.split(",")
+    result = run("label", src, "-o", tmp_path / "old.jsonl", "-m", model, "--no-progress",
+                 "--no-text")  # the older name still works
+    assert result.exit_code == 0 and "text" not in json.loads(
+        (tmp_path / "old.jsonl").read_text("utf-8"))
+
+
+def test_a_missing_optional_package_is_found_before_the_work(model, tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    missing = {"pyarrow", "matplotlib"}
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in missing else real(name, *a))
+    src = tmp_path / "r.txt"
+    src.write_text("一、总体要求\n推进碳达峰碳中和。\n", encoding="utf-8")
+    out = tmp_path / "p.parquet"
+    result = run("profile", src, "-o", out, "-m", model, "--no-progress")
+    assert result.exit_code == 2 and "pip install 'policy-nlp[parquet]'" in result.stderr
+    assert "profiled" not in result.stderr and not out.exists()  # refused before the work
+    panel = tmp_path / "p.csv"
+    panel.write_text("id,char_share_economy\nr,1\n", encoding="utf-8")
+    result = run("plot", panel, "-o", tmp_path / "figs")
+    assert result.exit_code == 2 and "pip install 'policy-nlp[plot]'" in result.stderr

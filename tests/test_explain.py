@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from policy_nlp.cli import app
 from policy_nlp.errors import InputError
-from policy_nlp.explain import explain_text, feature_term, top_terms
+from policy_nlp.explain import explain_text, feature_term, readable_term, top_terms
 from policy_nlp.model import load_model
 
 from .conftest import FIXTURES
@@ -25,7 +25,7 @@ def model():
 
 
 def test_contributions_add_up_to_the_score(model):
-    found = explain_text(model, TEXT, top=10_000)
+    found = explain_text(model, TEXT, top=10_000, readable=False)
     k = model.themes.index(found.theme)
     assert found.theme == "integrity" == model.predict([TEXT])[0]
     assert found.score == pytest.approx(model.decision_function([TEXT])[0, k])
@@ -65,13 +65,29 @@ def test_feature_term_maps_columns_to_names(model):
 
 def test_top_terms_are_the_largest_weights(model):
     k = model.themes.index("environment")
-    terms = top_terms(model, "environment", 20)
+    terms = top_terms(model, "environment", 20, readable=False)
     assert len(terms) == 20
     weights = [t.weight for t in terms]
     assert weights == sorted(weights, reverse=True)
     assert weights[0] == pytest.approx(float(model.coef[k].max()))
     assert weights[-1] == pytest.approx(float(np.sort(model.coef[k])[-20]))
     assert {"生态", "碳"} <= {t.term for t in terms}
+
+
+def test_readable_terms_leave_out_characters_punctuation_and_repeats(model):
+    terms = top_terms(model, "environment", 30)
+    assert len(terms) == 30
+    weights = [t.weight for t in terms]
+    assert weights == sorted(weights, reverse=True)
+    surfaces = [t.term.replace(" ", "") for t in terms]
+    assert all(len(s) >= 2 and any(c.isalnum() for c in s) for s in surfaces)
+    assert len(set(surfaces)) == len(surfaces)  # a word and a character n-gram listed once
+    raw = top_terms(model, "environment", 30, readable=False)
+    assert any(len(t.term) == 1 for t in raw), "the test needs single characters to drop"
+    found = explain_text(model, TEXT, top=10)
+    assert all(readable_term(c.term) for c in found.terms)
+    assert any(not readable_term(c.term)
+               for c in explain_text(model, TEXT, top=10_000, readable=False).terms)
 
 
 def test_explain_command():

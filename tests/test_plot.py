@@ -190,3 +190,27 @@ def test_plot_and_profile_check_the_output_place_first(rows, tmp_path):
     assert bad.exit_code == 2 and "is a file, expected a directory" in bad.stderr
     bad = CliRunner().invoke(app, ["plot", str(panel), "-o", "/proc/figs"])
     assert bad.exit_code == 4 and "cannot write" in bad.stderr
+
+
+def test_many_reports_make_several_readable_figures(tmp_path):
+    """150 regions: bars and heatmap rows are cut into figures of at most --per-figure."""
+    themes = ["economy", "environment", "general"]
+    recs = [{"id": f"r{r}#{k}", "report_id": f"r{r}", "region": f"地区{r:03d}", "year": 2024,
+             "level": "prefecture", "text": "字" * (10 + r % 7 + k), "label": t}
+            for r in range(150) for k, t in enumerate(themes)]
+    panel = tmp_path / "panel.csv"
+    write_panel(profile_records(recs, BOOK), panel)
+    result = CliRunner().invoke(app, ["plot", str(panel), "-o", str(tmp_path / "figs"),
+                                      "--per-figure", "40", "--dpi", "50"])
+    assert result.exit_code == 0, result.stderr
+    made = sorted(p.name for p in (tmp_path / "figs").iterdir())
+    assert made == [f"bars-{i}.png" for i in range(1, 5)] + [
+        f"heatmap-{i}.png" for i in range(1, 5)] + ["trends.png"]
+    frame = pd.DataFrame(profile_records(recs, BOOK))
+    parts = plot.pages(frame, "heatmap", per_page=40)
+    assert [p["region"].nunique() for p in parts] == [40, 40, 40, 30]
+    assert sorted(pd.concat(parts)["report_id"]) == sorted(frame["report_id"])
+    for part in plot.pages(frame, "bars", per_page=40):
+        fig = plot.bars(part)
+        assert fig.get_size_inches()[1] < 15  # was 1.6 + 0.26 x 150 = 40.6 inches
+    assert len(plot.pages(frame, "bars", per_page=0)) == 1

@@ -177,7 +177,7 @@ def test_profile_validation_writes_corrected_shares(tmp_path, tiny_model_dir, co
     assert result.exit_code == 0, result.stderr
     assert "1 rows with an empty label were left out" in result.stderr
     assert "accuracy" in result.stdout and "macro-F1" in result.stdout
-    with (tmp_path / "panel.validated.csv").open(encoding="utf-8") as fh:
+    with (tmp_path / "panel.validated.csv").open(encoding="utf-8-sig") as fh:
         shares = list(csv.DictReader(fh))
     groups = {(r["by"], r["group"]) for r in shares}
     assert groups == {("all", "all"), ("level", "national"), ("level", "provincial")}

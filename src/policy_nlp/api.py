@@ -69,19 +69,36 @@ class Model:
                 f"{self.theme_model.featurizer.n_features:,} features>")
 
     # -- paragraphs -------------------------------------------------------------------------------
-    def predict(self, texts: Iterable[str], *, unit: str = "paragraph") -> pd.DataFrame:
+    def predict(self, texts: Iterable[str] | pd.Series | pd.DataFrame, *,
+                unit: str = "paragraph", text_col: str = "text") -> pd.DataFrame:
         """Label texts: one row per text with ``label``, ``score``, ``secondary``, ``top`` and a
         ``score_<theme>`` column per theme; with ``unit="sentence"`` also ``themes`` (each
         theme's share of the text, from its sentences) and ``sentences``.
+
+        ``texts`` is a list of strings (the result has a ``text`` column), or a Series, or a
+        DataFrame whose ``text_col`` holds the texts: then the result is indexed like the input
+        and has no ``text`` column, so that ``df.join(model.predict(df))`` adds the labels.
         """
         if isinstance(texts, str):
             raise TypeError("predict expects a list of texts, not one string: "
                             "model.predict([text])")
+        if isinstance(texts, pd.DataFrame):
+            if text_col not in texts.columns:
+                raise InputError(f"the DataFrame has no text column {text_col!r}; columns: "
+                                 f"{', '.join(map(str, texts.columns))} (name it with "
+                                 f"text_col=...)")
+            texts = texts[text_col]
         index = texts.index if isinstance(texts, pd.Series) else None
-        units = [Unit(id=str(i), text=str(t)) for i, t in enumerate(texts)]
+        texts = list(texts)
+        bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+        if bad is not None:
+            where = index[bad] if index is not None else bad
+            raise InputError(f"text {where!r} is not a string but {type(texts[bad]).__name__}")
+        units = [Unit(id=str(i), text=t) for i, t in enumerate(texts)]
         records = self._label(units, unit)
         frame = _frame(records, self.themes).drop(columns="id")
         if index is not None:
+            frame = frame.drop(columns="text")
             frame.index = index
         return frame
 

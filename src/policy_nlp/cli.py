@@ -21,13 +21,32 @@ from typing import Annotated
 import typer
 
 from .errors import EXIT_SKIPPED, InputError, OutputError, PolicyNLPError
+from .text import pad
 
 app = typer.Typer(
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 80},
     help="Label the paragraphs of Chinese government work reports (政府工作报告) by policy theme.",
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"policy-nlp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """Label the paragraphs of Chinese government work reports (政府工作报告) by policy theme."""
 
 
 def _train_defaults():
@@ -41,6 +60,11 @@ _DEFAULTS = _train_defaults()
 
 class OutFormat(str, Enum):
     table = "table"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class TableFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
 
@@ -302,7 +326,10 @@ def classify(
     from .predict import iter_units, label_sentences, label_units, units_of_text
     from .read import iter_documents
 
-    if (file is None) == (text is None):
+    if file is None and text is None:
+        raise InputError("nothing to classify: give a report FILE (or - for standard input) "
+                         "or --text TEXT")
+    if file is not None and text is not None:
         raise InputError("give a report FILE (or - for standard input) or --text, not both")
     set_verbose(verbose)
     policy = error_policy(strict)
@@ -330,7 +357,10 @@ def _emit(records: list[dict], fmt: OutFormat, themes: list[str]) -> None:
     from .write import format_table, write_csv, write_jsonl
 
     if fmt is OutFormat.table:
-        sys.stdout.write(format_table(records))
+        import shutil
+
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        sys.stdout.write(format_table(records, width=width))
     elif fmt is OutFormat.jsonl:
         write_jsonl(records, sys.stdout)
     else:
@@ -351,7 +381,7 @@ def label(
     output: Annotated[str, typer.Option("--output", "-o",
                                         help="OUT.jsonl or OUT.csv (- for standard output); "
                                              "with --engine dask, a directory of parts.")],
-    format: Annotated[OutFormat | None, typer.Option(
+    format: Annotated[TableFormat | None, typer.Option(
         "--format", "-f", help="jsonl or csv (default: from the output's extension).",
         show_default=False)] = None,
     model: ModelOpt = None,
@@ -361,9 +391,9 @@ def label(
         help="A CSV/JSONL record is one paragraph (one output line per input line), a report "
              "to split into paragraphs, or auto: split when it has several lines.")] = (
         Records.paragraphs),
-    include_text: Annotated[bool, typer.Option("--text/--no-text",
-                                               help="Copy each paragraph's text to the output."
-                                               )] = True,
+    include_text: Annotated[bool, typer.Option(
+        "--include-text/--no-include-text", "--text/--no-text",
+        help="Copy each paragraph's text to the output (--no-text: the older name).")] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress",
                                            help="Show progress on standard error.")] = True,
     strict: StrictOpt = False,
@@ -391,9 +421,7 @@ def label(
     from .batch import LabelOptions, label_dask, label_to_file, state_paths
     from .write import format_for_path
 
-    fmt = format.value if format else format_for_path(output)
-    if fmt == "table":
-        raise InputError("label writes jsonl or csv; use classify for a table")
+    fmt = format_for_path(output, given=format.value if format else None)
     set_verbose(verbose)
     policy = error_policy(strict)
     opts = LabelOptions(fmt=fmt, text_col=text_col, id_col=id_col, records=records.value,
@@ -481,9 +509,10 @@ def profile(
     from .aggregate import iter_labeled, long_panel, profile_records
     from .codebook import model_codebook
     from .read import iter_documents
-    from .write import check_output_file, panel_format, write_panel
+    from .write import check_output_file, check_panel_writer, panel_format, write_panel
 
     fmt = panel_format(output)
+    check_panel_writer(output, fmt)
     check_output_file(output)
     if validation is not None:  # profile --validation
         from .validation import Population, read_coded_sheet, validate_profile
@@ -496,7 +525,7 @@ def profile(
         if output != "-" and Path(corrected).resolve() == Path(output).resolve():
             raise InputError(f"--corrected {corrected} is the panel's own output; name "
                              "another file")
-        panel_format(corrected)
+        check_panel_writer(corrected, panel_format(corrected))
         check_output_file(corrected)
     set_verbose(verbose)
     policy = error_policy(strict)
@@ -581,10 +610,9 @@ def validation_sample(
     """
     from .read import iter_documents
     from .validation import validation_sheet
-    from .write import check_output_file, write_sheet
+    from .write import check_output_file, check_sheet_output, write_sheet
 
-    if Path(output).suffix.lower() not in (".csv", ".xlsx"):
-        raise InputError(f"{output}: a coding sheet is written as .csv or .xlsx")
+    check_sheet_output(output)
     check_output_file(output)
     set_verbose(verbose)
     policy = error_policy(strict)
@@ -627,6 +655,9 @@ def plot(
     rows: Annotated[str, typer.Option(help="The panel column the heatmap's rows are.")
                     ] = "region",
     dpi: Annotated[int, typer.Option(help="Resolution of PNG figures.")] = 150,
+    per_figure: Annotated[int, typer.Option(
+        min=0, help="At most this many bars (reports) or heatmap rows per figure; more make "
+                    "several figures, KIND-1.png, KIND-2.png … (0: one figure).")] = 40,
 ) -> None:
     """Draw figures of a panel: stacked bars, a regions x themes heatmap, trends over years."""
     import warnings
@@ -655,14 +686,19 @@ def plot(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", plots.MissingCJKFontWarning)
         for k, target in zip(kinds, targets, strict=True):
-            if k == "bars":
-                fig = plots.bars(panel, **common)
-            elif k == "heatmap":
-                fig = plots.heatmap(panel, rows=rows, **common)
-            else:
-                fig = plots.trends(panel, themes=chosen, **common)
-            plots.save_figure(fig, target, dpi=dpi)
-            log(f"{k}: {target}")
+            parts = plots.pages(panel, k, rows=rows, per_page=per_figure)
+            for i, part in enumerate(parts, 1):
+                title = None if len(parts) == 1 else f"{k}, part {i} of {len(parts)}"
+                if k == "bars":
+                    fig = plots.bars(part, title=title, **common)
+                elif k == "heatmap":
+                    fig = plots.heatmap(part, rows=rows, title=title, **common)
+                else:
+                    fig = plots.trends(part, themes=chosen, **common)
+                path = target if len(parts) == 1 else target.with_name(
+                    f"{target.stem}-{i}{target.suffix}")
+                plots.save_figure(fig, path, dpi=dpi)
+                log(f"{k}: {path}")
     for w in {str(w.message) for w in caught}:
         log(f"warning: {w}")
 
@@ -700,14 +736,8 @@ def explain(
     print()
     print(f"{'term':<24}{'kind':<6}{'tf-idf':>8}{'weight':>9}{'contribution':>14}")
     for c in found.terms:
-        print(f"{_pad(c.term.replace(' ', '·'), 24)}{c.kind:<6}{c.tfidf:>8.3f}{c.weight:>+9.3f}"
+        print(f"{pad(c.term.replace(' ', '·'), 24)}{c.kind:<6}{c.tfidf:>8.3f}{c.weight:>+9.3f}"
               f"{c.contribution:>+14.3f}")
-
-
-def _pad(s: str, width: int) -> str:
-    from .write import _width
-
-    return s + " " * max(1, width - _width(s))
 
 
 @app.command()
@@ -742,9 +772,9 @@ def themes(
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return
     for entry in out:
-        print(f"{entry['id']:<22}{entry['group']:<22}{_pad(entry['zh'], 20)}{entry['en']}")
+        print(f"{entry['id']:<22}{entry['group']:<22}{pad(entry['zh'], 20)}{entry['en']}")
         for rank, x in enumerate(entry.get("top_terms", []), 1):
-            print(f"    {rank:>3} {_pad(x['term'].replace(' ', '·'), 20)}{x['kind']:<6}"
+            print(f"    {rank:>3} {pad(x['term'].replace(' ', '·'), 20)}{x['kind']:<6}"
                   f"{x['weight']:+.3f}")
         if top_terms:
             print()
@@ -840,8 +870,9 @@ def audit(
     from .codebook import load_codebook
     from .features import FeatureSpec
     from .train import TrainConfig
-    from .write import atomic_output, format_for_path, write_rows
+    from .write import format_for_path, write_table
 
+    fmt = format_for_path(output, "csv")
     book = load_codebook()
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book)
     config = TrainConfig(features=FeatureSpec(min_df=min_df), cv_folds=max(cv_folds, 2),
@@ -849,8 +880,7 @@ def audit(
     rows = audit_labels(data, config=config, codebook=book, progress=log)
     if top:
         rows = rows[:top]
-    with atomic_output(output) as out:
-        n = write_rows((r.to_dict() for r in rows), out, format_for_path(output, "csv"))
+    n = write_table((r.to_dict() for r in rows), output, fmt)
     log(f"{n} suspect labels of {len(data)} written to {output}")
 
 
@@ -882,8 +912,9 @@ def suggest(
     from .active import read_pool
     from .active import suggest as make_sheet
     from .labels import table_rows
-    from .write import atomic_output, format_for_path, write_rows
+    from .write import format_for_path, write_table
 
+    fmt = format_for_path(output, "csv")
     if n < 1:
         raise InputError(f"-n must be at least 1, not {n}")
     m = _load(model)
@@ -897,11 +928,7 @@ def suggest(
     log(f"{len(items)} paragraphs of {len({i.report_id for i in items})} reports in the pool"
         + (f", {len(done)} ids already labeled" if done else ""))
     rows = make_sheet(m, items, n, per_report=per_report, labeled_ids=done)
-    fmt = format_for_path(output, "csv")
-    with atomic_output(output) as out:
-        if fmt == "csv":
-            out.write("\ufeff")  # a BOM, so that spreadsheets read the Chinese right
-        written = write_rows(rows, out, fmt)
+    written = write_table(rows, output, fmt)
     if written < n:
         log(f"only {written} paragraphs could be suggested (pool size, --per-report and "
             "duplicate texts limit the choice)")
@@ -1064,6 +1091,11 @@ def info(
         f1 = per.get(th["id"], {}).get("f1")
         print(f"{th['id']:<22}{th['group']:<22}{counts.get(th['id'], 0):>6}"
               f"{(f'{f1:.3f}' if f1 is not None else ''):>8}  {th['zh']}")
+    if cv.get("confusion_matrix"):
+        from .evaluate import format_confusion
+
+        print()
+        print(f"report-grouped cross-validation, {format_confusion(cv['confusion_matrix'])}")
 
 
 def main() -> None:

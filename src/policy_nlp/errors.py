@@ -49,6 +49,19 @@ class InputWarning(InputError):
         self.recovered = recovered
 
 
+class MissingDependencyError(InputError):
+    """An optional package the request needs is not installed (exit 2, before any work)."""
+
+
+def require(module: str, extra: str, what: str) -> None:
+    """Raise :class:`MissingDependencyError` naming the extra to install when ``module``
+    cannot be imported; call it before the work that needs it."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependencyError(f"{what} needs {module}: pip install 'policy-nlp[{extra}]'")
+
+
 class ModelError(PolicyNLPError):
     """A model directory is missing, incomplete, corrupt or was tampered with."""
 

@@ -243,12 +243,16 @@ def format_metrics(metrics: dict[str, Any]) -> str:
     for theme, m in metrics["per_theme"].items():
         lines.append(f"{theme:<22}{m['precision']:>10.4f}{m['recall']:>10.4f}{m['f1']:>8.4f}"
                      f"{m['support']:>9}")
-    cm = metrics["confusion_matrix"]
-    labels = cm["labels"]
-    short = [t[:5] for t in labels]
     lines.append("")
-    lines.append("confusion matrix (rows: true, columns: predicted)")
-    lines.append(" " * 22 + "".join(f"{s:>6}" for s in short))
+    lines.append(format_confusion(metrics["confusion_matrix"]))
+    return "\n".join(lines)
+
+
+def format_confusion(cm: dict[str, Any]) -> str:
+    """The confusion matrix of the metrics, as a plain-text table (themes cut to 5 letters)."""
+    labels = cm["labels"]
+    lines = ["confusion matrix (rows: true, columns: predicted)",
+             " " * 22 + "".join(f"{t[:5]:>6}" for t in labels)]
     for name, row in zip(labels, cm["rows_true_cols_predicted"], strict=True):
         lines.append(f"{name:<22}" + "".join(f"{v:>6}" for v in row))
     return "\n".join(lines)

@@ -23,7 +23,8 @@ from .model import softmax
 if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
 
-__all__ = ["Contribution", "Explanation", "Term", "explain_text", "feature_term", "top_terms"]
+__all__ = ["Contribution", "Explanation", "Term", "explain_text", "feature_term", "readable_term",
+           "top_terms"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,30 @@ def feature_term(model: ThemeModel, column: int) -> tuple[str, str]:
     return b.kind, b.terms[column - int(feats.offsets[block])]
 
 
+def readable_term(term: str) -> bool:
+    """Whether a reader can make sense of a term alone: two characters or more (a single
+    character is a piece of many words) with a letter, digit or Chinese character among them
+    (not only punctuation)."""
+    surface = term.replace(" ", "")
+    return len(surface) >= 2 and any(c.isalnum() for c in surface)
+
+
+def _readable_first(pairs, n: int) -> list[tuple[int, str, str]]:
+    """The first ``n`` of (column, kind, term) in the given order that a reader understands,
+    each text once: a character n-gram and a word with the same characters are one term to a
+    reader, listed where the stronger of the two ranks, with its kind."""
+    out, seen = [], set()
+    for j, kind, term in pairs:
+        if len(out) >= n:
+            break
+        surface = term.replace(" ", "")
+        if surface in seen or not readable_term(term):
+            continue
+        seen.add(surface)
+        out.append((j, kind, term))
+    return out
+
+
 def _theme_index(model: ThemeModel, theme: str) -> int:
     try:
         return model.themes.index(theme)
@@ -113,7 +138,7 @@ def _theme_index(model: ThemeModel, theme: str) -> int:
 
 
 def explain_text(model: ThemeModel, text: str, *, theme: str | None = None,
-                 top: int = 10) -> Explanation:
+                 top: int = 10, readable: bool = True) -> Explanation:
     """The terms of ``text`` that contributed most to a theme's score.
 
     Parameters
@@ -124,6 +149,10 @@ def explain_text(model: ThemeModel, text: str, *, theme: str | None = None,
         The theme to explain; by default the predicted one.
     top : int
         How many terms to list (those with the largest positive contributions).
+    readable : bool
+        Leave out single characters and punctuation (:func:`readable_term`), and list a text
+        once when it is both a character n-gram and a word; ``False`` lists the terms as
+        they are.
 
     Examples
     --------
@@ -143,25 +172,23 @@ def explain_text(model: ThemeModel, text: str, *, theme: str | None = None,
     scores = contrib.sum(axis=1) + model.intercept  # = model.decision_function([text])[0]
     proba = softmax(scores[None, :], model.temperature)[0]
     k = int(np.argmax(proba)) if theme is None else _theme_index(model, theme)
-    order = [int(j) for j in np.argsort(-contrib[k], kind="stable") if contrib[k, j] > 0][:top]
-    terms = []
-    for j in order:
-        kind, term = feature_term(model, int(cols[j]))
-        terms.append(Contribution(term, kind, float(weights[k, j]), float(vals[j]),
-                                  float(contrib[k, j])))
+    order = [int(j) for j in np.argsort(-contrib[k], kind="stable") if contrib[k, j] > 0]
+    ranked = ((j, *feature_term(model, int(cols[j]))) for j in order)
+    chosen = _readable_first(ranked, top) if readable else list(ranked)[:top]
+    terms = [Contribution(term, kind, float(weights[k, j]), float(vals[j]), float(contrib[k, j]))
+             for j, kind, term in chosen]
     return Explanation(model.themes[k], float(proba[k]), float(scores[k]),
                        float(model.intercept[k]), terms)
 
 
-def top_terms(model: ThemeModel, theme: str, n: int = 20) -> list[Term]:
-    """The ``n`` terms with the largest coefficients for ``theme``: its strongest evidence."""
+def top_terms(model: ThemeModel, theme: str, n: int = 20, *,
+              readable: bool = True) -> list[Term]:
+    """The ``n`` terms with the largest coefficients for ``theme``: its strongest evidence
+    (with ``readable``, as in :func:`explain_text`, the terms a reader understands alone)."""
     k = _theme_index(model, theme)
     row = model.coef[k]
-    n = min(n, row.shape[0])
-    best = np.argpartition(-row, n - 1)[:n] if n < row.shape[0] else np.arange(row.shape[0])
-    best = best[np.argsort(-row[best], kind="stable")]
-    out = []
-    for j in best:
-        kind, term = feature_term(model, int(j))
-        out.append(Term(term, kind, float(row[j])))
-    return out
+    order = np.argsort(-row, kind="stable")
+    ranked = ((int(j), *feature_term(model, int(j))) for j in order)
+    chosen = _readable_first(ranked, n) if readable else [next(ranked) for _ in
+                                                          range(min(n, row.shape[0]))]
+    return [Term(term, kind, float(row[j])) for j, kind, term in chosen]

@@ -40,6 +40,7 @@ __all__ = [
     "MissingCJKFontWarning",
     "bars",
     "heatmap",
+    "pages",
     "read_panel",
     "save_figure",
     "share_columns",
@@ -303,6 +304,25 @@ def heatmap(panel: pd.DataFrame, *, rows: str = "region", measure: str = "chars"
     ax.set_title(title or f"Attention by {what} and {rows} "
                           f"(% of {_MEASURE_NAMES[measure]})")
     return fig
+
+
+def pages(panel: pd.DataFrame, kind: str, *, rows: str = "region",
+          per_page: int = 40) -> list[pd.DataFrame]:
+    """``panel`` cut into the parts that make readable figures of ``kind``: at most
+    ``per_page`` bars (reports) or heatmap rows (values of ``rows``) each, in drawing order.
+    Trends are one figure whatever the number of reports; ``per_page`` 0 never cuts."""
+    if per_page < 0:
+        raise InputError(f"per_page must be 0 (one figure) or more, not {per_page}")
+    if kind == "bars" and per_page and len(panel) > per_page:
+        data = _sorted(panel)
+        return [data.iloc[i:i + per_page] for i in range(0, len(data), per_page)]
+    if kind == "heatmap" and per_page and rows in panel.columns:
+        keys = panel[rows].fillna(panel["report_id"]).astype(str)
+        values = sorted(keys.unique())
+        if len(values) > per_page:
+            return [panel[keys.isin(values[i:i + per_page])]
+                    for i in range(0, len(values), per_page)]
+    return [panel]
 
 
 def _cells(array: Any) -> Iterable[tuple[tuple[int, int], float]]:

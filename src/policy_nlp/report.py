@@ -17,13 +17,10 @@ import numpy as np
 
 
 def require_matplotlib(what: str) -> None:
-    """Raise a one-line error naming the extra to install when matplotlib is missing."""
-    import importlib.util
+    """Raise a one-line error (exit 2) naming the extra to install when matplotlib is missing."""
+    from .errors import require
 
-    if importlib.util.find_spec("matplotlib") is None:
-        from .errors import PolicyNLPError
-
-        raise PolicyNLPError(f"{what} needs matplotlib: pip install 'policy-nlp[plot]'")
+    require("matplotlib", "plot", what)
 
 
 def _figure(figsize: tuple[float, float]):

@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
-from .errors import InputError, OutputError
+from .errors import InputError, OutputError, require
+from .text import clip
 from .read import jsonl_loads
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,13 +31,21 @@ if TYPE_CHECKING:  # pragma: no cover
 FORMATS = ("jsonl", "csv", "table")
 
 
-def format_for_path(path: str | Path, default: str = "jsonl") -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    return default
+def format_for_path(path: str | Path, default: str = "jsonl", *,
+                    given: str | None = None) -> str:
+    """The table format of an output: ``given`` (a ``--format``), else the name's extension
+    (``.csv``; ``.jsonl``, ``.ndjson``, ``.json``), else ``default`` for standard output (``-``)
+    and a name without an extension. A name whose extension says another format (``.parquet``,
+    ``.txt``, ``.xlsx``…) is refused rather than filled with JSONL, as is a ``given`` format
+    that contradicts the extension."""
+    suffix = Path(path).suffix.lower() if str(path) != "-" else ""
+    by_name = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}.get(suffix)
+    if suffix and by_name is None:
+        raise InputError(f"{path}: this output is written as .jsonl or .csv, not {suffix}; "
+                         f"name it OUT.jsonl or OUT.csv")
+    if given and by_name and given != by_name:
+        raise InputError(f"{path}: --format {given} but the name says {by_name}")
+    return given or by_name or default
 
 
 class _Guarded:
@@ -270,32 +278,40 @@ def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str) -> int:
     return n
 
 
-def _width(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+BOM = "\ufeff"
 
 
-def _clip(s: str, width: int) -> str:
-    out, w = [], 0
-    for c in s:
-        cw = 2 if unicodedata.east_asian_width(c) in "WF" else 1
-        if w + cw > width - 1:
-            out.append("…")
-            w += 1
-            break
-        out.append(c)
-        w += cw
-    return "".join(out) + " " * max(0, width - w)
+def write_table(rows: Iterable[dict[str, Any]], path: str | Path, fmt: str) -> int:
+    """Write flat records to ``path`` (``-``: standard output) as JSONL or CSV, atomically.
+
+    A CSV file starts with a byte-order mark, so that spreadsheets (Excel above all) read its
+    Chinese as UTF-8; CSV on standard output has none, as it is most often read by a program.
+    pandas, ``policy-nlp``'s own readers and ``csv`` with ``encoding="utf-8-sig"`` skip it.
+    """
+    with atomic_output(path) as out:
+        if fmt == "csv" and str(path) != "-":
+            out.write(BOM)
+        return write_rows(rows, out, fmt)
 
 
-def format_table(records: list[dict[str, Any]], *, text_width: int = 40) -> str:
-    """A readable table (CJK-width aware) of labeled paragraphs for a terminal."""
+def format_table(records: list[dict[str, Any]], *, width: int | None = None) -> str:
+    """A readable table of labeled paragraphs for a terminal, aligned by display width.
+
+    ``width``: the terminal's columns; the text column shrinks (and the top-3 and evidence
+    columns go) to fit it. ``None``: no limit (a pipe or a file).
+    """
     buf = io.StringIO()
     # sentence-level themes and evidence, where the records have them, go last
     extra = [k for k in ("themes", "evidence") if records and k in records[0]]
     head = ["#", "section", "text", "label", "score", "secondary", "top 3", *extra]
-    widths = [5, 18, text_width, 22, 6, 22, 44 if extra else 0, *([60] * len(extra))]
+    widths = [5, 16, 40, 22, 6, 22, 46, *([60] * len(extra))]
+    if width is not None:
+        while len(head) > 6 and sum(widths) > width:  # drop the rightmost optional columns
+            head.pop()
+            widths.pop()
+        widths[2] = max(16, widths[2] - max(0, sum(widths) - width))
     widths[-1] = 0
-    buf.write("".join(_clip(h, w) if w else h for h, w in zip(head, widths, strict=True)))
+    buf.write("".join(clip(h, w) if w else h for h, w in zip(head, widths, strict=True)))
     buf.write("\n")
     for rec in records:
         section = rec.get("section") or []
@@ -311,11 +327,19 @@ def format_table(records: list[dict[str, Any]], *, text_width: int = 40) -> str:
         if "themes" in extra:
             cells.append(" ".join(f"{t}:{p:.2f}" for t, p in rec["themes"].items()))
         if "evidence" in extra:
-            cells.append(" ".join(f"{e['term'].replace(' ', '·')}:{e['contribution']:+.2f}"
+            cells.append(" ".join(f"{evidence_label(e)}:{e['contribution']:+.2f}"
                                   for e in rec["evidence"]))
-        buf.write("".join(_clip(c, w) if w else c for c, w in zip(cells, widths, strict=True)))
+        cells = cells[:len(widths)]
+        buf.write("".join(clip(c, w) if w else c for c, w in zip(cells, widths, strict=True)))
         buf.write("\n")
     return buf.getvalue()
+
+
+def evidence_label(term: dict[str, Any]) -> str:
+    """A term of evidence as a reader sees it: words joined by ·, character n-grams marked
+    with a leading ~ (a piece of text, not a word)."""
+    text = term["term"].replace(" ", "·")
+    return text if term["kind"] == "word" else f"~{text}"
 
 
 def panel_format(path: str | Path) -> str:
@@ -333,6 +357,16 @@ def panel_format(path: str | Path) -> str:
     raise InputError(f"{path}: a panel is written as .csv, .parquet, .jsonl or .dta")
 
 
+def check_panel_writer(path: str | Path, fmt: str) -> None:
+    """Refuse, before any work, a panel this machine cannot write: Parquet without pyarrow,
+    or Parquet or Stata to standard output."""
+    if fmt in ("parquet", "dta") and str(path) == "-":
+        raise InputError(f"a {'Parquet' if fmt == 'parquet' else 'Stata'} panel needs a file "
+                         "name, not -")
+    if fmt == "parquet":
+        require("pyarrow", "parquet", "writing Parquet")
+
+
 def write_panel(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = None, *,
                 codebook: Codebook | None = None) -> None:
     """Write a panel (one row per report) as CSV, Parquet, JSONL or Stata, atomically.
@@ -343,22 +377,14 @@ def write_panel(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = 
     """
     fmt = fmt or panel_format(path)
     if fmt == "dta":
-        if str(path) == "-":
-            raise InputError("a Stata panel needs a file name, not -")
+        check_panel_writer(path, fmt)
         with atomic_path(path) as tmp:
             write_dta(rows, tmp, codebook)
         return
     if fmt != "parquet":
-        with atomic_output(path) as out:
-            write_rows(rows, out, fmt)
+        write_table(rows, path, fmt)
         return
-    if str(path) == "-":
-        raise InputError("a Parquet panel needs a file name, not -")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise InputError("writing Parquet needs pyarrow: pip install 'policy-nlp[parquet]'"
-                         ) from None
+    check_panel_writer(path, fmt)
     import pandas as pd
 
     with atomic_path(path) as tmp:
@@ -489,23 +515,26 @@ def write_dta(rows: list[dict[str, Any]], path: str | Path,
 # --- coding sheets ----------------------------------------------------------------------------
 
 
+def check_sheet_output(path: str | Path) -> None:
+    """Refuse, before any work, a coding sheet that is neither ``.csv`` nor ``.xlsx``, or an
+    ``.xlsx`` without openpyxl."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(f"{path}: a coding sheet is written as .csv or .xlsx")
+    if suffix == ".xlsx":
+        require("openpyxl", "xlsx", "writing .xlsx")
+
+
 def write_sheet(rows: list[dict[str, Any]], path: str | Path) -> int:
     """A coding sheet, atomically: CSV with a UTF-8 byte-order mark (so that spreadsheets
     show the Chinese) or ``.xlsx`` (needs openpyxl: ``pip install 'policy-nlp[xlsx]'``),
     the header bold and frozen."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        with atomic_output(path) as out:
-            out.write("\ufeff")
-            return write_rows(rows, out, "csv")
-    if suffix != ".xlsx":
-        raise InputError(f"{path}: a coding sheet is written as .csv or .xlsx")
-    try:
-        import openpyxl
-        from openpyxl.styles import Font
-    except ImportError:
-        raise InputError("writing .xlsx needs openpyxl: pip install 'policy-nlp[xlsx]' (or "
-                         "write the sheet as .csv)") from None
+    check_sheet_output(path)
+    if Path(path).suffix.lower() == ".csv":
+        return write_table(rows, path, "csv")
+    import openpyxl
+    from openpyxl.styles import Font
+
     columns: dict[str, None] = {}
     for row in rows:
         columns.update(dict.fromkeys(row))
