@@ -55,26 +55,22 @@ __all__ = [
     "Population",
     "Sample",
     "ShareEstimate",
+    "allocate",
     "corrected_shares",
     "difference_estimate",
     "draw_sample",
+    "format_sample_metrics",
+    "model_moments",
     "read_coded_sheet",
     "sample_metrics",
     "sheet_rows",
     "validate_profile",
+    "validation_sheet",
 ]
 
 #: How the sample is spread over the strata: the same number in each (capped by the stratum's
 #: size), or in proportion to their sizes.
 ALLOCATIONS = ("equal", "proportional")
-#: The sheet's columns that carry the design.
-DESIGN_COLUMNS = ("stratum_field", "stratum", "stratum_size", "stratum_sample",
-                  "inclusion_probability")
-# fields of a labeled paragraph that are not metadata
-_OWN_FIELDS = frozenset({
-    "id", "text", "report_id", "paragraph", "section", "label", "score", "secondary", "top",
-    "group", "scores", "themes", "sentences", "evidence",
-})
 
 
 # --- the corpus -------------------------------------------------------------------------------
@@ -104,7 +100,7 @@ class Population:
 
     def add(self, record: dict[str, Any]) -> None:
         """Add one labeled paragraph (a record of :func:`~policy_nlp.aggregate.iter_labeled`)."""
-        from .aggregate import paragraph_shares
+        from .aggregate import paragraph_shares, record_meta
 
         self._cache.clear()
         index = {t: k for k, t in enumerate(self.themes)}
@@ -121,12 +117,7 @@ class Population:
         self.chars.append(len(record.get("text") or ""))
         # a paragraph labeled sentence by sentence: the theme of most of its characters
         self.labels.append(str(record.get("label") or max(shares, key=shares.__getitem__)))
-        meta = {k: v for k, v in record.items() if k not in _OWN_FIELDS
-                and (v is None or isinstance(v, str | int | float | bool))}
-        year = meta.get("year")
-        if isinstance(year, str) and year.strip().isdigit():
-            meta["year"] = int(year)
-        self.fields.append(meta)
+        self.fields.append(record_meta(record))
 
     def collect(self, records: Iterable[dict[str, Any]]):
         """Pass ``records`` through, adding each (to build the population while profiling)."""
