@@ -26,6 +26,25 @@ FIXTURES = HERE / "fixtures"
 SHARED = HERE.parents[1] / "shared"
 
 
+def fixture_rows() -> list[dict]:
+    """The records of the fixture corpus (tests/fixtures/labeled.jsonl): 24 paragraphs of 6
+    reports, 6 of each of 4 themes."""
+    import json
+
+    return [json.loads(line) for line in (FIXTURES / "labeled.jsonl").read_text("utf-8")
+            .splitlines()]
+
+
+def write_pool(path: Path) -> Path:
+    """The fixture corpus as an unlabeled pool for ``suggest`` (id, report_id, text)."""
+    import json
+
+    path.write_text("".join(json.dumps({k: r[k] for k in ("id", "report_id", "text")},
+                                       ensure_ascii=False) + "\n" for r in fixture_rows()),
+                    "utf-8")
+    return path
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if not (SHARED / "labels" / "train.jsonl").is_file():

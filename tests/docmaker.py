@@ -27,10 +27,22 @@ CJK_FONT_CANDIDATES = (
 
 
 def find_cjk_ttf() -> Path | None:
-    """A CJK TrueType font on this machine, or None (then only the CID-font PDF is built)."""
+    """A CJK TrueType font on this machine, or None (then only the CID-font PDF is built).
+
+    The system's fonts first, else the SimHei that mplfonts (a dependency of the ``plot`` and
+    ``test`` extras) installs into site-packages: a font file to embed, which PDFium reads from
+    the PDF, not a font installed on the machine."""
     for candidate in CJK_FONT_CANDIDATES:
         if Path(candidate).is_file():
             return Path(candidate)
+    try:
+        import mplfonts
+    except ImportError:
+        pass
+    else:
+        simhei = Path(mplfonts.__file__).parent / "fonts" / "SimHei.ttf"
+        if simhei.is_file():
+            return simhei
     if shutil.which("fc-list"):
         out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
                              check=False).stdout
@@ -101,15 +113,23 @@ def _wrap(text: str, width: float, measure) -> list[str]:
 
 
 def make_pdf(path: Path, blocks: list[str], *, headings: set[str] = frozenset(),
-             running_header: str = "某市人民政府工作报告", font: str = "cid",
-             font_size: float = 12, page_numbers: bool = True, justify: bool = True,
-             glyphs: bool = False, indent: bool = True) -> Path:
+             running_header: str | None = "某市人民政府工作报告", font: str = "cid",
+             font_size: float = 12, page_numbers: bool | str = True, justify: bool = True,
+             glyphs: bool = False, indent: bool = True, header_last: bool = False,
+             browser: str | None = None, title: str | None = None) -> Path:
     """A PDF with reportlab: ``font="cid"`` uses the built-in STSong-Light CID font (not
     embedded, as many government PDFs), ``font="ttf"`` embeds a CJK TrueType font found on
     this machine (see :func:`find_cjk_ttf`). ``justify`` spaces the characters of every full
     line so that it ends at the right margin, as typeset reports do. ``glyphs`` draws every
     character as a text object of its own, as some PDF producers do. Without ``indent``,
-    paragraphs are blocks set apart by a blank line's space instead of a first-line indent."""
+    paragraphs are blocks set apart by a blank line's space instead of a first-line indent.
+
+    ``running_header`` is drawn at the top of every page (after the page's body with
+    ``header_last``, as some producers order it), ``page_numbers`` at the foot: ``True`` or
+    ``"dash"`` for ``— 3 —``, ``"page"`` for ``第 3 页``, ``"of"`` for ``3 / 12``. ``browser``
+    (a URL) adds a browser's "Save as PDF" header and footer instead: the date and time at the
+    top left, the page's ``title`` centred, the URL at the bottom left and ``3/12`` at the bottom
+    right, in a small font."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfgen import canvas
@@ -132,55 +152,68 @@ def make_pdf(path: Path, blocks: list[str], *, headings: set[str] = frozenset(),
     page_w, page_h = A4
     left, right, top, bottom = 72, page_w - 72, page_h - 80, 80
     leading = font_size * 1.8
-    c = canvas.Canvas(str(path), pagesize=A4)
-    c.setTitle(running_header)
-    page = 1
-
-    def start_page():
-        c.setFont(name, 9)
-        c.drawCentredString(page_w / 2, page_h - 50, running_header)
-        c.setFont(name, font_size)
-
-    def end_page():
-        nonlocal page
-        if page_numbers:
-            c.setFont(name, 10)
-            c.drawCentredString(page_w / 2, 45, f"— {page} —")
-        c.showPage()
-        page += 1
 
     def measure(s):
         return pdfmetrics.stringWidth(s, name, font_size)
 
-    start_page()
+    # lay out first (pages of (x, y, text, char space)), then draw: the footer needs the count
+    pages: list[list[tuple[float, float, str, float]]] = [[]]
     y = top
-    indent = 2 * font_size if indent else 0
+    first_indent = 2 * font_size if indent else 0
     for block in blocks:
         if not indent and y < top:
             y -= leading  # the space between block paragraphs
         is_heading = block in headings
-        first_width = right - left - (0 if is_heading else indent)
+        first_width = right - left - (0 if is_heading else first_indent)
         lines = _wrap(block, first_width, measure)
         if len(lines) > 1:  # re-wrap the rest at the full width
             rest = "".join(lines[1:])
             lines = [lines[0], *_wrap(rest, right - left, measure)]
         for i, line in enumerate(lines):
             if y < bottom:
-                end_page()
-                start_page()
+                pages.append([])
                 y = top
-            x = left + (indent if i == 0 and not is_heading else 0)
+            x = left + (first_indent if i == 0 and not is_heading else 0)
             space = 0.0
             if justify and i < len(lines) - 1 and len(line) > 1:  # full lines flush right
                 space = (right - x - measure(line)) / (len(line) - 1)
+            pages[-1].append((x, y, line, space))
+            y -= leading
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.setTitle(title or running_header or "")
+    total = len(pages)
+
+    def margins(number):
+        if browser:
+            c.setFont(name, 8)
+            c.drawString(20, page_h - 20, "2031/1/12 10:30")
+            c.drawCentredString(page_w / 2, page_h - 20, title or "")
+            c.drawString(20, 16, browser)
+            c.drawRightString(page_w - 20, 16, f"{number}/{total}")
+            return
+        if running_header:
+            c.setFont(name, 9)
+            c.drawCentredString(page_w / 2, page_h - 50, running_header)
+        if page_numbers:
+            style = {True: "— {n} —", "dash": "— {n} —", "page": "第 {n} 页",
+                     "of": "{n} / {total}"}[page_numbers]
+            c.setFont(name, 10)
+            c.drawCentredString(page_w / 2, 45, style.format(n=number, total=total))
+
+    for number, page in enumerate(pages, 1):
+        if not header_last:
+            margins(number)
+        c.setFont(name, font_size)
+        for x, y, line, space in page:
             if glyphs:
                 for ch in line:
                     c.drawString(x, y, ch)
                     x += measure(ch) + space
             else:
                 c.drawString(x, y, line, charSpace=space)
-            y -= leading
-    end_page()
+        if header_last:
+            margins(number)
+        c.showPage()
     c.save()
     return path
 

@@ -174,7 +174,9 @@ def test_profile_files_with_a_name_pattern(model, reports, tmp_path):
     panel = pd.read_csv(out)
     assert panel[["report_id", "region", "year"]].values.tolist() == [
         ["某县_2030", "某县", 2030], ["某市_2031", "某市", 2031]]
-    assert panel["n_paragraphs"].tolist() == [6, 6] and panel["level"].isna().all()
+    assert panel["n_paragraphs"].tolist() == [6, 6]
+    # the level goes with the pattern's region, by its name (not the report text's 某市)
+    assert panel["level"].tolist() == ["county", "prefecture"]
     check_panel(panel)
 
 
@@ -241,7 +243,7 @@ def test_files_of_one_name_stay_two_reports(model, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--name-pattern", "{region}-{year}.txt"], "does not match the name pattern"),
+        (["--name-pattern", "{region}-{year}.txt", "--strict"], "does not match the name pattern"),
         (["--name-pattern", "plain.txt"], "has no {field}"),
         (["-o", "panel.xlsx"], "a panel is written as .csv, .parquet, .jsonl or .dta"),
     ],
@@ -255,6 +257,25 @@ def test_profile_errors(model, reports, tmp_path, args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_name_not_matching_the_pattern_is_kept_with_its_texts_metadata(model, tmp_path):
+    """One file named otherwise in a folder does not stop the run: it is reported (kept), and
+    its year, region and level are those its opening lines state; a broken file beside it is
+    skipped and reported, as by label."""
+    shutil.copy(FIXTURES / "report.txt", tmp_path / "某县_2030.txt")
+    shutil.copy(FIXTURES / "saved" / "clean.txt", tmp_path / "qingchuan-report.txt")
+    (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04garbage")
+    out = tmp_path / "panel.csv"
+    result = run("profile", tmp_path, "-o", out, "-m", model, "--name-pattern",
+                 "{region}_{year}.txt")
+    assert result.exit_code == 5, result.stderr
+    assert "kept: " in result.stderr and "qingchuan-report.txt" in result.stderr
+    assert "skipped: " in result.stderr and "broken.docx" in result.stderr
+    panel = pd.read_csv(out).set_index("report_id")
+    assert panel.loc["某县_2030", ["region", "year", "level"]].tolist() == ["某县", 2030, "county"]
+    assert panel.loc["qingchuan-report", ["region", "year", "level"]].tolist() == [
+        "青川市", 2031, "prefecture"]
 
 
 @pytest.mark.corpus

@@ -72,8 +72,11 @@ def test_predict_a_dataframe_joins_back_to_it(model):
 
 def test_classify_report_and_explain(model):
     frame = model.classify_report(FIXTURES / "report.txt")
-    assert len(frame) == 6 and frame.loc[5, "section"] == ["二、2031年主要任务",
+    assert len(frame) == 6 and frame.loc[4, "section"] == ["二、2031年主要任务",
                                                           "（二）加强政府自身建设"]
+    # the closing 各位代表，… speaks to the whole part, not to its last sub-section
+    assert frame.loc[5, "section"] == ["二、2031年主要任务"]
+    assert (frame.loc[0, "year"], frame.loc[0, "region"]) == (2031, "某市")  # from its title
     terms = model.explain(frame.loc[4, "text"], top=3)
     assert list(terms.columns) == ["term", "kind", "weight", "tfidf", "contribution"]
     assert terms.attrs["theme"] == frame.loc[4, "label"]

@@ -57,7 +57,9 @@ def test_classify_report_file_as_table_and_csv(model):
     assert "各位代表：" not in table.stdout
     csv_out = run("classify", FIXTURES / "report.txt", "-m", model, "-f", "csv")
     header, *rows = csv_out.stdout.splitlines()
-    assert header.startswith("id,report_id,paragraph,section,text,label,score,secondary,top")
+    # year, region and level come from the report's own title (某市2031年政府工作报告)
+    assert header.startswith("id,year,region,level,report_id,paragraph,section,text,label,score,"
+                             "secondary,top")
     assert "score_general" in header and len(rows) == 6
 
 
@@ -98,8 +100,9 @@ def test_label_report_files_adds_report_fields(model, tmp_path):
     result = run("label", d, "-o", out, "-m", model, "--no-progress")
     assert result.exit_code == 0, result.stderr
     lines = out.read_text("utf-8").splitlines()
-    assert lines[0].startswith("id,report_id,paragraph,section")
-    assert lines[1].startswith("某市_2031#000,某市_2031,0,")
+    # year, region and level from the report's title (某市 is a city: prefecture level)
+    assert lines[0].startswith("id,year,region,level,report_id,paragraph,section")
+    assert lines[1].startswith("某市_2031#000,2031,某市,prefecture,某市_2031,0,")
     assert len(lines) == 7
 
 

@@ -227,3 +227,150 @@ def test_real_report_in_each_format(raw_reports, tmp_path, name, fmt):
         path = make_html(tmp_path / "r.html", blocks, headings=headings, charset=charset,
                          br=fmt == "html-br")
     _same_split(path, ref)
+
+
+# --- fonts that are not embedded; text layers that look damaged -----------------------------------
+
+
+def test_pdf_with_a_non_embedded_cjk_font_reads_the_same_on_any_machine(tmp_path):
+    """STSong-Light is named, not embedded: PDFium would draw it with a font of this machine
+    and, without a CJK font, drop every text object of one character (a paragraph's last 。
+    on a line of its own, all of a PDF drawn a character at a time). Read from the PDF's own
+    codes and widths, every character is there, ``·`` (U+00B7) too, on any machine."""
+    from policy_nlp import read_formats
+
+    blocks = ["一、总体要求", "开展“服务企业·面对面”活动，稳定和扩大就业，切实保障和改善民生。"
+              "推进重点领域改革。", "二、主要任务", "扩大国内需求。"]
+    for glyphs in (False, True):
+        path = make_pdf(tmp_path / f"g{glyphs}.pdf", blocks, headings={blocks[0], blocks[2]},
+                        glyphs=glyphs)
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(str(path))
+        assert not read_formats._fonts_embedded(pdf)  # so it is not left to PDFium
+        pdf.close()
+        (doc,) = read_documents(path)
+        assert doc.text.splitlines()[-4:] == blocks  # after the one-page running header
+
+
+@pytest.mark.skipif(find_cjk_ttf() is None, reason="no CJK TrueType font to embed here")
+def test_pdf_with_embedded_fonts_is_read_by_pdfium(tmp_path):
+    from policy_nlp import read_formats
+
+    blocks = ["一、总体要求", "坚持稳中求进工作总基调。"]
+    path = make_pdf(tmp_path / "t.pdf", blocks, headings={blocks[0]}, font="ttf", glyphs=True)
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    assert read_formats._fonts_embedded(pdf)
+    pdf.close()
+    (doc,) = read_documents(path)
+    assert doc.text.splitlines()[-2:] == blocks
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("各位代表：现在，我代表市人民政府向大会报告工作，请予审议。" * 3, None),
+    ("¹ú¼ÒÕþ¸®¹¤×÷±¨¸æ£¬¼á³ÖÎÈÖÐÇó½ø¹¤×÷×Ü»ùµ÷¡£" * 3, "mostly not Chinese"),
+    ("\ufffd\ufffd推进\ue001\ue002改革" * 10, "garbled"),
+    ("推进重点领域改革扩大有效投资稳定和扩大就业切实保障和改善民生" * 10, "punctuation"),
+    ("短页", None),  # too little to judge
+    ("推进(cid:4162)(cid:1504)改革，扩大(cid:99)投资。" * 10, "garbled"),
+    ("Annex: list of projects, 2024 to 2026, by district and sector." * 2, "not Chinese"),
+])
+def test_page_problem(text, problem):
+    from policy_nlp.read_formats import page_problem
+
+    got = page_problem(text)
+    assert (got is None) if problem is None else (problem in got)
+
+
+def _mojibake_pdf(path: Path) -> Path:
+    """A PDF whose second page's text layer is GBK bytes read as Latin-1 (a font without a
+    proper Unicode map): in the standard font Helvetica, which PDFium carries."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    c = canvas.Canvas(str(path))
+    c.setFont("STSong-Light", 12)
+    c.drawString(72, 720, "第一页：全市地区生产总值增长百分之五，城乡居民收入稳步增长。")
+    c.setFont("Helvetica", 12)
+    c.showPage()
+    c.drawString(72, 720, "推进重点领域改革，扩大有效投资。".encode("gbk").decode("latin-1") * 2)
+    c.showPage()
+    c.save()
+    return path
+
+
+def test_damaged_page_is_reported_with_file_and_page(tmp_path):
+    from policy_nlp.errors import InputWarning
+
+    path = _mojibake_pdf(tmp_path / "m.pdf")
+    with pytest.raises(InputWarning, match=r"m.pdf: page 2: the text layer is mostly not Chinese"):
+        list(read_documents(path))
+    seen = []
+    (doc,) = read_documents(path, on_error=seen.append)
+    assert len(seen) == 1 and seen[0].outcome == "kept"
+    assert "全市地区生产总值增长百分之五" in doc.text and "ÍÆ½ø" in doc.text  # kept as read
+
+
+@pytest.mark.parametrize(("strict", "code"), [(False, 5), (True, 2)])
+def test_damaged_page_exit_codes(tmp_path, strict, code):
+    from typer.testing import CliRunner
+
+    from policy_nlp.cli import app
+
+    path = _mojibake_pdf(tmp_path / "m.pdf")
+    args = ["label", str(path), "--output", str(tmp_path / "out.jsonl")]
+    result = CliRunner().invoke(app, args + (["--strict"] if strict else []))
+    assert result.exit_code == code, result.output
+    assert "m.pdf: page 2:" in result.output
+    assert "Traceback" not in result.output
+    assert (tmp_path / "out.jsonl").exists() is not strict
+
+
+# --- the fixture set: one report as it comes, each reading to its clean text ----------------------
+
+SAVED = FIXTURES / "saved"
+TITLE = "青川市2031年政府工作报告"
+
+
+@pytest.fixture(scope="module")
+def clean_report():
+    return _report((SAVED / "clean.txt").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("layout", [
+    pytest.param({"running_header": TITLE}, id="title-as-running-header"),
+    pytest.param({"running_header": TITLE, "header_last": True, "page_numbers": "page"},
+                 id="title-header-drawn-last-page-footer"),
+    pytest.param({"running_header": TITLE, "glyphs": True, "page_numbers": "of"},
+                 id="character-at-a-time"),
+    pytest.param({"browser": "file:///home/user/Downloads/qingchuan.html", "title": TITLE,
+                  "running_header": None}, id="browser-printed-file"),
+    pytest.param({"browser": "https://www.qingchuan.gov.cn/zwgk/2031/0114/art_1.html",
+                  "title": TITLE, "running_header": None, "glyphs": True},
+                 id="browser-printed-url-glyphs"),
+])
+@pytest.mark.parametrize("font", FONTS)
+def test_fixture_pdf_reads_as_its_clean_text(tmp_path, clean_report, layout, font):
+    blocks, headings, ref = clean_report
+    path = make_pdf(tmp_path / "r.pdf", blocks, headings=headings, font=font, **layout)
+    (doc,) = read_documents(path)
+    for chrome in ("file://", "https://", "2031/1/12", "/2", "第 2 页"):
+        assert chrome not in doc.text
+    assert doc.text.count(TITLE) == 1  # the title heading of page 1, not the running header
+    _same_split(path, ref)
+
+
+def test_saved_page_chrome_inside_the_article_of_a_web_page(tmp_path, clean_report):
+    """Pagination, source, next-article and share lines inside the article's own block (where
+    the page's markup does not set them apart) are left out as in a .txt."""
+    blocks, headings, ref = clean_report
+    chrome_top = [f"{TITLE}-36篇(第12/80页)", "信息来源：青川市人民政府办公室 浏览次数：1024"]
+    chrome_end = ["分享到：微信 微博 QQ空间", "上一篇：青川市2030年政府工作报告",
+                  "下一篇:关于青川市2030年国民经济和社会发展计划执行情况的报告"]
+    path = make_html(tmp_path / "r.html", chrome_top + blocks + chrome_end, headings=headings,
+                     title=TITLE)
+    _same_split(path, ref)

@@ -394,3 +394,145 @@ def test_raw_sample(name: str, corpus_counts: Counter[str]) -> None:
     assert low <= len(paragraphs) <= min(high, nonblank - len(r.preamble))
     if corpus_counts[report_id]:  # the corpus version may differ from the raw file
         assert 0.4 <= len(paragraphs) / corpus_counts[report_id] <= 2.5
+
+
+# --- web-page chrome in the text, bare headings, parts closed at the right level ------------------
+
+TOWN = """镇2031年政府工作报告-42篇(第61/122页)
+全镇上下团结一心，全年完成固定资产投资三亿元，新建村级道路二十公里，群众生活水平稳步提高。
+2031年工作安排
+今年全镇工作的总体思路是：稳中求进，产业兴镇，生态立镇，全面推进乡村振兴。
+（一）发展特色产业。扩大茶叶种植面积两千亩，新建冷链仓储中心一个。
+（二）改善人居环境。完成农村厕所改造五百户，实现生活垃圾集中处理全覆盖。
+分享到：微信 微博 QQ空间
+【打印本页】【关闭窗口】
+上一篇：某镇2030年政府工作报告
+下一篇:某镇人民政府关于做好春耕生产工作的通知"""
+
+
+def test_pagination_next_article_and_share_lines_are_chrome() -> None:
+    r = split_report(TOWN, "x")
+    assert texts(r)[0].startswith("全镇上下团结一心")  # not glued to the pagination line
+    assert not any(s in t for t in texts(r) for s in ("篇(第", "上一篇", "下一篇", "微博", "打印"))
+    assert len(r.paragraphs) == 4
+
+
+def test_bare_heading_is_a_heading_of_its_own() -> None:
+    r = split_report(TOWN, "x")
+    assert "2031年工作安排" in r.headings
+    assert sections(r)[1:] == [["2031年工作安排"],
+                               ["2031年工作安排", "（一）发展特色产业"],
+                               ["2031年工作安排", "（二）改善人居环境"]]
+
+
+@pytest.mark.parametrize("text", [
+    # a line broken at a fixed width: no shorter than the next, or not after a sentence's end
+    "推进重点领域改革扩大有效投资稳定和\n扩大就业切实保障和改善民生推动经济\n实现质的有效提升。",
+    "全年地区生产总值增长，\n重点领域改革扩大有效投资\n稳定和扩大就业，切实保障和改善民生，推动经济实现质的有效提升。",
+    # under a heading line, a short line is that section's text
+    "一、总体要求\n稳中求进\n（一）扩大内需",
+    # a title and dateline: not followed by prose
+    "青川市2031年政府工作报告\n——2031年1月14日在青川市第八届人民代表大会第五次会议上",
+])
+def test_not_bare_headings(text: str) -> None:
+    r = split_report(text, "x")
+    assert not any(h for h in r.headings if h[0] not in "一（")
+
+
+CLOSING = """一、过去一年工作回顾
+（一）工业经济加快发展。新建项目十个，投资增长一成。
+（二）城乡建设扎实推进。新建道路二十公里。
+（三）民生保障持续加强。新增就业一千人。
+这些成绩的取得，是全县人民团结奋斗的结果。
+同时，我们也清醒地看到，发展中还存在不少困难和问题。
+二、今年主要任务
+（一）扩大有效投资。加快项目建设。
+（二）促进消费升级。办好促消费活动。
+推动投资稳定增长，仍是今年工作的重中之重。
+（三）加强生态保护。推进污染治理。
+三、加强政府自身建设
+（一）坚持依法行政。接受人大监督。
+各位代表！建设法治政府，是我们的共同责任。"""
+
+
+def test_closing_paragraphs_of_a_part_belong_to_the_part() -> None:
+    r = split_report(CLOSING, "x")
+    got = dict(zip(texts(r), sections(r), strict=True))
+    part1 = ["一、过去一年工作回顾"]
+    assert got["这些成绩的取得，是全县人民团结奋斗的结果。"] == part1
+    assert got["同时，我们也清醒地看到，发展中还存在不少困难和问题。"] == part1
+    # a sub-section followed by more siblings keeps its paragraphs
+    assert got["推动投资稳定增长，仍是今年工作的重中之重。"] == ["二、今年主要任务", "（二）促进消费升级"]
+    # an address to the delegates speaks to the part, whatever comes next
+    assert got["各位代表！建设法治政府，是我们的共同责任。"] == ["三、加强政府自身建设"]
+
+
+def test_a_last_subsection_as_long_as_its_siblings_keeps_its_paragraphs() -> None:
+    text = """一、工作回顾
+（一）经济增长。全年增长百分之五。
+投资和消费稳步增长。
+（二）民生改善。新增就业一千人。
+城乡居民收入稳步提高。
+（三）生态向好。空气质量持续改善。
+河湖水质稳定达标。
+二、今年任务"""
+    r = split_report(text, "x")
+    assert sections(r)[-1] == ["一、工作回顾", "（三）生态向好"]
+
+
+@pytest.mark.parametrize("name", ["saved-page.txt", "saved-page.html"])
+def test_saved_pages_read_as_the_clean_text(name: str) -> None:
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "saved"
+    ref = split_report((fixtures / "clean.txt").read_text("utf-8"), "ref")
+    (doc,) = read_documents(fixtures / name)
+    got = split_report(doc.text, "x")
+    assert texts(got) == texts(ref)
+    assert sections(got) == sections(ref)
+    assert got.headings == ref.headings
+    assert "过去一年工作回顾" in ref.headings and "今年工作安排" in ref.headings
+    assert sections(ref)[5] == ["过去一年工作回顾"]  # the part's closing paragraph
+
+
+@pytest.mark.parametrize("chrome", [
+    "上一篇：\n某镇2030年政府工作报告",  # the link on the line below its label
+    "【下一篇】某镇人民政府关于做好春耕生产工作的通知",
+    "分享到：",
+    "1 2 3 4 5 下一页 尾页",
+    "第1页/共3页",
+    "（来源：某镇人民政府）",
+    "【打印本页】 【关闭窗口】",
+])
+def test_chrome_variants_after_the_speech(chrome: str) -> None:
+    r = split_report(TOWN.replace("分享到：微信 微博 QQ空间", chrome), "x")
+    assert len(r.paragraphs) == 4, texts(r)
+    r = split_report(chrome + "\n" + TOWN, "x")  # and above it
+    assert len(r.paragraphs) == 4, texts(r)
+
+
+def test_no_bare_headings_where_lines_break_sentences() -> None:
+    """Enumeration words and a text whose lines mostly break sentences give no bare heading."""
+    enumerated = "要做好三方面工作。\n一是\n加强基础设施建设，推进城乡融合发展，提升公共服务水平。"
+    assert split_report(enumerated, "x").headings == []
+    broken = ("全年地区生产总值增长\n百分之五，财政收入\n增长百分之四。\n经济运行稳\n中向好，民生\n"
+              "持续改善。\n城乡面貌\n明显改观，新建道路二十公里，建成公园十个，群众满意度稳步提升。")
+    assert split_report(broken, "x").headings == []
+
+
+def test_items_of_a_last_subsection_and_addresses_inside_a_part_stay() -> None:
+    text = """一、今年主要任务
+（一）扩大有效投资。加快项目建设。
+各位代表！投资是稳增长的关键，我们要扭住不放。
+（二）促进消费升级。办好促消费活动。
+（三）维护社会稳定。坚持和发展新时代枫桥经验。
+建设更高水平平安城市。完善立体化治安防控体系，严厉打击违法犯罪。
+三是加强应急管理。健全应急预案体系，提升防灾减灾救灾能力。
+同时，我们也清醒地看到，发展中还存在不少困难和问题。
+二、加强政府自身建设"""
+    got = dict(zip(texts(split_report(text, "x")), sections(split_report(text, "x")),
+                   strict=True))
+    third = ["一、今年主要任务", "（三）维护社会稳定"]
+    assert got["各位代表！投资是稳增长的关键，我们要扭住不放。"] == ["一、今年主要任务",
+                                                               "（一）扩大有效投资"]
+    assert got["建设更高水平平安城市。完善立体化治安防控体系，严厉打击违法犯罪。"] == third
+    assert got["三是加强应急管理。健全应急预案体系，提升防灾减灾救灾能力。"] == third
+    assert got["同时，我们也清醒地看到，发展中还存在不少困难和问题。"] == ["一、今年主要任务"]

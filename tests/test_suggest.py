@@ -93,6 +93,9 @@ def test_unfilled_sheet_is_refused_row_by_row(tmp_path, tiny_model_dir):
                sheet).exit_code == 0
     result = run("train", "--labels", sheet, "-o", tmp_path / "m")
     assert result.exit_code == 2
+    assert "sheet.csv: no labeled rows (3 rows with a blank label)" in result.stderr
+    result = run("train", "--labels", sheet, "-o", tmp_path / "m", "--strict")
+    assert result.exit_code == 2
     for row in (2, 3, 4):
         assert f"sheet.csv:{row}: empty label" in result.stderr
 

@@ -75,7 +75,12 @@ def test_empty_texts_and_labels_name_their_rows(tmp_path):
                     "惠民生。,livelihood,d\n", "utf-8")
     data = load_table(path, strict=False)
     assert len(data) == 2
-    messages = [p.message for p in validate(data).errors]
+    report = validate(data)
+    assert [p.message for p in report.errors if p.kind in ("empty_text", "empty_label")] == [
+        f"{path}:3: empty text"]
+    assert any(p.kind == "blank_label" and f"{path}:4" in p.message for p in report.warnings)
+    messages = [p.message for p in validate(load_table(path, strict=False,
+                                                       blank="error")).errors]
     assert f"{path}:3: empty text" in messages
     assert any(m.startswith(f"{path}:4: empty label") for m in messages)
 
@@ -147,7 +152,10 @@ def test_validate_labels_command(tmp_path):
     assert "24 labeled rows, 4 themes, imbalance 1.0:1: 0 errors" in ok.stdout
     rows = _fixture_rows()
     rows[5] = {**rows[5], "label": ""}
-    bad = run("validate-labels", "--labels", _write(tmp_path / "l.jsonl", rows), "--json")
+    partial = run("validate-labels", "--labels", _write(tmp_path / "l.jsonl", rows), "--json")
+    assert partial.exit_code == 0  # a row not coded yet is skipped, with a warning
+    assert json.loads(partial.stdout)["warnings"][0]["kind"] == "blank_label"
+    bad = run("validate-labels", "--labels", tmp_path / "l.jsonl", "--json", "--strict")
     assert bad.exit_code == 2
     report = json.loads(bad.stdout)
     assert [e["kind"] for e in report["errors"]] == ["empty_label"]

@@ -212,7 +212,7 @@ def test_evaluate_reads_the_coded_sheet(tmp_path, tiny_model_dir, corpus):
     coded = _code(_read_sheet(sheet), corpus[1], tmp_path / "coded.csv", blank=(0, 1))
     result = run("evaluate", "--labels", coded, "-m", tiny_model_dir)
     assert result.exit_code == 0, result.stderr
-    assert "2 rows with an empty label were left out" in result.stderr
+    assert "2 rows with a blank label skipped" in result.stderr
     assert "paragraphs 10" in result.stdout
 
 

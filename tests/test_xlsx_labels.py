@@ -31,7 +31,10 @@ def test_xlsx_with_custom_columns_and_row_numbers(tmp_path):
     assert data.ids == ["1", "4"] and data.labels == ["economy", "livelihood"]
     assert data.groups == ["甲市2024", "乙市2024"]
     assert data.where == [f"{path}:2", f"{path}:5"]
-    (err, *_) = validate(data).errors
+    assert data.blank == [f"{path}:3"]  # not coded yet: skipped, with a warning
+    strict = load_table(path, text_col="段落", label_col="主题", id_col="编号",
+                        group_col="报告", strict=False, blank="error")
+    (err, *_) = validate(strict).errors
     assert err.message.startswith(f"{path}:3: empty label")
     assert "coded.xlsx" in data.files
 

@@ -22,13 +22,13 @@ the tidy form, one row per report and theme (or group), for plotting and regress
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .codebook import Codebook, model_codebook
-from .errors import InputError
+from .errors import InputError, InputWarning
 from .predict import Unit, iter_units, label_sentences, label_units
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -278,8 +278,8 @@ def fields_from_name(pattern: re.Pattern[str], name: str) -> dict[str, Any] | No
 # --- documents -> labeled paragraphs -> panel --------------------------------------------------
 
 
-def _units(documents: Iterable[Document], records: str, name_pattern: str | None
-           ) -> Iterator[Unit]:
+def _units(documents: Iterable[Document], records: str, name_pattern: str | None,
+           on_error: Callable[[InputError], None] | None = None) -> Iterator[Unit]:
     pattern = compile_name_pattern(name_pattern) if name_pattern else None
     files: dict[str, str] = {}  # report id -> the file that has it
     for doc in documents:
@@ -291,28 +291,41 @@ def _units(documents: Iterable[Document], records: str, name_pattern: str | None
             name = doc.source if doc.kind == "report" else doc.id
             found = fields_from_name(pattern, name)
             if found is None:
-                raise InputError(f"{doc.source}: {name!r} does not match the name pattern "
-                                 f"{name_pattern!r}")
+                problem = InputWarning(
+                    f"{doc.source}: {name!r} does not match the name pattern {name_pattern!r}; "
+                    "its year, region and level are those its text states, if any")
+                if on_error is None:
+                    raise problem
+                on_error(problem)
+                found = {}
             named = found
+        if named.get("region") is not None:
+            from .metadata import level_of, normalize_region
+
+            named["region"] = normalize_region(named["region"], named.get("level"))
+            # the level goes with the region: the pattern's, else what the region's name says
+            named.setdefault("level", level_of(named["region"]))
         for unit in iter_units([doc], records=records):
-            unit.fields.update(named)
+            unit.fields.update(named)  # a file-name pattern wins over the report's own lines
             yield unit
 
 
 def iter_labeled(model: ThemeModel, documents: Iterable[Document], *, unit: str = "paragraph",
-                 records: str = "auto", name_pattern: str | None = None
+                 records: str = "auto", name_pattern: str | None = None,
+                 on_error: Callable[[InputError], None] | None = None
                  ) -> Iterator[dict[str, Any]]:
     """Documents -> labeled paragraphs, whole (``unit="paragraph"``) or sentence by sentence.
 
     ``records`` is as in :func:`~policy_nlp.predict.iter_units`; ``name_pattern`` (see
     :func:`compile_name_pattern`) adds the fields it finds in each report file's path, or in
-    each record's id, and a name that does not match it is an :class:`InputError`. A report
+    each record's id; a name that does not match it is an :class:`InputWarning`, handed to
+    ``on_error`` (the report is kept, with the metadata its text states), or raised without it. A report
     file whose name an earlier file had (``北京/2024.txt``, ``上海/2024.txt``) gets its path as
     its id, so that the two stay two reports.
     """
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
-    units = _units(documents, records, name_pattern)
+    units = _units(documents, records, name_pattern, on_error)
     if unit == "sentence":
         return label_sentences(model, units, paragraph=False)
     return label_units(model, units)

@@ -54,6 +54,7 @@ class LabelOptions:
     id_col: str = "id"
     records: str = "auto"
     include_text: bool = True
+    unit: str = "paragraph"  # or "sentence": each sentence labeled too (predict.label_sentences)
 
 
 # --- the work of one chunk (in this process or a worker) ---------------------------------------
@@ -76,11 +77,12 @@ def label_chunk(model, units: list, opts: LabelOptions) -> tuple[bytes, int]:
 
     JSONL output gets its lines; CSV output the flattened rows as JSON lines (made into a CSV
     with every column at the end, see :func:`_rows_to_csv`)."""
-    from .predict import label_units
+    from .predict import label_sentences, label_units
     from .write import flatten, jsonl_line
 
-    records = label_units(model, units, batch_size=max(len(units), 1),
-                          include_text=opts.include_text)
+    labeler = label_sentences if opts.unit == "sentence" else label_units
+    records = labeler(model, units, batch_size=max(len(units), 1),
+                      include_text=opts.include_text)
     if opts.fmt != "jsonl":
         themes = model.themes
         records = (flatten(r, themes) for r in records)

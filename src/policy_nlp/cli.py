@@ -102,6 +102,12 @@ class PlotKind(str, Enum):
     all = "all"
 
 
+class SheetFormat(str, Enum):
+    auto = "auto"
+    label_studio = "label-studio"
+    doccano = "doccano"
+
+
 class Measure(str, Enum):
     chars = "chars"
     paragraphs = "paragraphs"
@@ -148,6 +154,14 @@ IdCol = Annotated[str, typer.Option(help="Id column of CSV/JSONL inputs.")]
 LabelCol = Annotated[str, typer.Option(help="Label column of a labels table.")]
 GroupCol = Annotated[str, typer.Option(help="Report column of a labels table.")]
 ParagraphsOpt = Annotated[Path | None, typer.Option(help="Paragraphs JSONL (as for train).")]
+LabelsOpt = Annotated[list[str], typer.Option(
+    "--labels", help="Labels (as for train); repeatable, merged by id.")]
+PreferOpt = Annotated[str | None, typer.Option(
+    help="An id labeled differently in two --labels files: first (the file given first "
+         "wins), last, or a file name (that file wins); without it, a conflict is an error.")]
+StrictLabelsOpt = Annotated[bool, typer.Option(
+    "--strict", help="A blank label cell (a row not coded yet) is an error instead of being "
+                     "skipped with a warning.")]
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="Stop at the first bad file or record (exit 2, no output written) instead "
                      "of reporting and skipping it (then exit 5 with the rest labeled).")]
@@ -214,9 +228,12 @@ class Progress:
 @handle_errors
 def train(
     output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")],
-    labels: Annotated[Path, typer.Option(help="Labels: JSONL with id/label (joined to "
-                                              "--paragraphs), or a CSV/JSONL/XLSX table with "
-                                              "text and label columns.")],
+    labels: Annotated[list[str], typer.Option(
+        "--labels", help="Labels: JSONL with id/label (joined to --paragraphs), a "
+                         "CSV/JSONL/XLSX table with text and label columns, a Label Studio "
+                         "export (JSON, JSON-MIN, CSV) or doccano JSONL. Repeatable (merged "
+                         "by id); FILE:text=COL,label=COL,id=COL,group=COL names one file's "
+                         "columns (the rest are found by name).")],
     paragraphs: Annotated[Path | None, typer.Option(
         help="Paragraphs JSONL (id, report_id, level, text) that --labels refers to by id.")] = None,
     text_col: TextCol = "text",
@@ -253,6 +270,8 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed of the folds.")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", "-j",
                                       help="Processes for the cross-validation folds.")] = 2,
+    prefer: PreferOpt = None,
+    strict: StrictLabelsOpt = False,
 ) -> None:
     """Train a model from labeled paragraphs and write it with its model card."""
     from .codebook import load_codebook
@@ -265,7 +284,7 @@ def train(
     check_model_output(output)
     book = load_codebook(codebook)
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
-                        strict=False)
+                        strict=False, prefer=prefer, blank_errors=strict, warn_blank=False)
     _check_labels(data, book, labels)
     log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
         f"{len(data.counts())} themes")
@@ -416,6 +435,9 @@ def label(
         show_default=False)] = None,
     partition_rows: Annotated[int, typer.Option(
         help="Dask engine: JSONL lines per partition.")] = 20_000,
+    unit: Annotated[UnitOpt, typer.Option(
+        help="sentence: also label each sentence and give each paragraph the themes its "
+             "sentences carry, with their shares (themes, sentences).")] = UnitOpt.paragraph,
 ) -> None:
     """Label every paragraph of many inputs into one JSONL or CSV file."""
     from .batch import LabelOptions, label_dask, label_to_file, state_paths
@@ -425,7 +447,7 @@ def label(
     set_verbose(verbose)
     policy = error_policy(strict)
     opts = LabelOptions(fmt=fmt, text_col=text_col, id_col=id_col, records=records.value,
-                        include_text=include_text)
+                        include_text=include_text, unit=unit.value)
     started = time.monotonic()
     if engine is Engine.dask:
         if resume:
@@ -541,7 +563,7 @@ def profile(
     def counted():
         docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy)
         for rec in iter_labeled(m, docs, unit=unit.value, records=records.value,
-                                name_pattern=name_pattern):
+                                name_pattern=name_pattern, on_error=policy):
             bar.update()
             yield rec
 
@@ -783,7 +805,7 @@ def themes(
 @app.command()
 @handle_errors
 def evaluate(
-    labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
+    labels: LabelsOpt,
     paragraphs: ParagraphsOpt = None,
     model: ModelOpt = None,
     text_col: TextCol = "text",
@@ -801,6 +823,8 @@ def evaluate(
     report: Annotated[Path | None, typer.Option(
         help="Write an HTML report (index.html with figures) into this directory.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the folds.")] = 2,
+    prefer: PreferOpt = None,
+    strict: StrictLabelsOpt = False,
 ) -> None:
     """Accuracy, macro-F1, per-theme precision/recall/F1 and the confusion matrix."""
     from .codebook import Codebook
@@ -818,20 +842,18 @@ def evaluate(
     book = Codebook.from_dict(m.card["codebook"], source="model card") if "codebook" in (
         m.card) else None
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
-                        skip_empty_labels=True)
-    if data.blank_labels:
-        log(f"warning: {labels}: {data.blank_labels} rows with an empty label were left out")
+                        prefer=prefer, blank_errors=strict)
     curve = None
     if cv_folds:
         metrics, reliability, curve = evaluate_configuration(
             m, data, cv_folds=cv_folds, n_jobs=jobs, with_learning_curve=learning_curve,
-            source=labels.name, progress=log)
+            source=_labels_name(labels), progress=log)
     else:
         if overlap := training_overlap(m, data):
             log(f"warning: {overlap}, so scores on them are optimistic; score it on labels it "
                 "was not trained on, or use --cv-folds 5 (or the card's cross-validation "
                 "metrics)")
-        metrics, reliability = evaluate_as_is(m, data, source=labels.name)
+        metrics, reliability = evaluate_as_is(m, data, source=_labels_name(labels))
     if output is not None:
         with atomic_output(output) as fh:
             fh.write(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
@@ -847,7 +869,7 @@ def evaluate(
 @app.command()
 @handle_errors
 def audit(
-    labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
+    labels: LabelsOpt,
     output: Annotated[str, typer.Option("--output", "-o",
                                         help="Review sheet: OUT.csv or OUT.jsonl.")],
     paragraphs: ParagraphsOpt = None,
@@ -859,6 +881,8 @@ def audit(
     cv_folds: Annotated[int, typer.Option(help="Report-grouped folds.")] = 5,
     min_df: Annotated[int, typer.Option(help="As for train.")] = _DEFAULTS.features.min_df,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the folds.")] = 2,
+    prefer: PreferOpt = None,
+    strict: StrictLabelsOpt = False,
 ) -> None:
     """Flag labeled paragraphs whose label looks wrong, most suspect first.
 
@@ -874,7 +898,8 @@ def audit(
 
     fmt = format_for_path(output, "csv")
     book = load_codebook()
-    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book)
+    data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
+                        prefer=prefer, blank_errors=strict)
     config = TrainConfig(features=FeatureSpec(min_df=min_df), cv_folds=max(cv_folds, 2),
                          n_jobs=jobs)
     rows = audit_labels(data, config=config, codebook=book, progress=log)
@@ -898,10 +923,14 @@ def suggest(
         help="At most this many paragraphs of one report (default: twice the even share, "
              "at least 2).")] = None,
     labeled: Annotated[list[Path] | None, typer.Option(
-        help="Labels already coded (CSV/JSONL with an id column): their ids are skipped. "
-             "Repeatable.")] = None,
+        help="Labels already coded or given out (CSV/JSONL/XLSX with an id column, Label "
+             "Studio or doccano files): their ids are skipped. Repeatable.")] = None,
     text_col: TextCol = "text",
     id_col: IdCol = "id",
+    sheet_format: Annotated[SheetFormat, typer.Option(
+        "--format", help="auto: CSV or JSONL by the output's extension; label-studio: Label "
+                         "Studio tasks (JSON) with the model's guess as a prediction; doccano: "
+                         "doccano text-classification JSONL.")] = None,
 ) -> None:
     """Paragraphs worth coding next, as a coding sheet with the model's guess.
 
@@ -911,8 +940,8 @@ def suggest(
     """
     from .active import read_pool
     from .active import suggest as make_sheet
-    from .labels import table_rows
-    from .write import format_for_path, write_table
+    from .labels import label_file_ids
+    from .write import atomic_output, format_for_path, write_table
 
     fmt = format_for_path(output, "csv")
     if n < 1:
@@ -921,14 +950,18 @@ def suggest(
     items = read_pool(pool, text_col=text_col, id_col=id_col)
     done: set[str] = set()
     for path in labeled or []:
-        for rownum, row in table_rows(path):
-            if row.get(id_col) in (None, ""):
-                raise InputError(f"{path}:{rownum}: no {id_col!r} to match the pool by")
-            done.add(str(row[id_col]))
+        done |= label_file_ids(path, id_col=id_col)
     log(f"{len(items)} paragraphs of {len({i.report_id for i in items})} reports in the pool"
         + (f", {len(done)} ids already labeled" if done else ""))
     rows = make_sheet(m, items, n, per_report=per_report, labeled_ids=done)
-    written = write_table(rows, output, fmt)
+    if sheet_format is not None and sheet_format is not SheetFormat.auto:
+        from .annotate import write_sheet
+
+        with atomic_output(output) as out:
+            written = write_sheet(rows, out, sheet_format.value,
+                                  model_version=str(m.card.get("name") or model or "default"))
+    else:
+        written = write_table(rows, output, fmt)
     if written < n:
         log(f"only {written} paragraphs could be suggested (pool size, --per-report and "
             "duplicate texts limit the choice)")
@@ -941,7 +974,8 @@ def suggest(
 def compare(
     first: Annotated[Path, typer.Argument(help="The first model directory (the baseline).")],
     second: Annotated[Path, typer.Argument(help="The second model directory.")],
-    labels: Annotated[Path, typer.Option(help="Labels (as for train), held out from both.")],
+    labels: Annotated[list[str], typer.Option(
+        "--labels", help="Labels (as for train; repeatable), held out from both.")],
     paragraphs: ParagraphsOpt = None,
     text_col: TextCol = "text",
     label_col: LabelCol = "label",
@@ -952,6 +986,8 @@ def compare(
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="Write the comparison as JSON here.")
                       ] = None,
+    prefer: PreferOpt = None,
+    strict: StrictLabelsOpt = False,
 ) -> None:
     """Which model is better on these labels: overall, per theme, and a 95% interval for the
     macro-F1 difference (second minus first) from a paired bootstrap over reports."""
@@ -965,7 +1001,7 @@ def compare(
 
     m1, m2 = _load(first), _load(second)
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col,
-                        model_codebook(m1.card, m1.themes))
+                        model_codebook(m1.card, m1.themes), prefer=prefer, blank_errors=strict)
     for name, m in ((first, m1), (second, m2)):
         if overlap := training_overlap(m, data, str(name)):
             log(f"warning: {overlap}, so the comparison favours it; compare on labels held "
@@ -982,17 +1018,28 @@ def compare(
 
 
 def _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
-                 strict: bool = True, skip_empty_labels: bool = False):
-    from .labels import load_joined, load_table
+                 strict: bool = True, prefer: str | None = None, blank_errors: bool = False,
+                 warn_blank: bool = True):
+    """The labels of one or more --labels files; the rows skipped for a blank label are
+    warned about here (``warn_blank``) or by the validation report."""
+    from .labels import blank_summary, load_labels
 
-    if paragraphs is not None:
-        return load_joined(labels, paragraphs, codebook=book, strict=strict)
-    return load_table(labels, text_col=text_col, label_col=label_col, id_col=id_col,
-                      group_col=group_col, codebook=book, strict=strict,
-                      skip_empty_labels=skip_empty_labels)
+    data = load_labels(labels, paragraphs=paragraphs, codebook=book, strict=strict,
+                       prefer=prefer, blank="error" if blank_errors else "skip",
+                       columns={"text": text_col, "label": label_col, "id": id_col,
+                                "group": group_col})
+    if warn_blank and data.blank:
+        log(f"policy-nlp: warning: {blank_summary(data.blank)}")
+    return data
 
 
-def _check_labels(data, book, labels: Path):
+def _labels_name(labels: list[str]) -> str:
+    from .labels import LabelSource
+
+    return "+".join(LabelSource.parse(s).path.name for s in labels)
+
+
+def _check_labels(data, book, labels: list[str]):
     """Print the validation report's findings to stderr; refuse on errors."""
     from .labels import validate
 
@@ -1004,15 +1051,15 @@ def _check_labels(data, book, labels: Path):
     if report.errors:
         for problem in report.errors:
             log(f"policy-nlp: bad label: {problem.message}")
-        raise InputError(f"{labels}: {len(report.errors)} bad labels (listed above); "
-                         "nothing trained")
+        raise InputError(f"{_labels_name(labels)}: {len(report.errors)} bad labels (listed "
+                         "above); nothing trained")
     return report
 
 
 @app.command("validate-labels")
 @handle_errors
 def validate_labels(
-    labels: Annotated[Path, typer.Option(help="Labels (as for train).")],
+    labels: LabelsOpt,
     paragraphs: ParagraphsOpt = None,
     text_col: TextCol = "text",
     label_col: LabelCol = "label",
@@ -1021,20 +1068,23 @@ def validate_labels(
     codebook: Annotated[Path | None, typer.Option(
         help="Codebook TOML (default: the 17 policy themes).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    prefer: PreferOpt = None,
+    strict: StrictLabelsOpt = False,
 ) -> None:
     """The validation report train runs first: every bad row with its row number.
 
-    Errors (training refuses): unknown ids, unknown themes, empty texts or labels, ids
-    labeled twice, one text with different labels, themes with fewer than 2 examples.
-    Warnings: themes with fewer than 20 examples, duplicate texts, class imbalance above
-    10:1, codebook themes without examples. Exit 0 without errors, 2 with.
+    Errors (training refuses): unknown ids, unknown themes, empty texts, ids labeled twice,
+    one id or text with different labels, themes with fewer than 2 examples. Warnings: rows
+    with a blank label (skipped; errors with --strict), themes with fewer than 20 examples,
+    duplicate texts, class imbalance above 10:1, codebook themes without examples. Exit 0
+    without errors, 2 with.
     """
     from .codebook import load_codebook
     from .labels import validate
 
     book = load_codebook(codebook)
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
-                        strict=False)
+                        strict=False, prefer=prefer, blank_errors=strict, warn_blank=False)
     report = validate(data, book)
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
@@ -1045,6 +1095,87 @@ def validate_labels(
         print("  ".join(f"{t} {n}" for t, n in report.counts.items()))
     if not report.ok:
         raise typer.Exit(2)
+
+
+@app.command("label-config")
+@handle_errors
+def label_config_cmd(
+    model: Annotated[Path | None, typer.Option(
+        "--model", "-m", help="Take the codebook of this model's card.", show_default=False)
+    ] = None,
+    codebook: Annotated[Path | None, typer.Option(
+        help="Codebook TOML (default: the 17 policy themes).")] = None,
+) -> None:
+    """The Label Studio labeling configuration (XML) of the codebook: paste it into a
+    project's Settings > Labeling Interface, then import `suggest --format label-studio`."""
+    from .annotate import label_config
+    from .codebook import load_codebook, model_codebook
+
+    if model is not None and codebook is not None:
+        raise InputError("give --model or --codebook, not both")
+    if model is not None:
+        m = _load(model)
+        book = model_codebook(m.card, m.themes)
+    else:
+        book = load_codebook(codebook)
+    sys.stdout.write(label_config(book))
+
+
+class AgreementFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command("agreement")
+@handle_errors
+def agreement_cmd(
+    coded: Annotated[list[str], typer.Argument(
+        help="Two or more coders' files (JSONL of id/label, CSV, XLSX, Label Studio export, "
+             "doccano JSONL), joined by id; FILE:id=COL,label=COL names one file's columns. A "
+             "file with a 'coder' column, or a Label Studio export with several annotators, "
+             "holds several coders.")],
+    codebook: Annotated[Path | None, typer.Option(
+        help="Codebook TOML (default: the 17 policy themes).")] = None,
+    disagreements: Annotated[str | None, typer.Option(
+        help="Write the items the coders disagree on here (OUT.csv or OUT.jsonl): each "
+             "coder's theme and an empty 'label' for the adjudicator.")] = None,
+    output_format: Annotated[AgreementFormat, typer.Option(
+        "--format", help="text, or json (keys cohen_kappa, fleiss_kappa, "
+                         "krippendorff_alpha, …).")] = AgreementFormat.text,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples of the items.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    paragraphs: Annotated[Path | None, typer.Option(
+        help="Paragraphs JSONL (id, text): the texts of the disagreements sheet, where the "
+             "coders' files have none.")] = None,
+    strict: StrictLabelsOpt = False,
+) -> None:
+    """Inter-coder agreement: Cohen's kappa (two coders, and each pair), Fleiss' kappa and
+    Krippendorff's alpha (nominal), with 95% bootstrap intervals over items; per-theme
+    agreement, the most confused themes, and a sheet of the disagreements."""
+    from .agreement import agreement, disagreement_rows, format_agreement, load_codings
+    from .codebook import load_codebook
+    from .labels import blank_summary
+    from .write import atomic_output, check_output_file, format_for_path, write_rows
+
+    if resamples < 100:
+        raise InputError(f"--resamples must be at least 100, not {resamples}")
+    check_output_file(disagreements)
+    codings, blank = load_codings(coded, codebook=load_codebook(codebook),
+                                  paragraphs=paragraphs, blank="error" if strict else "skip")
+    if blank:
+        log(f"policy-nlp: warning: {blank_summary(blank)}")
+    result = agreement(codings, n_boot=resamples, seed=seed)
+    if disagreements is not None:
+        fmt = format_for_path(disagreements, "csv")
+        with atomic_output(disagreements) as out:
+            if fmt == "csv":
+                out.write("\ufeff")
+            n = write_rows(disagreement_rows(codings), out, fmt)
+        log(f"{n} disagreements written to {disagreements}")
+    if output_format is AgreementFormat.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(format_agreement(result))
 
 
 @app.command()

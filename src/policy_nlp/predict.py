@@ -45,11 +45,21 @@ def _looks_like_report(text: str) -> bool:
 
 
 def units_of_report(doc_id: str, text: str, extra: dict[str, Any] | None = None) -> list[Unit]:
-    """The paragraphs of one report, with ``report_id``, ``paragraph`` and ``section``."""
+    """The paragraphs of one report, with ``report_id``, ``paragraph`` and ``section``, and
+    ``year``, ``region`` and ``level`` where the report's opening lines state them and
+    ``extra`` (the record's own fields) does not (:func:`~policy_nlp.metadata.report_metadata`;
+    the region normalised, :func:`~policy_nlp.metadata.normalize_region`)."""
+    from .metadata import META_FROM_TEXT, normalize_region, report_metadata
+
     split = split_report(text, doc_id)
+    stated = report_metadata(text)
+    base = {k: stated[k] for k in META_FROM_TEXT if k in stated}
+    base.update(extra or {})
+    if base.get("region") is not None:
+        base["region"] = normalize_region(base["region"], base.get("level"))
     out = []
     for p in split.paragraphs:
-        fields = dict(extra or {})
+        fields = dict(base)
         fields.update({"report_id": doc_id, "paragraph": p.index, "section": p.section})
         out.append(Unit(id=f"{doc_id}#{p.index:03d}", text=p.text, fields=fields))
     return out

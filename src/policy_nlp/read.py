@@ -365,7 +365,7 @@ def _read_report(path: Path, suffix: str, on_error: OnError | None) -> Document:
     if fmt == "docx":
         text = read_formats.docx_text(path)
     elif fmt == "pdf":
-        text = read_formats.pdf_text(path)
+        text = read_formats.pdf_text(path, lambda warning: _problem(on_error, warning))
     elif fmt == "html":
         data = _read_bytes(path)
         declared = read_formats.declared_charset(data)

@@ -52,21 +52,46 @@ _SALUTATION = re.compile(
 _OPENING = re.compile(r"^现在[，,]?\s*我代表")
 _SPACED = re.compile(r"^(?:[\u4e00-\u9fff][ \u3000]+){2,}[\u4e00-\u9fff]$")
 _METADATA = re.compile(
-    r"^(?:标题|原标题|发文单位|发文机关|发文时间|发文日期|发布时间|发布日期|成文日期"
-    r"|来源URL|来源网址|来源|时间|日期|正文|作者|责任编辑|编辑|索引号|文号|主题分类)"
-    r"\s*[：:]\s*(?P<value>.*)$"
+    r"^[（(【\[]?(?:标题|原标题|发文单位|发文机关|发文时间|发文日期|发布时间|发布日期|成文日期"
+    r"|来源URL|来源网址|来源|信息来源|文章来源|稿件来源|发布机构|发布单位|浏览次数|访问次数"
+    r"|点击数|点击量|阅读数|阅读量|时间|日期|正文|作者|责任编辑|编辑|索引号|文号|主题分类)"
+    r"\s*[：:]\s*(?P<value>.*?)[）)】\]]?$"
 )
 _AGENCY_DATELINE = re.compile(
     r"^(?:新华社|中新社|中新网|人民网|新华网)\S{0,12}\d{1,2}月\d{1,2}日[电讯]$"
 )
+#: A site's pagination of a collection (``…工作报告-42篇(第61/122页)``, ``共5页``, ``下一页``).
+_PAGINATION = re.compile(
+    r"[（(]\s*第\s*\d+\s*/\s*\d+\s*页\s*[)）]|第\s*\d+\s*/\s*\d+\s*页\s*$|^共\s*\d+\s*页"
+    r"|第\s*\d+\s*页\s*[/／,，]?\s*共\s*\d+\s*页|^(?:首页|上一页|下一页|尾页|末页)(?:\s|$)"
+    r"|^(?:[\d\s…|]|首页|上一页|下一页|尾页|末页|跳转|转到|页)*(?:上一页|下一页|尾页|末页)"
+    r"(?:[\d\s…|]|首页|上一页|下一页|尾页|末页|跳转|转到|页)*$"
+)
+#: Links to the previous and next article (``上一篇：…``, ``下一篇:…``).
+_ADJACENT_ARTICLE = re.compile(r"^[【\[]?(?:上一篇|下一篇|上一条|下一条|上篇|下篇|前一篇|后一篇)[】\]]?")
+#: The label alone, its link on the next line.
+_ADJACENT_LABEL = re.compile(r"^[【\[]?(?:上一篇|下一篇|上一条|下一条|上篇|下篇|前一篇|后一篇)[】\]]?[:：]?$")
+#: A toolbar word that is chrome even alone on its line.
+_STRONG_TOOLBAR = re.compile(r"分享到|关闭窗口|打印本页|返回顶部|字号")
+#: A bare heading (no marker) is at most this long, without 、，：；。！？, and followed by prose.
+BARE_HEADING_MAX = 20
+#: Past this share of lines that do not end a sentence (a heading line aside), a text's line
+#: breaks are not paragraph breaks, and no bare heading is looked for (clean reports: under
+#: 0.3; texts broken in mid-sentence: 0.45 and more, in the shared corpus).
+BROKEN_SHARE = 1 / 3
+#: Enumeration words on a line of their own (``一是``, ``二要``, ``首先``): not headings.
+_ENUMERATION = re.compile(r"^(?:[一二三四五六七八九十]+[是要]|首先|其次|再次|最后|第[一二三四五六七八九十]+)$")
+_CLAUSE_PUNCTUATION = re.compile(r"[，、：；。！？,:;!?…]")
 _CAPTION = re.compile(r"记者[^。！!]{0,24}摄[）)]?$")
 _CAPTION_BODY = re.compile(r"^(?P<body>.*[。！!])[^。！!]*记者[^。！!]{0,24}摄[）)]?$")
 _RELATED = re.compile(r"^(?:相关报道|相关链接|相关新闻|相关阅读|相关文章|延伸阅读)[：:]?$")
 _TOOLBAR_TOKEN = re.compile(
     r"下载|打印|全屏|收藏|加大|还原|减小|关闭窗口|关闭|分享到|分享|返回顶部|默认|[大中小]"
+    r"|本页|此页|本文|微信|微博|QQ空间|QQ好友|QQ|朋友圈|复制链接|扫一扫|二维码"
 )
 _TOOLBAR_SEPARATORS = re.compile(r"[\s【】\[\]|｜/／:：、]")
 _CONTENT_CHAR = re.compile(rf"[^\W_]|[{_CONTINUING}]")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass
@@ -186,12 +211,17 @@ def split_report(text: str, report_id: str) -> SplitReport:
     preamble = [line for line in lines[:start] if line]
     body = _cut_end(lines[start:], found)
     body = _drop_chrome(body, captions)
+    body, bare = _set_apart_bare_headings(body)
 
     result = SplitReport(report_id, title=_title(preamble), preamble=preamble)
     slots: dict[int, str] = {}
     for line in _join_broken(body):
         if _SPACED.match(line):
             result.title = result.title or re.sub(r"\s", "", line)
+            continue
+        if line in bare:  # a part of its own: above every numbered level
+            slots = {0: line}
+            result.headings.append(line)
             continue
         level = _marker_level(line)
         if level is not None:
@@ -206,7 +236,66 @@ def split_report(text: str, report_id: str) -> SplitReport:
             continue  # punctuation or symbols only: nothing to classify
         section = [slots[k] for k in sorted(slots)]
         result.paragraphs.append(Paragraph(report_id, len(result.paragraphs), line, section))
+    _close_parts(result.paragraphs)
     return result
+
+
+#: A paragraph opening with an address to the delegates speaks to the whole part, not to the
+#: sub-section it follows (``各位代表！过去的一年……``).
+_ADDRESS = re.compile(r"^各位(?:人大)?代表[！!，,、]")
+#: A paragraph that opens as an item of its sub-section: an enumeration word, or a short
+#: run-in topic sentence (``建设更高水平平安城市。``).
+_SUB_ITEM = re.compile(r"^(?:[一二三四五六七八九十]+[是要]|第[一二三四五六七八九十]+[，,、]|首先|其次|再次"
+                       r"|[^，,。；：:！!？?]{2,16}[。！!])")
+
+
+def _close_parts(paragraphs: list[Paragraph]) -> None:
+    """Give the paragraphs that close a part, after its last sub-section, to the part.
+
+    A part's sub-sections run until the next heading, so the closing paragraphs of a part (a
+    summary of the year, thanks, the problems ahead) would be filed under its last sub-section.
+    Where the next heading leaves the part (the sub-section is the last of its siblings), two
+    rules, for the paragraphs after the sub-section's first:
+
+    * an address to the delegates (``各位代表！``/``各位代表，``) speaks to the whole: it and the
+      rest go to the part (the outermost heading);
+    * when the part has at least two earlier sub-sections, the last one keeps as many
+      paragraphs after its first as the longest earlier sibling did; of those past that, the
+      trailing ones go to the part (the parent heading), up to the last that opens as an item
+      of the sub-section itself (``三是…``, ``第四，…``, or a short run-in topic sentence such
+      as ``建设更高水平平安城市。``), which stays with everything before it.
+
+    An address inside a sub-section followed by more siblings stays there: some reports close
+    every sub-section with one on its own topic.
+    """
+    runs: list[list[Paragraph]] = []
+    for p in paragraphs:
+        if runs and runs[-1][0].section == p.section:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    for k, run in enumerate(runs):
+        section = run[0].section
+        if len(section) < 2:
+            continue
+        parent = section[:-1]
+        following = runs[k + 1][0].section if k + 1 < len(runs) else []
+        if following[:len(parent)] == parent and len(following) >= len(section):
+            continue  # the part goes on
+        address = next((j for j, p in enumerate(run) if j and _ADDRESS.match(p.text)), None)
+        if address is not None:
+            for p in run[address:]:
+                p.section = section[:1]
+            run = run[:address]
+        siblings = [len(r) - 1 for r in runs[:k]
+                    if r[0].section[:-1] == parent and len(r[0].section) == len(section)
+                    and r[0].section != section]
+        if len(siblings) < 2:
+            continue
+        tail = run[1 + max(siblings):]
+        while tail and not _SUB_ITEM.match(tail[-1].text):
+            tail[-1].section = list(parent)
+            tail.pop()
 
 
 # --- where the speech starts and ends -----------------------------------------------------------
@@ -282,11 +371,15 @@ def _drop_chrome(lines: list[str], captions: set[str]) -> list[str]:
         n = tokens[i]
         neighbours = filled[max(k - 1, 0) : k] + filled[k + 1 : k + 2]
         toolbar = n is not None and (
-            n >= 2 or "字号" in lines[i] or any(tokens[j] is not None for j in neighbours)
+            n >= 2 or _STRONG_TOOLBAR.search(lines[i]) is not None
+            or any(tokens[j] is not None for j in neighbours)
         )
         line = lines[i]
         if toolbar or line in captions or _is_chrome(line) or _is_bare_salutation(line):
             kept[i] = ""
+        elif (k > 0 and _ADJACENT_LABEL.match(lines[filled[k - 1]]) and len(line) <= 60
+              and not line.endswith(tuple(_SENTENCE_END))):
+            kept[i] = ""  # the link of a 上一篇： on the line above
     return kept
 
 
@@ -297,6 +390,10 @@ def _is_chrome(line: str) -> bool:
     if not _CONTENT_CHAR.search(line):
         return True
     if (m := _METADATA.match(line)) and (len(m["value"]) <= 40 or m["value"].startswith("http")):
+        return True
+    if len(line) <= 80 and _PAGINATION.search(line):
+        return True
+    if len(line) <= 120 and _ADJACENT_ARTICLE.match(line):
         return True
     return bool(_AGENCY_DATELINE.match(line) or (len(line) <= 120 and _CAPTION.search(line)))
 
@@ -358,6 +455,58 @@ def _continues(line: str, following: str) -> bool:
     if line.endswith(tuple(_TERMINAL)) or line.rstrip(_CLOSERS).endswith(tuple(_SENTENCE_END)):
         return False
     return _marker_level(following) is None and not following.startswith("——")
+
+
+def _set_apart_bare_headings(lines: list[str]) -> tuple[list[str], set[str]]:
+    """Find the headings without a marker (``过去一年工作回顾``, ``2031年工作安排``) and set them
+    apart with blank lines, so that no broken-line joining glues them to the paragraph below.
+
+    A bare heading is known by its shape and place: a line of 2 to :data:`BARE_HEADING_MAX`
+    characters with a Chinese character and no clause punctuation (、，：；。！？), that starts no
+    marker and no dash; that follows a paragraph's end (a sentence-final mark, a blank line or
+    the start of the text; not a heading line); and that is followed by body text: a line starting with
+    a marker, or one at least twice as long (and 30 characters) with a sentence in it. A line
+    of text broken at a fixed width is never that much shorter than the next one, and a title
+    or dateline above the speech is not followed by prose. Not an enumeration word (``一是``),
+    not before a line that goes on a sentence (``”时期…``), and not at all in a text whose
+    lines mostly break sentences (:data:`BROKEN_SHARE`)."""
+    filled = [i for i, line in enumerate(lines) if line]
+    found: set[int] = set()
+    open_lines = sum(1 for i in filled if not lines[i].endswith(tuple(_TERMINAL))
+                     and not (_marker_level(lines[i]) is not None and _is_heading(lines[i])))
+    if open_lines > BROKEN_SHARE * len(filled):
+        return lines, found  # lines broken in mid-sentence: a short one is no sign
+    for k, i in enumerate(filled[:-1]):
+        line = lines[i]
+        if not (2 <= len(line) <= BARE_HEADING_MAX and _CJK_CHAR.search(line)
+                and not _CLAUSE_PUNCTUATION.search(line) and _marker_level(line) is None
+                and not line.startswith("——") and not _SALUTATION.match(line)
+                and not _ENUMERATION.match(line)):
+            continue
+        if k > 0 and filled[k - 1] == i - 1:
+            prev = lines[i - 1]
+            ends = (prev.endswith(tuple(_TERMINAL))
+                    or prev.rstrip(_CLOSERS).endswith(tuple(_SENTENCE_END))
+                    or filled[k - 1] in found)
+            if _marker_level(prev) is not None and _is_heading(prev):
+                continue  # under a heading line, a short line is that section's text
+            if not ends:
+                continue
+        nxt = lines[filled[k + 1]]
+        if nxt.startswith(tuple(_CONTINUING)):
+            continue
+        if _marker_level(nxt) is not None or (
+                len(nxt) >= max(30, 2 * len(line)) and any(c in _SENTENCE_END for c in nxt)):
+            found.add(i)
+    if not found:
+        return lines, set()
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if i in found:
+            out.extend(("", line, ""))
+        else:
+            out.append(line)
+    return out, {lines[i] for i in found}
 
 
 def _marker_level(line: str) -> int | None:
