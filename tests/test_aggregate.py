@@ -245,7 +245,7 @@ def test_files_of_one_name_stay_two_reports(model, tmp_path):
     [
         (["--name-pattern", "{region}-{year}.txt", "--strict"], "does not match the name pattern"),
         (["--name-pattern", "plain.txt"], "has no {field}"),
-        (["-o", "panel.xlsx"], "a panel is written as .csv, .parquet or .jsonl"),
+        (["-o", "panel.xlsx"], "a panel is written as .csv, .parquet, .jsonl or .dta"),
     ],
 )
 def test_profile_errors(model, reports, tmp_path, args, message):

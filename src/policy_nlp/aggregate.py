@@ -45,6 +45,7 @@ __all__ = [
     "paragraph_shares",
     "profile_documents",
     "profile_records",
+    "record_meta",
 ]
 
 #: The metadata columns every panel has, in this order (empty where unknown).
@@ -100,6 +101,11 @@ def _meta(record: dict[str, Any]) -> dict[str, Any]:
     elif isinstance(year, float) and year.is_integer():
         meta["year"] = int(year)
     return meta
+
+
+#: The metadata of a labeled record (its scalar fields that are not the record's own): what
+#: profile groups reports by, and validation.Population keeps of each paragraph.
+record_meta = _meta
 
 
 def profile_records(records: Iterable[dict[str, Any]], codebook: Codebook, *,

@@ -517,6 +517,15 @@ def profile(
                                            help="Show progress on standard error.")] = True,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
+    validation: Annotated[Path | None, typer.Option(
+        help="A coded sheet of validation-sample (CSV or XLSX, its 'label' column filled in): "
+             "writes each theme's share in all reports and in each level, corrected by the "
+             "coded sample (prediction-powered, with 95% intervals), to --corrected, and "
+             "prints how the model did on the sample.", show_default=False)] = None,
+    corrected: Annotated[str | None, typer.Option(
+        help="Where --validation writes the corrected shares (.csv, .parquet, .jsonl, .dta; "
+             "default: the output's name with .validated before its extension).",
+        show_default=False)] = None,
 ) -> None:
     """Profile reports: one row per report with its metadata and each theme's share."""
     from .aggregate import iter_labeled, long_panel, profile_records
@@ -527,10 +536,27 @@ def profile(
     fmt = panel_format(output)
     check_panel_writer(output, fmt)
     check_output_file(output)
+    if validation is not None:  # profile --validation
+        from .validation import Population, read_coded_sheet, validate_profile
+
+        if corrected is None and output == "-":
+            raise InputError("--validation with the panel on standard output needs "
+                             "--corrected FILE for the corrected shares")
+        corrected = corrected or str(Path(output).with_suffix(".validated"
+                                                              + Path(output).suffix))
+        if output != "-" and Path(corrected).resolve() == Path(output).resolve():
+            raise InputError(f"--corrected {corrected} is the panel's own output; name "
+                             "another file")
+        check_panel_writer(corrected, panel_format(corrected))
+        check_output_file(corrected)
     set_verbose(verbose)
     policy = error_policy(strict)
     m = _load(model)
     book = model_codebook(m.card, m.themes)
+    population = None
+    if validation is not None:
+        read_coded_sheet(validation, m.themes)  # a bad sheet stops here, before any work
+        population = Population(list(m.themes))
     bar = Progress("paragraphs profiled", enabled=progress)
     started = time.monotonic()
 
@@ -541,16 +567,89 @@ def profile(
             bar.update()
             yield rec
 
-    rows = profile_records(counted(), book, themes=m.themes, unit=unit.value)
+    labeled = counted() if population is None else population.collect(counted())
+    rows = profile_records(labeled, book, themes=m.themes, unit=unit.value)
     bar.close()
     if not rows:
         skipped = policy.skipped if policy is not None else 0
         raise InputError("no paragraphs found in the inputs"
                          + (f" (every input was skipped: {skipped})" if skipped else ""))
-    write_panel(long_panel(rows, book, themes=m.themes) if long else rows, output, fmt)
+    if population is not None:
+        shares, metrics, sheet = validate_profile(
+            population, validation, themes_zh={t.id: t.zh for t in book.themes})
+    write_panel(long_panel(rows, book, themes=m.themes) if long else rows, output, fmt,
+                codebook=book)
     log(f"{len(rows)} reports ({bar.n} paragraphs) profiled in "
         f"{time.monotonic() - started:.1f}s -> {output}")
+    if population is not None:
+        from .validation import format_sample_metrics
+
+        write_panel(shares, corrected, codebook=book)
+        if sheet.blank:
+            log(f"warning: {validation}: {sheet.blank} rows with an empty label were left "
+                "out (the rest of each stratum is taken as its random sample)")
+        log(f"shares corrected by {len(sheet.ids)} coded paragraphs -> {corrected}")
+        print(format_sample_metrics(metrics), file=sys.stderr if output == "-" else sys.stdout)
     finish(policy, bar.n)
+
+
+class Allocation(str, Enum):
+    equal = "equal"
+    proportional = "proportional"
+
+
+@app.command("validation-sample")
+@handle_errors
+def validation_sample(
+    inputs: Annotated[list[str], typer.Argument(
+        help="The inputs you will profile (as for profile).")],
+    output: Annotated[str, typer.Option(
+        "--output", "-o", help="The coding sheet: OUT.csv (UTF-8 with a BOM) or OUT.xlsx.")],
+    n: Annotated[int, typer.Option("-n", help="Paragraphs to draw.")] = 300,
+    strata: Annotated[str | None, typer.Option(
+        help="Stratify by this metadata field (e.g. level): a random sample within each of "
+             "its values.", show_default=False)] = None,
+    allocation: Annotated[Allocation, typer.Option(
+        help="equal: the same number from each stratum (capped by its size); proportional: "
+             "in proportion to the strata's sizes.")] = Allocation.equal,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same sample.")
+                    ] = 0,
+    model: ModelOpt = None,
+    name_pattern: Annotated[str | None, typer.Option(
+        help="As for profile.", show_default=False)] = None,
+    records: Annotated[Records, typer.Option(help="As for profile.")] = Records.auto,
+    text_col: TextCol = "text",
+    id_col: IdCol = "id",
+    strict: StrictOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """A random sample of paragraphs to code by hand, for profile --validation.
+
+    Each row has the paragraph's inclusion probability (n_h / N_h of its stratum), id, report,
+    metadata and text, an empty 'label' column for the coder, and the model's label last
+    ('predicted': hide it while coding). Once coded:
+    policy-nlp profile INPUT... -o panel.csv --validation sheet.csv
+    """
+    from .read import iter_documents
+    from .validation import validation_sheet
+    from .write import check_output_file, check_sheet_output, write_sheet
+
+    check_sheet_output(output)
+    check_output_file(output)
+    set_verbose(verbose)
+    policy = error_policy(strict)
+    m = _load(model)
+    docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy)
+    bar = Progress("paragraphs labeled")
+    rows, sample, population = validation_sheet(
+        m, docs, n, strata=strata, allocation=allocation.value, seed=seed,
+        records=records.value, name_pattern=name_pattern, progress=bar.update)
+    bar.close()
+    write_sheet(rows, output)
+    per = ", ".join(f"{h} {sample.taken[h]} of {sample.sizes[h]:,}" for h in sample.sizes)
+    log(f"{len(rows)} of {len(population):,} paragraphs drawn ({per}) -> {output}; fill in "
+        "the 'label' column, then: policy-nlp profile ... --validation " + output)
+    finish(policy, len(population))
 
 
 @app.command()
