@@ -159,6 +159,9 @@ def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, dict]]:
                          "'policy-nlp[xlsx]' (or save the sheet as CSV)") from None
     import zipfile
 
+    from .limits import open_zip
+
+    open_zip(io.BytesIO(data), str(path), what=".xlsx workbook").close()  # refused if it would inflate too much
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -177,6 +180,10 @@ def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, dict]]:
                                   str(int(v)) if isinstance(v, float) and v.is_integer() else
                                   str(v))
                            for name, v in zip(names, values, strict=False) if name}
+    except (SyntaxError, ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        # (an XML parse error of the sheet is a SyntaxError)
+        raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: "
+                         f"{exc})") from None
     finally:
         book.close()
 
@@ -206,9 +213,9 @@ def _parse_secondary(value, where: str) -> list[str]:
 
 def _theme_problem(labels: list[str], codebook: Codebook, where: str) -> str | None:
     for label in labels:
-        if label not in codebook.ids:
+        if label not in codebook:
             return (f"{where}: unknown theme {label!r}; the codebook {codebook.name!r} has "
-                    f"{', '.join(codebook.ids)}")
+                    f"{codebook.listed()}")
     return None
 
 
@@ -396,9 +403,13 @@ def validate(data: LabeledData, codebook: Codebook | None = None, *,
             problems.append(Problem("warning", "duplicate_text",
                                     f"one text labeled twice ({labels[0]}): {places}"))
     counts = data.counts()
+    rows_of: dict[str, list[int]] = {}
+    for i, lbl in enumerate(data.labels):
+        if counts[lbl] < min_examples:
+            rows_of.setdefault(lbl, []).append(i)
     for theme, n in counts.items():
         if n < min_examples:
-            rows = _rows([where[i] for i, lbl in enumerate(data.labels) if lbl == theme])
+            rows = _rows([where[i] for i in rows_of[theme]])
             problems.append(Problem(
                 "error", "too_few",
                 f"theme {theme!r} has {n} example{'s' * (n != 1)} ({rows}); at least "
@@ -409,9 +420,10 @@ def validate(data: LabeledData, codebook: Codebook | None = None, *,
                                     f"{min_warn}: it will be learned poorly)"))
     missing = [t for t in codebook.ids if t not in counts]
     if missing and counts:
+        listed = ", ".join(missing[:30]) + (f", … ({len(missing) - 30:,} more)"
+                                            if len(missing) > 30 else "")
         problems.append(Problem("warning", "no_examples",
-                                f"no examples of {', '.join(missing)}: the model will never "
-                                "predict them"))
+                                f"no examples of {listed}: the model will never predict them"))
     imbalance = None
     if len(counts) >= 2:
         imbalance = round(max(counts.values()) / min(counts.values()), 2)

@@ -34,6 +34,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import limits
 from .errors import InputError
 
 __all__ = ["docx_text", "html_text", "pdf_text"]
@@ -66,10 +67,13 @@ def docx_text(path: Path) -> str:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    try:
-        document = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises zipfile, KeyError, lxml and its own errors
-        raise InputError(f"{path}: not a readable .docx file ({_short(exc)})") from None
+    with limits.open_regular(path, str(path)) as fh:
+        limits.open_zip(fh, str(path), what=".docx file").close()  # refused if it would inflate too much
+        fh.seek(0)
+        try:
+            document = docx.Document(fh)
+        except Exception as exc:  # python-docx raises zipfile, KeyError, lxml and its own
+            raise InputError(f"{path}: not a readable .docx file ({_short(exc)})") from None
     lines: list[str] = []
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
