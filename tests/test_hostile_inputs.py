@@ -356,13 +356,22 @@ def test_a_huge_quoted_multiline_csv_field_is_refused_too(tmp_path, monkeypatch)
     assert docs == [] and "POLICY_NLP_MAX_RECORD_MB" in problems[0]
 
 
-def test_a_huge_jsonl_line_is_skipped_and_the_next_lines_read(tmp_path, monkeypatch):
+@pytest.mark.parametrize("reader", ["file", "workers"])
+def test_a_huge_jsonl_line_is_skipped_and_the_next_lines_read(tmp_path, monkeypatch, reader):
+    """Whether this process reads the file or ``label -j N``'s workers read its blocks."""
+    from policy_nlp.batch import LabelOptions, line_blocks
+
     path = tmp_path / "big.jsonl"
     big = json.dumps({"id": "big", "text": "稳" * 400_000}, ensure_ascii=False)
     path.write_text('{"id": "a", "text": "推进改革。"}\n' + big + '\n{"id": "c", "text": "稳就业。"}\n',
                     "utf-8")
     monkeypatch.setenv("POLICY_NLP_MAX_RECORD_MB", "0.5")
-    docs, problems = read_all(path)
+    if reader == "file":
+        docs, problems = read_all(path)
+    else:
+        problems = []
+        docs = [d for block in line_blocks([(str(path), "utf-8")])
+                for d in block.documents(LabelOptions(), SkipAndReport(problems.append))]
     assert [d.id for d in docs] == ["a", "c"] and len(problems) == 1
     assert f"{path}:2: a CSV field or JSONL line" in problems[0]
 
@@ -505,10 +514,12 @@ def test_non_finite_weights_are_refused(model_copy):
 
 def test_a_weights_zip_bomb_is_refused_with_the_limit(model_copy, monkeypatch):
     members = _members(model_copy)
-    members["training_hashes.npy"] = _npy(np.zeros(400_000, np.uint64))  # 3.2 MB of zeros
+    members["training_hashes.npy"] = _npy(np.zeros(1_000_000, np.uint64))  # 8 MB of zeros
     _rewrite_weights(model_copy, members)
-    monkeypatch.setenv("POLICY_NLP_MAX_UNZIPPED_MB", "1")
-    with pytest.raises(ModelError, match="POLICY_NLP_MAX_UNZIPPED_MB"):
+    assert max(p.stat().st_size for p in model_copy.iterdir()) < 4_000_000
+    monkeypatch.setenv("POLICY_NLP_MAX_MODEL_MB", "4")
+    with pytest.raises(ModelError, match="uncompressed content of this zip .* "
+                                         "POLICY_NLP_MAX_MODEL_MB"):
         load_model(model_copy)
 
 

@@ -161,7 +161,8 @@ def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, dict]]:
 
     from .limits import open_zip
 
-    open_zip(io.BytesIO(data), str(path), what=".xlsx workbook").close()  # refused if it would inflate too much
+    # refused if it would inflate past the limit
+    open_zip(io.BytesIO(data), str(path), what=".xlsx workbook").close()
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -11,11 +11,14 @@ refusal names both.
 =========================================  ===============================  =======
 what                                       environment variable             default
 =========================================  ===============================  =======
-the uncompressed content of a zip          ``POLICY_NLP_MAX_UNZIPPED_MB``   200
+the uncompressed content of a .docx/.xlsx  ``POLICY_NLP_MAX_UNZIPPED_MB``   50
 one CSV field or JSONL line                ``POLICY_NLP_MAX_RECORD_MB``     64
 a text, HTML or JSON file read whole       ``POLICY_NLP_MAX_FILE_MB``       512
-a model file                               ``POLICY_NLP_MAX_MODEL_MB``      512
+a model file (and weights.npz inflated)    ``POLICY_NLP_MAX_MODEL_MB``      512
 =========================================  ===============================  =======
+
+A .docx takes about 20 times its XML in memory once parsed (python-docx keeps the whole lxml
+tree: 150 MB of XML took 3.3 GB), hence the lower limit on what a zip may inflate to.
 
 XML nesting inside a .docx or .xlsx is bounded by libxml2 (256 levels; lxml's ``huge_tree`` is
 never turned on), JSON nesting by the parsers' recursion limits; both end as a one-line error.
@@ -58,11 +61,12 @@ class Limit:
                              "number")
         return int(mb * 1_000_000)
 
-    def message(self, source: str, size: int | None = None) -> str:
-        """The refusal: what went over which limit, and how to raise it."""
+    def message(self, source: str, size: int | None = None, what: str | None = None) -> str:
+        """The refusal: what (default: the limit's) went over which limit, how to raise it."""
         limit = self.bytes
         amount = f" ({_mb(size)})" if size is not None else ""
-        return (f"{source}: {self.what}{amount} is over the limit of {_mb(limit)}; if the file "
+        return (f"{source}: {what or self.what}{amount} is over the limit of {_mb(limit)}; if "
+                "the file "
                 f"is trusted, raise it with the environment variable {self.env}=<megabytes>")
 
     def check(self, size: int, source: str, error: type[PolicyNLPError] = InputError) -> None:
@@ -75,7 +79,7 @@ def _mb(n: int) -> str:
     return f"{n / 1_000_000:,.1f} MB" if n < 10_000_000 else f"{n / 1_000_000:,.0f} MB"
 
 
-UNZIPPED = Limit("the uncompressed content of this zip", "POLICY_NLP_MAX_UNZIPPED_MB", 200)
+UNZIPPED = Limit("the uncompressed content of this zip", "POLICY_NLP_MAX_UNZIPPED_MB", 50)
 FIELD = Limit("a CSV field or JSONL line", "POLICY_NLP_MAX_RECORD_MB", 64)
 FILE = Limit("a file read whole", "POLICY_NLP_MAX_FILE_MB", 512)
 MODEL_FILE = Limit("a model file", "POLICY_NLP_MAX_MODEL_MB", 512)
@@ -130,9 +134,9 @@ def read_limited(fh: IO[bytes], limit: Limit, source: str,
     return data
 
 
-def check_zip(zf: zipfile.ZipFile, source: str,
-              error: type[PolicyNLPError] = InputError) -> None:
-    """Refuse a zip whose members would inflate past :data:`UNZIPPED`, from its directory.
+def check_zip(zf: zipfile.ZipFile, source: str, error: type[PolicyNLPError] = InputError,
+              limit: Limit = UNZIPPED) -> None:
+    """Refuse a zip whose members would inflate past ``limit``, from its directory.
 
     The directory's sizes are also what is enforced while reading: :mod:`zipfile` never gives
     more of a member than the size its directory entry declares (a member that inflates further
@@ -142,19 +146,21 @@ def check_zip(zf: zipfile.ZipFile, source: str,
     if len(members) > MAX_ZIP_MEMBERS:
         raise error(f"{source}: a zip of {len(members):,} members is over the limit of "
                     f"{MAX_ZIP_MEMBERS:,}")
-    UNZIPPED.check(sum(m.file_size for m in members), source, error)
+    total = sum(m.file_size for m in members)
+    if total > limit.bytes:
+        raise error(limit.message(source, total, "the uncompressed content of this zip"))
 
 
 def open_zip(fh: IO[bytes], source: str, error: type[PolicyNLPError] = InputError, *,
-             what: str = "zip file") -> zipfile.ZipFile:
-    """A :class:`zipfile.ZipFile` of ``fh``, checked by :func:`check_zip` (``what`` names the
-    file in the message if it is no zip at all)."""
+             what: str = "zip file", limit: Limit = UNZIPPED) -> zipfile.ZipFile:
+    """A :class:`zipfile.ZipFile` of ``fh``, checked by :func:`check_zip` against ``limit``
+    (``what`` names the file in the message if it is no zip at all)."""
     try:
         zf = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise error(f"{source}: not a readable {what} ({type(exc).__name__}: {exc})") from None
     try:
-        check_zip(zf, source, error)
+        check_zip(zf, source, error, limit)
     except BaseException:
         zf.close()
         raise

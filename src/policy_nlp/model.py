@@ -418,7 +418,9 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
     numeric dtype (never objects: no pickles) and a shape whose bytes are the member's size
     (a forged shape would otherwise allocate what it claims); the floats finite."""
     arrays: dict[str, np.ndarray] = {}
-    with _open_model_file(path) as fh, limits.open_zip(fh, str(path), ModelError, what="weights file") as zf:
+    with _open_model_file(path) as fh, \
+            limits.open_zip(fh, str(path), ModelError, what="weights file",
+                            limit=limits.MODEL_FILE) as zf:
         for info in zf.infolist():
             if not _MEMBER.fullmatch(info.filename):
                 raise ModelError(f"{path}: corrupt model (unexpected member "
@@ -430,9 +432,10 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
                 if read_header is None:
                     raise ValueError(f"unsupported .npy version {version}")
                 shape, _, dtype = read_header(member)
-                size = math.prod(shape) * dtype.itemsize
-                if dtype.hasobject or dtype.kind not in "biuf" or (
-                        size != info.file_size - member.tell()):
+                if dtype.hasobject or dtype.kind not in "biuf":
+                    raise ModelError(f"{path}: corrupt model ({info.filename} is a {dtype} "
+                                     "array, not numbers; never loaded: it could hold a pickle)")
+                if math.prod(shape) * dtype.itemsize != info.file_size - member.tell():
                     raise ModelError(
                         f"{path}: corrupt model ({info.filename}: a {dtype} array of shape "
                         f"{shape!r:.60} does not fit the {info.file_size:,} bytes stored)")

@@ -913,14 +913,17 @@ def _jsonl_lines(path: Path, stream: IO[str], encoding: str
                 if len(data) > cap and data[-1] != 10:  # a line over the limit: passed over
                     while data and data[-1] != 10:
                         data = raw.readline(1 << 20)
-                    yield lineno, InputError(limits.FIELD.message(f"{path}:{lineno}") +
-                                             "; the line was skipped")
+                    yield lineno, _too_long(path, lineno)
                     continue
                 yield lineno, decode_line(path, lineno, data, codec)
         except OSError as exc:
             raise InputError(
                 f"{path}: cannot read after line {lineno} ({exc.strerror or exc})"
             ) from None
+
+
+def _too_long(path: Path, lineno: int) -> InputError:
+    return InputError(limits.FIELD.message(f"{path}:{lineno}") + "; the line was skipped")
 
 
 def line_codec(encoding: str) -> str:
@@ -937,6 +940,8 @@ def decode_line(path: Path, lineno: int, data: bytes, codec: str) -> str | bytes
         data = data[3:]
     if data.endswith(b"\n"):  # as the workers' blocks give it: the same columns in messages
         data = data[:-1]
+    if len(data) > limits.FIELD.bytes:  # (the workers' blocks: the file reader skips it first)
+        return _too_long(path, lineno)
     if codec == "utf-8":
         return data
     return _decode_line(path, lineno, data, codec)

@@ -68,12 +68,17 @@ def docx_text(path: Path) -> str:
     from docx.text.paragraph import Paragraph
 
     with limits.open_regular(path, str(path)) as fh:
-        limits.open_zip(fh, str(path), what=".docx file").close()  # refused if it would inflate too much
+        # refused if it would inflate past the limit
+        limits.open_zip(fh, str(path), what=".docx file").close()
         fh.seek(0)
         try:
             document = docx.Document(fh)
+            return "\n".join(_docx_lines(document, Paragraph, Table))
         except Exception as exc:  # python-docx raises zipfile, KeyError, lxml and its own
             raise InputError(f"{path}: not a readable .docx file ({_short(exc)})") from None
+
+
+def _docx_lines(document, Paragraph, Table) -> list[str]:  # noqa: N803 (python-docx classes)
     lines: list[str] = []
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
@@ -86,7 +91,7 @@ def docx_text(path: Path) -> str:
                     if not cells or cells[-1] != text:
                         cells.append(text)
                 lines.append("\t".join(cells))
-    return "\n".join(lines)
+    return lines
 
 
 def _short(exc: BaseException) -> str:
