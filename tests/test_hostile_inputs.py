@@ -217,9 +217,10 @@ def para(text: str) -> str:
 
 
 def test_a_docx_zip_bomb_is_refused_from_its_directory(tmp_path, monkeypatch):
-    """2 MB of XML in a file of a few KB, the limit lowered to 1 MB: refused before inflating,
+    """2 MB of XML in a file of a few KB (a comment of spaces: quick to parse when allowed), the
+    limit lowered to 1 MB: refused before inflating,
     with the limit and how to raise it; the same file is read under the default limit."""
-    path = docx_of(tmp_path / "bomb.docx", para("推进改革开放。") + "<w:p/>" * 400_000)
+    path = docx_of(tmp_path / "bomb.docx", para("推进改革开放。") + "<!--" + " " * 2_000_000 + "-->")
     assert path.stat().st_size < 50_000
     monkeypatch.setenv("POLICY_NLP_MAX_UNZIPPED_MB", "1")
     docs, problems = read_all(path)
@@ -252,6 +253,16 @@ def test_a_zip_member_that_lies_about_its_size_is_never_inflated_past_it(tmp_pat
     monkeypatch.setenv("POLICY_NLP_MAX_UNZIPPED_MB", "1")
     docs, problems = read_all(path)
     assert docs == [] and len(problems) == 1 and "not a readable .docx file" in problems[0]
+
+
+def test_a_docx_of_millions_of_empty_paragraphs_is_refused_by_count(tmp_path, monkeypatch):
+    """Within the zip limit, but too many paragraphs to walk in reasonable time: the count is
+    bounded by the same limit (one paragraph per 100 bytes of it)."""
+    path = docx_of(tmp_path / "empty.docx", para("推进改革开放。") + "<w:p/>" * 20_000)
+    monkeypatch.setenv("POLICY_NLP_MAX_UNZIPPED_MB", "1")  # 10,000 paragraphs at most
+    docs, problems = read_all(path)
+    assert docs == [] and "more than 10,000 paragraphs and tables" in problems[0]
+    assert "POLICY_NLP_MAX_UNZIPPED_MB" in problems[0]
 
 
 def test_deep_xml_nesting_in_a_docx_is_one_line_refusal(tmp_path):

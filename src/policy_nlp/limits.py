@@ -11,14 +11,16 @@ refusal names both.
 =========================================  ===============================  =======
 what                                       environment variable             default
 =========================================  ===============================  =======
-the uncompressed content of a .docx/.xlsx  ``POLICY_NLP_MAX_UNZIPPED_MB``   50
+the uncompressed content of a .docx/.xlsx  ``POLICY_NLP_MAX_UNZIPPED_MB``   20
 one CSV field or JSONL line                ``POLICY_NLP_MAX_RECORD_MB``     64
 a text, HTML or JSON file read whole       ``POLICY_NLP_MAX_FILE_MB``       512
 a model file (and weights.npz inflated)    ``POLICY_NLP_MAX_MODEL_MB``      512
 =========================================  ===============================  =======
 
-A .docx takes about 20 times its XML in memory once parsed (python-docx keeps the whole lxml
-tree: 150 MB of XML took 3.3 GB), hence the lower limit on what a zip may inflate to.
+A .docx takes 20 to 40 times its XML in memory once parsed, and minutes to walk (python-docx
+keeps the whole lxml tree and makes an object of each paragraph: 150 MB of XML took 3.3 GB,
+45 MB of empty paragraphs 1.7 GB and over 2 minutes), hence the lower limit on what a zip may
+inflate to; a report's document.xml is a few MB.
 
 XML nesting inside a .docx or .xlsx is bounded by libxml2 (256 levels; lxml's ``huge_tree`` is
 never turned on), JSON nesting by the parsers' recursion limits; both end as a one-line error.
@@ -79,7 +81,7 @@ def _mb(n: int) -> str:
     return f"{n / 1_000_000:,.1f} MB" if n < 10_000_000 else f"{n / 1_000_000:,.0f} MB"
 
 
-UNZIPPED = Limit("the uncompressed content of this zip", "POLICY_NLP_MAX_UNZIPPED_MB", 50)
+UNZIPPED = Limit("the uncompressed content of this zip", "POLICY_NLP_MAX_UNZIPPED_MB", 20)
 FIELD = Limit("a CSV field or JSONL line", "POLICY_NLP_MAX_RECORD_MB", 64)
 FILE = Limit("a file read whole", "POLICY_NLP_MAX_FILE_MB", 512)
 MODEL_FILE = Limit("a model file", "POLICY_NLP_MAX_MODEL_MB", 512)

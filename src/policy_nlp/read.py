@@ -905,16 +905,10 @@ def _jsonl_lines(path: Path, stream: IO[str], encoding: str
         return
     raw = stream.detach()
     codec = line_codec(encoding)
-    cap = limits.FIELD.bytes
     with raw:
         lineno = 0
         try:
-            for lineno, data in enumerate(iter(functools.partial(raw.readline, cap + 1), b""), 1):
-                if len(data) > cap and data[-1] != 10:  # a line over the limit: passed over
-                    while data and data[-1] != 10:
-                        data = raw.readline(1 << 20)
-                    yield lineno, _too_long(path, lineno)
-                    continue
+            for lineno, data in enumerate(bounded_lines(raw), 1):
                 yield lineno, decode_line(path, lineno, data, codec)
         except OSError as exc:
             raise InputError(
@@ -922,8 +916,18 @@ def _jsonl_lines(path: Path, stream: IO[str], encoding: str
             ) from None
 
 
-def _too_long(path: Path, lineno: int) -> InputError:
-    return InputError(limits.FIELD.message(f"{path}:{lineno}") + "; the line was skipped")
+def bounded_lines(raw: IO[bytes]) -> Iterator[bytes]:
+    """The lines of a binary file as iterating it gives them, but a line longer than
+    :data:`~policy_nlp.limits.FIELD` is cut to one byte over it (the rest is read and
+    dropped), so that no line fills memory; :func:`decode_line` reports it."""
+    cap = limits.FIELD.bytes
+    for data in iter(functools.partial(raw.readline, cap + 1), b""):
+        if len(data) > cap and data[-1] != 10:
+            rest = data
+            while rest and rest[-1] != 10:
+                rest = raw.readline(1 << 20)
+            data += b"\n"
+        yield data
 
 
 def line_codec(encoding: str) -> str:
@@ -940,8 +944,8 @@ def decode_line(path: Path, lineno: int, data: bytes, codec: str) -> str | bytes
         data = data[3:]
     if data.endswith(b"\n"):  # as the workers' blocks give it: the same columns in messages
         data = data[:-1]
-    if len(data) > limits.FIELD.bytes:  # (the workers' blocks: the file reader skips it first)
-        return _too_long(path, lineno)
+    if len(data) > limits.FIELD.bytes:  # cut by bounded_lines
+        return InputError(limits.FIELD.message(f"{path}:{lineno}") + "; the line was skipped")
     if codec == "utf-8":
         return data
     return _decode_line(path, lineno, data, codec)

@@ -73,14 +73,28 @@ def docx_text(path: Path) -> str:
         fh.seek(0)
         try:
             document = docx.Document(fh)
-            return "\n".join(_docx_lines(document, Paragraph, Table))
+            return "\n".join(_docx_lines(document, Paragraph, Table, str(path)))
+        except InputError:
+            raise
         except Exception as exc:  # python-docx raises zipfile, KeyError, lxml and its own
             raise InputError(f"{path}: not a readable .docx file ({_short(exc)})") from None
 
 
-def _docx_lines(document, Paragraph, Table) -> list[str]:  # noqa: N803 (python-docx classes)
+#: XML bytes of the zip limit per paragraph or table a .docx may hold: python-docx takes ~30 µs
+#: a paragraph, so millions of empty ``<w:p/>`` (6 bytes each) would take minutes to walk
+_BYTES_PER_ITEM = 100
+
+
+def _docx_lines(document, Paragraph, Table, source: str) -> list[str]:  # noqa: N803
     lines: list[str] = []
-    for item in document.iter_inner_content():
+    most = limits.UNZIPPED.bytes // _BYTES_PER_ITEM
+    for n, item in enumerate(document.iter_inner_content()):
+        if n >= most:
+            raise InputError(
+                f"{source}: more than {most:,} paragraphs and tables, the most a .docx may "
+                f"hold under the limit on its uncompressed content (one per {_BYTES_PER_ITEM} "
+                f"bytes of it); if the file is trusted, raise it with the environment variable "
+                f"{limits.UNZIPPED.env}=<megabytes>")
         if isinstance(item, Paragraph):
             lines.append(item.text)
         elif isinstance(item, Table):
