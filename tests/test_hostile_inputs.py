@@ -395,6 +395,19 @@ def test_a_text_file_over_the_file_limit_is_refused(tmp_path, monkeypatch):
     assert docs == [] and "POLICY_NLP_MAX_FILE_MB" in problems[0]
 
 
+def test_labels_that_are_a_device_or_too_big_are_refused(tmp_path, monkeypatch):
+    from policy_nlp.labels import load_table
+
+    if Path("/dev/zero").exists():
+        with pytest.raises(InputError, match="is a character device, not a regular file"):
+            load_table(Path("/dev/zero"), strict=False)
+    path = tmp_path / "labels.jsonl"
+    path.write_text('{"id": "p", "text": "推进改革开放。", "label": "economy"}\n' * 30_000, "utf-8")
+    monkeypatch.setenv("POLICY_NLP_MAX_FILE_MB", "1")
+    with pytest.raises(InputError, match="POLICY_NLP_MAX_FILE_MB"):
+        load_table(path, strict=False)
+
+
 def test_a_bad_limit_setting_is_one_clear_error(tmp_path, monkeypatch):
     path = tmp_path / "a.csv"
     path.write_text("id,text\na,推进改革。\n", "utf-8")

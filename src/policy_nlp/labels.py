@@ -113,12 +113,17 @@ def _sha256_bytes(data: bytes) -> str:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """A labels or paragraphs file's bytes: a regular file within the limit on a file read
+    whole (:data:`~policy_nlp.limits.FILE`)."""
+    from . import limits
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a file")
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a file") from None
+        with limits.open_regular(path, str(path), limits.FILE) as fh:
+            data = fh.read()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     if not data.strip():
