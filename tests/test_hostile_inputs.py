@@ -567,7 +567,7 @@ def test_a_model_file_that_is_a_fifo_is_refused_without_waiting(model_copy, name
 
 
 def test_a_model_file_over_the_limit_is_refused_before_reading(model_copy, monkeypatch):
-    monkeypatch.setenv("POLICY_NLP_MAX_MODEL_MB", "0.001")
+    monkeypatch.setenv("POLICY_NLP_MAX_MODEL_MB", "0.01")
     with pytest.raises(ModelError, match="POLICY_NLP_MAX_MODEL_MB"):
         load_model(model_copy)
 

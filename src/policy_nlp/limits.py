@@ -40,6 +40,12 @@ from .errors import InputError, PolicyNLPError
 __all__ = ["FIELD", "FILE", "MODEL_FILE", "UNZIPPED", "Limit", "check_zip", "open_regular"]
 
 
+#: The smallest limit that may be set (10 KB): a line of 4 KB is never over a limit, so the
+#: readers need not look the limit up for every short line.
+MIN_MB = 0.01
+SHORT = 4096
+
+
 @dataclass(frozen=True)
 class Limit:
     """A size limit in megabytes, read from its environment variable each time it is used
@@ -58,9 +64,9 @@ class Limit:
             mb = float(raw)
         except ValueError:
             mb = float("nan")
-        if not mb > 0 or mb == float("inf"):
-            raise InputError(f"{self.env}={raw!r}: a limit in megabytes must be a positive "
-                             "number")
+        if not MIN_MB <= mb < float("inf"):
+            raise InputError(f"{self.env}={raw!r}: a limit in megabytes must be a number of "
+                             f"at least {MIN_MB}")
         return int(mb * 1_000_000)
 
     def message(self, source: str, size: int | None = None, what: str | None = None) -> str:

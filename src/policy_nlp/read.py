@@ -944,7 +944,7 @@ def decode_line(path: Path, lineno: int, data: bytes, codec: str) -> str | bytes
         data = data[3:]
     if data.endswith(b"\n"):  # as the workers' blocks give it: the same columns in messages
         data = data[:-1]
-    if len(data) > limits.FIELD.bytes:  # cut by bounded_lines
+    if len(data) > limits.SHORT and len(data) > limits.FIELD.bytes:  # cut by bounded_lines
         return InputError(limits.FIELD.message(f"{path}:{lineno}") + "; the line was skipped")
     if codec == "utf-8":
         return data
