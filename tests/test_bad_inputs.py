@@ -143,6 +143,14 @@ def unreadable_files(tmp, monkeypatch):
             return real_open(self, *args, **kwargs)
 
         monkeypatch.setattr(pathlib.Path, "open", denied)
+        real_os_open = os.open
+
+        def os_denied(path, *args, **kwargs):  # (the readers open files with os.open)
+            if os.path.basename(path) == "secret.txt":
+                raise PermissionError(errno.EACCES, "Permission denied", str(path))
+            return real_os_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", os_denied)
     return [d]
 
 

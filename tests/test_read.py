@@ -467,7 +467,6 @@ def test_normalize_text_shortcuts_equal_the_four_substitutions():
     '{"id": 1, "text": "中文", "x": [1.5, null, true], "y": {"z": -0.0}}',
     '{"id": 123456789012345678901234567890, "text": "big int"}',
     '{"id": "n", "text": "t", "m": {"n": [1.5, -9223372036854775809]}}',
-    '{"id": "n", "text": "nan", "v": NaN, "w": -Infinity}',
     '{"id": "s", "text": "\\ud800 lone surrogate"}',
     # long digits in a string, no float: orjson's value is json's
     '{"id": "q", "text": "编号1234567890123456789012", "n": 1234567890123456789}',
@@ -478,7 +477,6 @@ def test_normalize_text_shortcuts_equal_the_four_substitutions():
 ])
 def test_jsonl_lines_read_and_write_as_the_json_module_does(line):
     import json
-    import math
 
     from policy_nlp.read import jsonl_loads
     from policy_nlp.write import jsonl_line
@@ -491,18 +489,14 @@ def test_jsonl_lines_read_and_write_as_the_json_module_does(line):
         return
     assert repr(value) == repr(expected)
     again = json.loads(jsonl_line(value))
-    assert repr(again) == repr(expected)  # NaN and big integers survive the round trip
+    assert repr(again) == repr(expected)  # big integers survive the round trip
     assert jsonl_line(value).endswith(b"\n") and b"\n" not in jsonl_line(value)[:-1]
-    if "NaN" in line:
-        assert math.isnan(again["v"])
 
 
 def test_utf8_jsonl_lines_are_read_from_their_bytes_as_from_their_text(tmp_path: Path) -> None:
     """UTF-8 lines go to orjson as bytes (no decoded copy); what it cannot read -- a BOM, blank
     lines, NaN, lone surrogates, bytes that are not UTF-8 -- still comes out as the json
-    module and the line's text give it, with each problem at its line."""
-    import json
-
+    module and the line's text give it (but NaN, refused), with each problem at its line."""
     from policy_nlp.read import SkipAndReport
 
     lines = [
@@ -520,14 +514,13 @@ def test_utf8_jsonl_lines_are_read_from_their_bytes_as_from_their_text(tmp_path:
     problems: list[str] = []
     docs = list(read_documents(path, on_error=SkipAndReport(problems.append)))
     assert [(d.id, d.text) for d in docs] == [
-        ("123456789012345678901234567890", "长整数。"), ("s", "\ufffd 孤立代理。"),
-        ("n", "非数。")]
+        ("123456789012345678901234567890", "长整数。"), ("s", "\ufffd 孤立代理。")]
     assert docs[0].raw_id == 123456789012345678901234567890 and docs[0].meta == {"x": 0.5}
-    assert json.dumps(docs[2].meta) == '{"v": NaN}'
-    assert [d.source for d in docs] == [f"{path}:line {n}" for n in (1, 4, 5)]
-    assert len(problems) == 2
-    assert f"{path}:6: not valid JSON" in problems[0]
-    assert f"{path}:7: cannot decode as utf-8" in problems[1]
+    assert [d.source for d in docs] == [f"{path}:line {n}" for n in (1, 4)]
+    assert len(problems) == 3  # NaN is no JSON: written out, it would make invalid JSON
+    assert f"{path}:5: not valid JSON (NaN is not a JSON number)" in problems[0]
+    assert f"{path}:6: not valid JSON" in problems[1]
+    assert f"{path}:7: cannot decode as utf-8" in problems[2]
 
 
 def test_a_line_nested_too_deeply_is_a_bad_line_not_a_crash(tmp_path: Path) -> None:

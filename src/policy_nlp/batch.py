@@ -273,14 +273,16 @@ def jsonl_inputs(inputs: list[str]) -> list[tuple[str, str]] | None:
 
 def line_blocks(files: list[tuple[str, str]], max_lines: int = 1024,
                 max_bytes: int = BLOCK_BYTES) -> Iterator[LineBlock]:
-    """The files as blocks of lines."""
+    """The files as blocks of lines (a line over the record limit cut: see bounded_lines)."""
+    from .read import bounded_lines
+
     for i, (path, encoding) in enumerate(files):
         start, lineno = 0, 1
         try:
             with open(path, "rb") as fh:
                 lines: list[bytes] = []
                 size = 0
-                for raw in fh:
+                for raw in bounded_lines(fh):
                     lines.append(raw)
                     size += len(raw)
                     if len(lines) >= max_lines or size >= max_bytes:

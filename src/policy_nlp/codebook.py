@@ -29,15 +29,26 @@ class Codebook:
     themes: tuple[Theme, ...]
     groups: dict[str, dict[str, str]]
 
+    def __post_init__(self) -> None:
+        # by id, for lookups in constant time (a codebook may have many themes)
+        object.__setattr__(self, "_by_id", {t.id: t for t in self.themes})
+
     @property
     def ids(self) -> list[str]:
         return [t.id for t in self.themes]
 
+    def __contains__(self, theme_id: object) -> bool:
+        """Whether the codebook has a theme of this id."""
+        return theme_id in self._by_id
+
     def theme(self, theme_id: str) -> Theme:
-        for t in self.themes:
-            if t.id == theme_id:
-                return t
-        raise KeyError(theme_id)
+        return self._by_id[theme_id]
+
+    def listed(self, limit: int = 30) -> str:
+        """The theme ids for a message: all of them, or the first ``limit`` and how many more."""
+        ids = [t.id for t in self.themes[:limit]]
+        more = len(self.themes) - len(ids)
+        return ", ".join(ids) + (f", … ({more:,} more)" if more > 0 else "")
 
     def group_of(self, theme_id: str) -> str:
         return self.theme(theme_id).group

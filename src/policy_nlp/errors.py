@@ -11,15 +11,41 @@ error (:data:`EXIT_SKIPPED`).
 
 from __future__ import annotations
 
+import re
+
 #: Exit code of a run that finished and wrote its output, but skipped bad inputs or records
 #: (or labeled some that had a problem, such as a duplicated id); each was reported on stderr.
 EXIT_SKIPPED = 5
 
 
+#: What a message must not print as is: control characters (a newline in a file name would
+#: forge a line on standard error), line separators and lone surrogates (the bytes of a file
+#: name that is not UTF-8, as Python decodes them)
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line and writable as UTF-8: control characters and line separators
+    escaped as Python writes them (``\\n``, ``\\x1b``), the undecodable bytes of a file
+    name (lone surrogates) as ``\\xNN``; the rest, tabs and Chinese included, unchanged."""
+    return _UNPRINTABLE.sub(_escape, text) if _UNPRINTABLE.search(text) else text
+
+
 class PolicyNLPError(Exception):
-    """A problem with the user's input, data or model, with a message fit to show as is."""
+    """A problem with the user's input, data or model, with a message fit to show as is: one
+    line, whatever the file names in it hold (see :func:`printable`)."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class InputError(PolicyNLPError):

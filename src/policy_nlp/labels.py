@@ -121,12 +121,17 @@ def _sha256_bytes(data: bytes) -> str:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """A labels or paragraphs file's bytes: a regular file within the limit on a file read
+    whole (:data:`~policy_nlp.limits.FILE`)."""
+    from . import limits
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a file")
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a file") from None
+        with limits.open_regular(path, str(path), limits.FILE) as fh:
+            data = fh.read()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     if not data.strip():
@@ -167,6 +172,10 @@ def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, dict]]:
                          "'policy-nlp[xlsx]' (or save the sheet as CSV)") from None
     import zipfile
 
+    from .limits import open_zip
+
+    # refused if it would inflate past the limit
+    open_zip(io.BytesIO(data), str(path), what=".xlsx workbook").close()
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -185,6 +194,10 @@ def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, dict]]:
                                   str(int(v)) if isinstance(v, float) and v.is_integer() else
                                   str(v))
                            for name, v in zip(names, values, strict=False) if name}
+    except (SyntaxError, ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        # (an XML parse error of the sheet is a SyntaxError)
+        raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: "
+                         f"{exc})") from None
     finally:
         book.close()
 
@@ -249,9 +262,9 @@ def theme_id(label: str, codebook: Codebook) -> str:
 
 def _theme_problem(labels: list[str], codebook: Codebook, where: str) -> str | None:
     for label in labels:
-        if label not in codebook.ids:
+        if label not in codebook:
             return (f"{where}: unknown theme {label!r}; the codebook {codebook.name!r} has "
-                    f"{', '.join(codebook.ids)}")
+                    f"{codebook.listed()}")
     return None
 
 
@@ -827,9 +840,13 @@ def validate(data: LabeledData, codebook: Codebook | None = None, *,
             problems.append(Problem("warning", "duplicate_text",
                                     f"one text labeled twice ({labels[0]}): {places}"))
     counts = data.counts()
+    rows_of: dict[str, list[int]] = {}
+    for i, lbl in enumerate(data.labels):
+        if counts[lbl] < min_examples:
+            rows_of.setdefault(lbl, []).append(i)
     for theme, n in counts.items():
         if n < min_examples:
-            rows = _rows([where[i] for i, lbl in enumerate(data.labels) if lbl == theme])
+            rows = _rows([where[i] for i in rows_of[theme]])
             problems.append(Problem(
                 "error", "too_few",
                 f"theme {theme!r} has {n} example{'s' * (n != 1)} ({rows}); at least "
@@ -840,9 +857,10 @@ def validate(data: LabeledData, codebook: Codebook | None = None, *,
                                     f"{min_warn}: it will be learned poorly)"))
     missing = [t for t in codebook.ids if t not in counts]
     if missing and counts:
+        listed = ", ".join(missing[:30]) + (f", … ({len(missing) - 30:,} more)"
+                                            if len(missing) > 30 else "")
         problems.append(Problem("warning", "no_examples",
-                                f"no examples of {', '.join(missing)}: the model will never "
-                                "predict them"))
+                                f"no examples of {listed}: the model will never predict them"))
     imbalance = None
     if len(counts) >= 2:
         imbalance = round(max(counts.values()) / min(counts.values()), 2)

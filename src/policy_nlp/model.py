@@ -20,7 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -28,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from . import limits
 from .errors import InputError, ModelError
 from .features import Featurizer, FeatureSpec
 
@@ -41,7 +44,7 @@ log = logging.getLogger("policy_nlp.model")
 
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with _open_model_file(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -156,10 +159,19 @@ class ThemeModel:
         return np.isin(text_hashes(texts), self.training_hashes)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Calibrated probabilities, shape (len(texts), n_themes); rows sum to 1."""
+        """Calibrated probabilities, shape (len(texts), n_themes); rows sum to 1.
+
+        Raises :class:`ModelError` if they are not finite numbers (weights so large that the
+        scores overflow): written out, they would be invalid JSON (``NaN``)."""
         if isinstance(texts, str):
             raise TypeError("predict_proba expects a list of texts, not one string")
-        return softmax(self.decision_function(texts), self.temperature)
+        scores = self.decision_function(texts)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            proba = softmax(scores, self.temperature)
+        if not np.isfinite(proba).all():
+            raise ModelError("the model gives scores that are not finite numbers (its weights "
+                             "overflow); it is corrupt, retrain it")
+        return proba
 
     def predict(self, texts: list[str]) -> list[str]:
         proba = self.predict_proba(texts)
@@ -307,10 +319,17 @@ def read_card(directory: str | Path) -> dict[str, Any]:
     if not directory.is_dir():
         raise ModelError(f"{directory}: a model is a directory holding {CARD}, {WEIGHTS}, {VOCAB}")
     path = directory / CARD
+    if not path.exists():
+        raise ModelError(f"{directory}: not a model directory (no {CARD})")
+    from .read import NotFinite, loads_finite
+
     try:
-        card = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"{directory}: not a model directory (no {CARD})") from None
+        with _open_model_file(path) as fh:
+            card = loads_finite(fh.read().decode("utf-8"))
+    except NotFinite as exc:
+        raise ModelError(f"{path}: corrupt model card ({exc.msg})") from None
+    except RecursionError:
+        raise ModelError(f"{path}: corrupt model card (nested too deeply)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path}: corrupt model card ({exc})") from None
     if not isinstance(card, dict) or card.get("format") != FORMAT:
@@ -330,7 +349,7 @@ def load_model(directory: str | Path | None = None) -> ThemeModel:
         expected = card["files"]
         for name in (WEIGHTS, VOCAB):
             path = directory / name
-            if not path.is_file():
+            if not path.exists():
                 raise ModelError(f"{directory}: model file {name} is missing")
             if sha256_file(path) != expected[name]:
                 raise ModelError(
@@ -339,9 +358,10 @@ def load_model(directory: str | Path | None = None) -> ThemeModel:
                 )
         import orjson
 
-        vocab = orjson.loads((directory / VOCAB).read_bytes())  # ~3x json.loads, same lists
-        with np.load(directory / WEIGHTS, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
+        settings = _card_settings(card, directory / CARD)
+        with _open_model_file(directory / VOCAB) as fh:
+            vocab = orjson.loads(fh.read())  # ~3x json.loads, same lists
+        arrays = _read_weights(directory / WEIGHTS)
         spec = FeatureSpec.from_dict(card["features"])
         _check_lexicon(card, directory)
         blocks = [(kind, vocab[kind], arrays[f"idf_{kind}"]) for kind in card["feature_blocks"]]
@@ -351,16 +371,81 @@ def load_model(directory: str | Path | None = None) -> ThemeModel:
             featurizer=featurizer,
             coef=arrays["coef"],
             intercept=arrays["intercept"],
-            temperature=float(card.get("temperature", 1.0)),
-            secondary_threshold=float(card.get("secondary_threshold", 0.3)),
-            max_secondary=int(card.get("max_secondary", 2)),
+            **settings,
             card=card,
             training_hashes=arrays.get("training_hashes"),
         )
     except ModelError:
         raise
-    except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as exc:
+    except (KeyError, ValueError, TypeError, OSError, OverflowError, RecursionError,
+            MemoryError, json.JSONDecodeError) as exc:
         raise ModelError(f"{directory}: corrupt model ({type(exc).__name__}: {exc})") from None
+
+
+def _open_model_file(path: Path):
+    """A model file opened for reading: a regular file (never a FIFO or a device such as
+    ``/dev/zero``) within :data:`~policy_nlp.limits.MODEL_FILE`, else :class:`ModelError`."""
+    return limits.open_regular(path, str(path), limits.MODEL_FILE, error=ModelError)
+
+
+#: The card's numbers a model needs, each with its default and the range it must lie in
+#: (training fits the temperature between 0.01 and 100)
+_SETTINGS = {"temperature": (1.0, 1e-3, 1e3), "secondary_threshold": (0.3, 0.0, 1.0),
+             "max_secondary": (2, 0, 100)}
+
+
+def _card_settings(card: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The temperature, secondary threshold and number of secondary themes of a card, checked:
+    a temperature of 0 or NaN would make every score NaN, a negative one invert them."""
+    out: dict[str, Any] = {}
+    for name, (default, low, high) in _SETTINGS.items():
+        value = card.get(name, default)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (number and math.isfinite(value) and low <= value <= high
+                and (isinstance(default, float) or float(value).is_integer())):
+            raise ModelError(f"{path}: corrupt model card ({name} is {value!r:.40}; it must be "
+                             f"a number from {low:g} to {high:g})")
+        out[name] = int(value) if isinstance(default, int) else float(value)
+    return out
+
+
+_MEMBER = re.compile(r"[A-Za-z0-9_]{1,64}\.npy")
+
+
+def _read_weights(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of ``weights.npz``, each checked before it is read: the zip's size by
+    :func:`~policy_nlp.limits.check_zip`, each member a plain name, its ``.npy`` header a
+    numeric dtype (never objects: no pickles) and a shape whose bytes are the member's size
+    (a forged shape would otherwise allocate what it claims); the floats finite."""
+    arrays: dict[str, np.ndarray] = {}
+    with _open_model_file(path) as fh, \
+            limits.open_zip(fh, str(path), ModelError, what="weights file",
+                            limit=limits.MODEL_FILE) as zf:
+        for info in zf.infolist():
+            if not _MEMBER.fullmatch(info.filename):
+                raise ModelError(f"{path}: corrupt model (unexpected member "
+                                 f"{info.filename!r:.80} in the weights)")
+            with zf.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                               (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                if read_header is None:
+                    raise ValueError(f"unsupported .npy version {version}")
+                shape, _, dtype = read_header(member)
+                if dtype.hasobject or dtype.kind not in "biuf":
+                    raise ModelError(f"{path}: corrupt model ({info.filename} is a {dtype} "
+                                     "array, not numbers; never loaded: it could hold a pickle)")
+                if math.prod(shape) * dtype.itemsize != info.file_size - member.tell():
+                    raise ModelError(
+                        f"{path}: corrupt model ({info.filename}: a {dtype} array of shape "
+                        f"{shape!r:.60} does not fit the {info.file_size:,} bytes stored)")
+            with zf.open(info) as member:
+                array = np.lib.format.read_array(member, allow_pickle=False)
+            if array.dtype.kind == "f" and not np.isfinite(array).all():
+                raise ModelError(f"{path}: corrupt model ({info.filename} holds numbers that "
+                                 "are not finite)")
+            arrays[info.filename.removesuffix(".npy")] = array
+    return arrays
 
 
 def _check_lexicon(card: dict[str, Any], directory: Path) -> None:

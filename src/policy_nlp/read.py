@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import json
 import logging
+import math
 import os
 import re
+import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -40,7 +43,8 @@ from typing import IO, Any
 
 import orjson
 
-from .errors import InputError, InputWarning
+from . import limits
+from .errors import InputError, InputWarning, printable
 
 __all__ = [
     "Document",
@@ -310,15 +314,27 @@ def read_documents(
 
 
 def _read_bytes(path: Path) -> bytes:
+    """A regular file's bytes, within :data:`~policy_nlp.limits.FILE`."""
     try:
-        return path.read_bytes()
+        with limits.open_regular(path, str(path), limits.FILE) as fh:
+            return fh.read()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _read_pipe(path: Path) -> bytes:
+    """The bytes of a pipe (a FIFO, a shell's ``<(…)``), within :data:`~policy_nlp.limits.FILE`:
+    read once, as standard input is (a pipe cannot be read twice, nor its size known)."""
+    try:
+        with open(path, "rb") as fh:
+            return limits.read_limited(fh, limits.FILE, str(path))
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 def _head(path: Path, n: int = 4096) -> bytes:
     try:
-        with path.open("rb") as fh:
+        with limits.open_regular(path, str(path)) as fh:
             return fh.read(n)
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
@@ -352,14 +368,20 @@ def _sniff_format(path: Path, suffix: str) -> str:
 
 
 def _read_report(path: Path, suffix: str, on_error: OnError | None) -> Document:
-    """One report file: text, Word, PDF or web page -> a Document."""
+    """One report file: text, Word, PDF or web page -> a Document. A pipe (a FIFO, a shell's
+    ``<(…)``) is read once as the text of one report, or a web page by its extension."""
     from . import read_formats
 
     try:
-        if path.stat().st_size == 0:
-            raise InputError(f"{path}: file is empty")
+        st = path.stat()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISFIFO(st.st_mode):
+        return _read_piped_report(path, suffix, on_error)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: is {limits.file_kind(st.st_mode)}, not a regular file")
+    if st.st_size == 0:
+        raise InputError(f"{path}: file is empty")
     fmt = _sniff_format(path, suffix)
     encoding: str | None = None
     if fmt == "docx":
@@ -367,27 +389,53 @@ def _read_report(path: Path, suffix: str, on_error: OnError | None) -> Document:
     elif fmt == "pdf":
         text = read_formats.pdf_text(path, lambda warning: _problem(on_error, warning))
     elif fmt == "html":
-        data = _read_bytes(path)
-        declared = read_formats.declared_charset(data)
-        text = None
-        if declared:
-            try:
-                text, encoding = data.decode(declared), declared
-            except UnicodeDecodeError:
-                log.info("%s: not in its declared charset %s; detecting", path, declared)
-        if text is None:
-            text, encoding = _decode_report(data, str(path), on_error)
-        text = read_formats.html_text(text, str(path))
+        text, encoding = _html_report(_read_bytes(path), path, on_error)
     else:
         text, encoding = _decode_report(_read_bytes(path), str(path), on_error)
     if fmt != "text" and suffix not in (f".{fmt}", ".htm", ".xhtml", ".shtml"):
         log.info("%s: read as %s (by its content)", path, fmt)
+    return _report_document(path, fmt, text, encoding)
+
+
+def _read_piped_report(path: Path, suffix: str, on_error: OnError | None) -> Document:
+    """:func:`_read_report` of a pipe: its bytes read once, as text or (by its extension, or
+    its first bytes) a web page; a Word file or PDF needs a regular file to be read."""
+    data = _read_pipe(path)
+    if not data:
+        raise InputError(f"{path}: a pipe that gave no data")
+    if suffix in (".docx", ".pdf", ".doc") or data.startswith((b"%PDF-", b"PK\x03\x04")):
+        raise InputError(f"{path}: a pipe; a Word file or PDF must be a regular file "
+                         "(save it to a file first)")
+    if suffix in HTML_SUFFIXES or _HTML_START.match(data[:4096]):
+        text, encoding = _html_report(data, path, on_error)
+        return _report_document(path, "html", text, encoding)
+    text, encoding = _decode_report(data, str(path), on_error)
+    return _report_document(path, "text", text, encoding)
+
+
+def _html_report(data: bytes, path: Path, on_error: OnError | None) -> tuple[str, str | None]:
+    """The text of a web page's bytes, and the encoding: the declared one, else detected."""
+    from . import read_formats
+
+    declared = read_formats.declared_charset(data)
+    text = encoding = None
+    if declared:
+        try:
+            text, encoding = data.decode(declared), declared
+        except UnicodeDecodeError:
+            log.info("%s: not in its declared charset %s; detecting", path, declared)
+    if text is None:
+        text, encoding = _decode_report(data, str(path), on_error)
+    return read_formats.html_text(text, str(path)), encoding
+
+
+def _report_document(path: Path, fmt: str, text: str, encoding: str | None) -> Document:
     text = normalize_text(text)
     if not text.strip():
         raise InputError(f"{path}: no text found in this {fmt} file")
     log.info("%s: %s%s, %d characters", path, fmt,
              f", encoding {encoding}" if encoding else "", len(text))
-    return Document(path.stem, text, str(path), encoding=encoding)
+    return Document(name_id(path.stem), text, str(path), encoding=encoding)
 
 
 def _decode_report(data: bytes, source: str, on_error: OnError | None) -> tuple[str, str]:
@@ -487,8 +535,15 @@ class IdMemory:
 
 
 def _id_key(doc_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(),
-                          "little")
+    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"),
+                                          digest_size=8).digest(), "little")
+
+
+def name_id(name: str) -> str:
+    """The id made of a file name: the name itself, but for the bytes of a name that is not
+    UTF-8 (GBK names from a zip made on a Chinese Windows machine, as Python decodes them:
+    lone surrogates), which are written ``\\xNN`` (an id must be text that can be written)."""
+    return printable(name) if _SURROGATE.search(name) else name
 
 
 def id_keys(ids: Iterable[str]) -> list[int]:
@@ -501,7 +556,9 @@ def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None,
     for p in paths:
         if str(p) == "-":
             try:
-                text, encoding = _decode_report(sys.stdin.buffer.read(), "<stdin>", on_error)
+                text, encoding = _decode_report(
+                    limits.read_limited(sys.stdin.buffer, limits.FILE, "<stdin>"), "<stdin>",
+                    on_error)
             except InputError as exc:
                 if getattr(exc, "reported", False):
                     raise
@@ -509,7 +566,8 @@ def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None,
                 continue
             yield Document("stdin", normalize_text(text), "<stdin>", encoding=encoding)
             continue
-        if Path(p).is_dir():
+        listed = Path(p).is_dir()
+        if listed:
             files = [f for f in _input_files(Path(p), on_error)
                      if not exclude or f.resolve() not in exclude]
             if not files:
@@ -520,11 +578,21 @@ def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None,
             files = [Path(p)]
         for f in files:
             try:
+                if listed and _is_pipe(f):  # read only when named: it may wait for a writer
+                    raise InputError(f"{f}: a pipe (FIFO) in a directory is not read (it would "
+                                     "wait for a writer); name it as an input to read it")
                 yield from read_documents(f, text_col=text_col, id_col=id_col, on_error=on_error)
             except InputError as exc:
                 if getattr(exc, "reported", False):
                     raise
                 _problem(on_error, exc)
+
+
+def _is_pipe(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except OSError:
+        return False  # reading it says why
 
 
 # --- decoding ---------------------------------------------------------------------------------
@@ -550,13 +618,19 @@ def _decode(data: bytes, source: str, *, final: bool = True) -> tuple[str, str]:
     for magic, kind in _BINARY_MAGIC:
         if data.startswith(magic):
             raise InputError(f"{source}: looks like a binary file ({kind}), not text")
-    if b"\x00" in data:
+    nuls = data.count(b"\x00")
+    if nuls:
         found = _utf16_without_bom(data, final)
-        if found is None:
+        if found is not None:
+            log.info("%s: encoding %s detected (UTF-16 without a byte-order mark)", source,
+                     found[1])
+            return _not_binary(found[0], source), found[1]
+        if nuls > max(_MAX_CONTROL_SHARE * len(data), 1):
             raise InputError(
                 f"{source}: looks like a binary file (it contains NUL bytes), not text")
-        log.info("%s: encoding %s detected (UTF-16 without a byte-order mark)", source, found[1])
-        return _not_binary(found[0], source), found[1]
+        # a stray NUL in text (a bad copy, a database export): decoded as the text around it,
+        # never the reason to take UTF-8 for another encoding
+        log.info("%s: %d NUL bytes in the text", source, nuls)
     try:
         return _not_binary(_decode_as(data, "utf-8", final), source), "utf-8"
     except UnicodeDecodeError as exc:
@@ -604,7 +678,8 @@ def _not_binary(text: str, source: str) -> str:
     sample = text[:65536]
     if sample:
         controls = sum(1 for c in sample if _is_control(c))
-        if controls > _MAX_CONTROL_SHARE * len(sample):
+        # (one stray control character, a NUL say, never makes a short text binary)
+        if controls > max(_MAX_CONTROL_SHARE * len(sample), 1):
             raise InputError(
                 f"{source}: looks like a binary file ({controls / len(sample):.0%} of its "
                 "characters are control characters), not text"
@@ -720,10 +795,7 @@ def _leading_encoding(data: bytes) -> str | None:
 
 def _open_text(path: Path, *, newline: str | None = None) -> tuple[IO[str], str]:
     """Open ``path`` for streaming text, the encoding detected as :func:`_sniff_stream` does."""
-    try:
-        raw = path.open("rb")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    raw = limits.open_regular(path, str(path))  # streamed: no limit on the whole
     try:
         encoding, blank = _sniff_stream(raw, str(path))
         if blank:
@@ -741,8 +813,12 @@ def _open_text(path: Path, *, newline: str | None = None) -> tuple[IO[str], str]
 def _lines(stream: IO[str], source: str, encoding: str) -> Iterator[str]:
     """Iterate over lines, turning a late decoding error into :class:`InputError`."""
     n = 0
+    cap = limits.FIELD.bytes
     try:
-        for line in stream:
+        for line in iter(functools.partial(stream.readline, cap + 1), ""):
+            if len(line) > cap and line[-1] != "\n":
+                raise InputError(limits.FIELD.message(f"{source}:{n + 1}") +
+                                 "; the rest of the file was not read")
             n += 1
             yield line
     except UnicodeDecodeError as exc:
@@ -775,6 +851,7 @@ def _read_csv(path: Path, *, text_col: str, id_col: str, on_error: OnError | Non
     stream, encoding = _open_text(path, newline="")
     with stream:
         reader = csv.reader(_lines(stream, str(path), encoding))
+        n = 0
         try:
             header = [h.strip() for h in next(reader, [])]
             if not any(header):
@@ -800,19 +877,17 @@ def _read_csv(path: Path, *, text_col: str, id_col: str, on_error: OnError | Non
                 if doc is not None:
                     yield doc
         except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise InputError(limits.FIELD.message(f"{path}:row {n + 1}") +
+                                 "; the rest of the file was not read") from None
             raise InputError(f"{path}: malformed CSV near line {reader.line_num}: {exc}; "
                              "the rest of the file was not read") from None
 
 
 def _raise_csv_field_limit() -> None:
-    """Allow CSV fields as long as a whole report (the default limit is 128 KiB)."""
-    limit = sys.maxsize
-    while True:
-        try:
-            csv.field_size_limit(limit)
-            return
-        except OverflowError:  # a C long is 32-bit on some platforms
-            limit //= 2
+    """Allow CSV fields as long as a whole report (the default limit is 128 KiB), up to
+    :data:`~policy_nlp.limits.FIELD` (in characters)."""
+    csv.field_size_limit(min(limits.FIELD.bytes, 2**31 - 1))
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -833,12 +908,26 @@ def _jsonl_lines(path: Path, stream: IO[str], encoding: str
     with raw:
         lineno = 0
         try:
-            for lineno, data in enumerate(raw, 1):
+            for lineno, data in enumerate(bounded_lines(raw), 1):
                 yield lineno, decode_line(path, lineno, data, codec)
         except OSError as exc:
             raise InputError(
                 f"{path}: cannot read after line {lineno} ({exc.strerror or exc})"
             ) from None
+
+
+def bounded_lines(raw: IO[bytes]) -> Iterator[bytes]:
+    """The lines of a binary file as iterating it gives them, but a line longer than
+    :data:`~policy_nlp.limits.FIELD` is cut to one byte over it (the rest is read and
+    dropped), so that no line fills memory; :func:`decode_line` reports it."""
+    cap = limits.FIELD.bytes
+    for data in iter(functools.partial(raw.readline, cap + 1), b""):
+        if len(data) > cap and data[-1] != 10:
+            rest = data
+            while rest and rest[-1] != 10:
+                rest = raw.readline(1 << 20)
+            data += b"\n"
+        yield data
 
 
 def line_codec(encoding: str) -> str:
@@ -855,6 +944,8 @@ def decode_line(path: Path, lineno: int, data: bytes, codec: str) -> str | bytes
         data = data[3:]
     if data.endswith(b"\n"):  # as the workers' blocks give it: the same columns in messages
         data = data[:-1]
+    if len(data) > limits.SHORT and len(data) > limits.FIELD.bytes:  # cut by bounded_lines
+        return InputError(limits.FIELD.message(f"{path}:{lineno}") + "; the line was skipped")
     if codec == "utf-8":
         return data
     return _decode_line(path, lineno, data, codec)
@@ -891,9 +982,35 @@ def jsonl_loads(line: str | bytes) -> Any:
         return _orjson_loads(line)
     except orjson.JSONDecodeError as exc:
         try:
-            return _no_surrogates(json.loads(line), line)
+            return _no_surrogates(loads_finite(line), line)
         except RecursionError:  # nested deeper than json's recursion: orjson's error
             raise exc from None
+
+
+class NotFinite(json.JSONDecodeError):
+    """A number JSON cannot hold: ``NaN``, ``Infinity`` (no JSON at all, though Python's json
+    module reads them) or one beyond the range of a double (``1e400``). Read, it would make
+    the output invalid JSON (``Infinity``)."""
+
+    def __init__(self, what: str):
+        ValueError.__init__(self, what)
+        self.msg, self.doc, self.pos, self.lineno, self.colno = what, "", 0, 1, 1
+
+
+def _no_constant(name: str) -> Any:
+    raise NotFinite(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise NotFinite(f"the number {text[:24]} is beyond the range of a double")
+    return value
+
+
+def loads_finite(text: str | bytes) -> Any:
+    """``json.loads``, refusing the numbers of :class:`NotFinite` (raised)."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
 
 
 def _orjson_loads(line: str | bytes) -> Any:
@@ -984,6 +1101,9 @@ def jsonl_records(path: Path, lines: Iterable[tuple[int, str | bytes | InputErro
                 continue
             try:
                 record = jsonl_loads(line)
+            except NotFinite as exc:
+                _problem(on_error, InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})"))
+                continue
             except json.JSONDecodeError as exc:
                 _problem(on_error, InputError(
                     f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"))
@@ -998,7 +1118,9 @@ def _read_json(path: Path, *, text_col: str, id_col: str, on_error: OnError | No
                ) -> Iterator[Document]:
     text, encoding = _decode_report(_read_bytes(path), str(path), on_error)
     try:
-        data = json.loads(text)
+        data = loads_finite(text)
+    except NotFinite as exc:
+        raise InputError(f"{path}: not valid JSON ({exc.msg})") from None
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
@@ -1067,8 +1189,8 @@ def _record(
     rid = record.get(id_col)
     text = normalize_text(record[key])
     problem = None
-    if isinstance(rid, (dict, list)):
-        problem = f"the id field {id_col!r} must be a string or a number"
+    if isinstance(rid, (dict, list, bool)) or (isinstance(rid, float) and not math.isfinite(rid)):
+        problem = f"the id field {id_col!r} must be a string or a number (got {rid!r:.40})"
     elif not has_content(text):
         problem = "no text to classify (empty or only punctuation)"
     if problem:
@@ -1081,7 +1203,7 @@ def _record(
         rid = None
     return Document(
         raw_id=rid,
-        id=f"{path.stem}:{n}" if rid is None else str(rid),
+        id=f"{name_id(path.stem)}:{n}" if rid is None else str(rid),
         text=text,
         source=f"{path}:{position}",
         meta=meta,

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from pathlib import Path
 
+from . import limits
 from .errors import InputError, InputWarning
 
 __all__ = ["docx_text", "html_text", "pdf_text"]
@@ -70,12 +71,34 @@ def docx_text(path: Path) -> str:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    try:
-        document = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises zipfile, KeyError, lxml and its own errors
-        raise InputError(f"{path}: not a readable .docx file ({_short(exc)})") from None
+    with limits.open_regular(path, str(path)) as fh:
+        # refused if it would inflate past the limit
+        limits.open_zip(fh, str(path), what=".docx file").close()
+        fh.seek(0)
+        try:
+            document = docx.Document(fh)
+            return "\n".join(_docx_lines(document, Paragraph, Table, str(path)))
+        except InputError:
+            raise
+        except Exception as exc:  # python-docx raises zipfile, KeyError, lxml and its own
+            raise InputError(f"{path}: not a readable .docx file ({_short(exc)})") from None
+
+
+#: XML bytes of the zip limit per paragraph or table a .docx may hold: python-docx takes ~30 µs
+#: a paragraph, so millions of empty ``<w:p/>`` (6 bytes each) would take minutes to walk
+_BYTES_PER_ITEM = 100
+
+
+def _docx_lines(document, Paragraph, Table, source: str) -> list[str]:  # noqa: N803
     lines: list[str] = []
-    for item in document.iter_inner_content():
+    most = limits.UNZIPPED.bytes // _BYTES_PER_ITEM
+    for n, item in enumerate(document.iter_inner_content()):
+        if n >= most:
+            raise InputError(
+                f"{source}: more than {most:,} paragraphs and tables, the most a .docx may "
+                f"hold under the limit on its uncompressed content (one per {_BYTES_PER_ITEM} "
+                f"bytes of it); if the file is trusted, raise it with the environment variable "
+                f"{limits.UNZIPPED.env}=<megabytes>")
         if isinstance(item, Paragraph):
             lines.append(item.text)
         elif isinstance(item, Table):
@@ -86,7 +109,7 @@ def docx_text(path: Path) -> str:
                     if not cells or cells[-1] != text:
                         cells.append(text)
                 lines.append("\t".join(cells))
-    return "\n".join(lines)
+    return lines
 
 
 def _short(exc: BaseException) -> str:

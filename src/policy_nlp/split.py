@@ -430,29 +430,45 @@ def _title(preamble: list[str]) -> str | None:
 
 
 def _join_broken(lines: list[str]) -> list[str]:
-    """Re-join lines broken in mid-sentence; blank lines end a paragraph."""
+    """Re-join lines broken in mid-sentence; blank lines end a paragraph.
+
+    A paragraph is gathered as a list of its pieces and joined once at its end (growing one
+    string piece by piece copies it each time: a page of many lines without an end
+    punctuation took minutes). What :func:`_goes_on` looks at -- the paragraph's start if
+    it is short enough to be a heading, its last character, its last that is not a closing
+    quote or bracket -- is kept aside as the pieces come."""
     joined: list[str] = []
-    current = ""
+    pieces: list[str] = []
+    length = 0
+    last = core = ""  # the paragraph's last character, and its last that is not a closer
     for line in lines:
-        if current and line and _continues(current, line):
-            sep = " " if current[-1].isascii() and line[0].isascii() and line[0].isalnum() else ""
-            current = f"{current}{sep}{line}"
-            continue
-        if current:
-            joined.append(current)
-        current = line
-    if current:
-        joined.append(current)
+        if pieces and line:
+            head = "".join(pieces) if length <= HEADING_MAX else None
+            if _goes_on(head, last, core, line):
+                sep = " " if last.isascii() and line[0].isascii() and line[0].isalnum() else ""
+                pieces.append(sep + line if sep else line)
+                length += len(sep) + len(line)
+                last = line[-1]
+                core = line.rstrip(_CLOSERS)[-1:] or core
+                continue
+        if pieces:
+            joined.append("".join(pieces))
+        pieces = [line] if line else []
+        length, last, core = len(line), line[-1:], line.rstrip(_CLOSERS)[-1:]
+    if pieces:
+        joined.append("".join(pieces))
     return joined
 
 
-def _continues(line: str, following: str) -> bool:
-    """Whether ``line`` clearly goes on in ``following`` (a break in mid-sentence)."""
-    if _marker_level(line) is not None and _is_heading(line):
+def _goes_on(head: str | None, last: str, core: str, following: str) -> bool:
+    """Whether a line clearly goes on in ``following`` (a break in mid-sentence); the line is
+    given as ``head`` (itself if it is no longer than a heading, else None), its last
+    character and its last that is not a closing quote or bracket ("" if it has none)."""
+    if head is not None and _marker_level(head) is not None and _is_heading(head):
         return False
     if following.startswith(tuple(_CONTINUING)):
         return True
-    if line.endswith(tuple(_TERMINAL)) or line.rstrip(_CLOSERS).endswith(tuple(_SENTENCE_END)):
+    if last in _TERMINAL or (core and core in _SENTENCE_END):
         return False
     return _marker_level(following) is None and not following.startswith("——")
 
