@@ -493,3 +493,16 @@ def test_dask_ctrl_c_stops_without_a_traceback_and_keeps_the_previous_output(
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_ctrl_c_while_the_modules_load_is_quiet(tmp_path):
+    """Found by scripts/fault_trials.py: Ctrl-C 0.4 s after the start, in the imports."""
+    code = ("import os, signal\n"
+            "import policy_nlp.cli as cli\n"
+            "cli.main = lambda: os.kill(os.getpid(), signal.SIGINT)  # before a command runs\n"
+            "from policy_nlp.__main__ import main\n"
+            "main()\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
