@@ -16,9 +16,15 @@ def main() -> None:
     # the variables OpenBLAS reads) is kept.
     if not any(v in os.environ for v in BLAS_THREAD_VARIABLES):
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
-    from .cli import main as cli_main
+    try:
+        from .cli import main as cli_main
 
-    cli_main()
+        cli_main()
+    except KeyboardInterrupt:  # Ctrl-C while the modules load, before a command handles it
+        import sys
+
+        print("policy-nlp: interrupted; nothing was written", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,6 +29,8 @@ import hashlib
 import json
 import logging
 import os
+import shutil
+import signal
 import sys
 import time
 from collections import deque
@@ -38,7 +40,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, ModelError, OutputError, PolicyNLPError
+from .errors import InputError, ModelError, OutputError, PolicyNLPError, WorkerDied
+from .outputs import lock_path, output_target, run_lock
 from .write import output_file_mode
 
 CHECKPOINT_FORMAT = "policy-nlp-label-checkpoint/1"
@@ -164,19 +167,93 @@ def _units(inputs: list[str], opts: LabelOptions, on_error=None,
     return iter_units(docs, records=opts.records)
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int | None) -> None:
     """A worker leaves Ctrl-C to the main process, which stops the pool (and says how to
-    resume): otherwise every worker prints a KeyboardInterrupt traceback of its own. Its
-    warnings go to standard error as the main process's do (``policy-nlp: …``)."""
-    import signal
-
+    resume): otherwise every worker prints a KeyboardInterrupt traceback of its own; and it
+    dies with the main process (:func:`_die_with_parent`). SIGTERM ends it (the pool stops
+    the workers that are left with it when one died). Its warnings go to standard error as
+    the main process's do (``policy-nlp: …``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's, if forked
+    _die_with_parent(parent)
     logger = logging.getLogger("policy_nlp")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("policy-nlp: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.WARNING)
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """On Linux, have the kernel kill this worker when the process that started it dies
+    (``prctl(PR_SET_DEATHSIG)``): after a ``kill -9`` of the main process its workers
+    otherwise went on to their next write and each printed a BrokenPipeError traceback.
+    ``parent``: the main process's PID if it forked this worker (None: a fork server started
+    it, which ends with the main process)."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - no prctl
+        return
+    if parent is not None and os.getppid() != parent:  # it died before the request
+        os._exit(1)
+
+
+# --- stopping a run: Ctrl-C, SIGTERM, a worker's death -----------------------------------------
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by ``signum`` (SIGINT: Ctrl-C, or SIGTERM) between two chunks;
+    ``kept`` is the partial output kept for ``--resume`` (None: nothing kept). The command
+    exits with :attr:`exit_code`, 128 + the signal's number, as a shell reports it."""
+
+    def __init__(self, signum: int, kept: Path | None = None):
+        super().__init__(signum)
+        self.signum, self.kept = signum, kept
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+_stop_requested: list[int] = []  # the signals received while a run stops between chunks
+
+
+@contextmanager
+def _stop_between_chunks() -> Iterator[None]:
+    """Ctrl-C and SIGTERM stop the run between two chunks (:func:`_check_stop`), not wherever
+    Python happens to be: a KeyboardInterrupt raised inside numba's dispatcher came out as
+    ``SystemError: CPUDispatcher(...) returned a result with an exception set``, and one inside
+    the pool's queues as their traceback. A second signal stops at once. Only in the main
+    thread (where Python runs signal handlers); elsewhere the caller's handling stays."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note(signum, _frame):
+        if _stop_requested:
+            raise Interrupted(signum)
+        _stop_requested.append(signum)
+
+    before = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+    _stop_requested.clear()
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+        _stop_requested.clear()
+
+
+def _check_stop() -> None:
+    """Raise :class:`Interrupted` if a signal asked the run to stop."""
+    if _stop_requested:
+        raise Interrupted(_stop_requested[0])
 
 
 def _pool_context():
@@ -198,19 +275,34 @@ def _ordered(work: Callable, tasks: Iterator, model, model_dir: str | None, opts
              jobs: int) -> Iterator:
     """``work(model, task, opts)`` of each task, in input order; with ``jobs > 1`` from a
     process pool that never holds more than ``2 * jobs`` tasks in flight (the input is not
-    read ahead)."""
+    read ahead). A worker that dies (``kill -9``, the out-of-memory killer) ends the run at
+    once with :class:`WorkerDied` (``concurrent.futures`` notices it; ``multiprocessing.Pool``
+    started a new worker and waited forever for the lost task's result)."""
     if jobs <= 1:
         for task in tasks:
             yield work(model, task, opts)
         return
-    with _pool_context().Pool(jobs, initializer=_worker_init) as pool:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = _pool_context()
+    parent = os.getpid() if context.get_start_method() == "fork" else None
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init,
+                               initargs=(parent,))
+    try:
         pending: deque = deque()
         for task in tasks:
-            pending.append(pool.apply_async(_in_worker, (work, model_dir, task, opts)))
+            pending.append(pool.submit(_in_worker, work, model_dir, task, opts))
             if len(pending) >= 2 * jobs:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
+    except BrokenProcessPool:
+        _check_stop()  # SIGTERM to the whole group (a service manager): the run was stopped
+        raise WorkerDied("a worker process died (killed, or out of memory?); the run "
+                         "stopped") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- JSONL inputs read by the workers ---------------------------------------------------------
@@ -394,8 +486,9 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 def fingerprint(inputs: list[str], model, opts: LabelOptions,
                 exclude: Collection[Path] = ()) -> str:
     """What must not change between a run and its resumption (``exclude``: the run's own
-    files, which change as it goes): the input files, as reading lists them, with their size
-    and modification time."""
+    files, which change as it goes): the input files, as reading lists them, with their size,
+    modification time and a hash of their content (:func:`content_hash`), the model's file
+    hashes and the options."""
     from .read import _input_files
 
     files = []
@@ -405,9 +498,41 @@ def fingerprint(inputs: list[str], model, opts: LabelOptions,
         for f in found:
             if f.is_file() and f.resolve() not in exclude:
                 st = f.stat()
-                files.append([str(f.resolve()), st.st_size, st.st_mtime_ns])
+                files.append([str(f.resolve()), st.st_size, st.st_mtime_ns,
+                              content_hash(f, st.st_size)])
     data = {"inputs": files, "model": model.card.get("files"), "options": asdict(opts)}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+# an input up to this size is hashed whole for the fingerprint; a larger one by its first and
+# last SAMPLE_BYTES and CONTENT_SAMPLES blocks of 4 KiB spread evenly between them
+SAMPLE_BYTES = 1 << 19
+CONTENT_SAMPLES = 64
+
+
+def content_hash(path: Path, size: int) -> str:
+    """A hash of the content of the input ``path`` of ``size`` bytes, for the fingerprint: an
+    edit that keeps the size (and, copied with ``cp -p`` or ``rsync -t``, the modification
+    time) changes it. Whole files up to ``2 * SAMPLE_BYTES``; of a larger one, its head, its
+    tail and blocks spread between them -- an edit of the same size in the middle of a large
+    file, between those blocks, with its modification time put back, is not seen."""
+    h = hashlib.blake2b(digest_size=16)
+    try:
+        with open(path, "rb") as fh:
+            if size <= 2 * SAMPLE_BYTES:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            else:
+                h.update(fh.read(SAMPLE_BYTES))
+                step = (size - 2 * SAMPLE_BYTES) // (CONTENT_SAMPLES + 1)
+                for i in range(1, CONTENT_SAMPLES + 1):
+                    fh.seek(SAMPLE_BYTES + i * step)
+                    h.update(fh.read(4096))
+                fh.seek(size - SAMPLE_BYTES)
+                h.update(fh.read(SAMPLE_BYTES))
+    except OSError as exc:  # reading it reports the problem in its turn
+        return f"unreadable: {exc.strerror}"
+    return h.hexdigest()
 
 
 def state_paths(output: Path) -> tuple[Path, Path]:
@@ -417,9 +542,10 @@ def state_paths(output: Path) -> tuple[Path, Path]:
 
 
 def own_files(output: Path) -> frozenset[Path]:
-    """The files a run writing ``output`` makes (resolved): the output, its partial output and
-    its checkpoint. An input directory that holds them is read without them."""
-    return frozenset(p.resolve() for p in (output, *state_paths(output)))
+    """The files a run writing ``output`` makes (resolved): the output, its partial output,
+    its checkpoint and its lock file. An input directory that holds them is read without
+    them."""
+    return frozenset(p.resolve() for p in (output, *state_paths(output), lock_path(output)))
 
 
 # --- the local engine -------------------------------------------------------------------------
@@ -452,38 +578,75 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
     if resume and "-" in inputs:
         raise InputError("--resume needs input files: standard input cannot be read again "
                          "from where the run stopped")
-    if output == "-":
+    target = output_target(output)
+    if target.kind != "file":  # standard output, a device or a FIFO: written as it comes
         if resume:
-            raise InputError("--resume needs an output file, not standard output")
+            raise InputError(f"--resume needs an output file, not {output}"
+                             + (" (standard output)" if target.kind == "stdout" else ""))
         from .write import atomic_output
 
-        with atomic_output("-") as stdout, _long_lived_frozen():
-            n = _write_stream(stdout, _results(inputs, opts, on_error, model, model_key, jobs,
+        with atomic_output(output) as stream, _long_lived_frozen(), _stop_between_chunks():
+            n = _write_stream(stream, _results(inputs, opts, on_error, model, model_key, jobs,
                                                chunk_size), opts, progress)
         _check_something_labeled(n, on_error)
         return n
 
     from .write import check_output_file
 
-    out = Path(output)
+    out = target.path  # a symbolic link followed: its target is written, the link stays
     check_output_file(out)
-    partial, ckpt = state_paths(out)
     own = own_files(out)
     for p in inputs:
         if p != "-" and Path(p).resolve() in own:
             raise InputError(f"{p}: is also the output of this run (or its partial output); "
                              "labeling it would replace it: choose another output name")
+    with run_lock(lock_path(out), out):
+        return _label_locked(inputs, out, model, model_key, opts, jobs, resume, restart,
+                             chunk_size, commit_every, progress, log, on_error, own)
+
+
+def _read_checkpoint(ckpt: Path) -> dict[str, Any]:
+    try:
+        state = json.loads(ckpt.read_text("utf-8"))
+        ok = isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        raise InputError(f"{ckpt}: not a readable checkpoint; start over with --restart")
+    return state
+
+
+def _finished(state: dict[str, Any], out: Path, partial: Path, opts: LabelOptions) -> bool:
+    """Whether the run of checkpoint ``state`` had finished: killed after it renamed its
+    partial output into place and before it removed the checkpoint. Its last checkpoint says
+    so (``final``); one written before ``final`` existed, of a JSONL output, by the output's
+    length."""
+    if partial.exists() or not out.is_file():
+        return False
+    if state.get("final"):
+        return True
+    return opts.fmt == "jsonl" and out.stat().st_size == state.get("bytes")
+
+
+def _label_locked(inputs, out: Path, model, model_key, opts: LabelOptions, jobs: int,
+                  resume: bool, restart: bool, chunk_size: int, commit_every: float,
+                  progress, log, on_error, own) -> int:
+    """:func:`label_to_file` of a file output, its lock held."""
+    partial, ckpt = state_paths(out)
     fp = fingerprint(inputs, model, opts, own)
+    if ckpt.exists():
+        state = _read_checkpoint(ckpt)
+        if _finished(state, out, partial, opts):
+            ckpt.unlink()
+            if resume and state.get("fingerprint") == fp:
+                log(f"{out} was finished by the run that left {ckpt.name} (now removed): "
+                    "nothing to resume")
+                return int(state["units"])
+            log(f"removed {ckpt.name}, left by a run that had finished {out.name}")
     done, committed = 0, 0
     if resume and ckpt.exists():
-        try:
-            state = json.loads(ckpt.read_text("utf-8"))
-            ok = state.get("format") == CHECKPOINT_FORMAT
-        except (OSError, json.JSONDecodeError):
-            ok = False
-        if not ok:
-            raise InputError(f"{ckpt}: not a readable checkpoint; start over with --restart")
-        if state["fingerprint"] != fp:
+        state = _read_checkpoint(ckpt)
+        if state.get("fingerprint") != fp:
             raise InputError(f"{ckpt}: the inputs, model or options changed since the "
                              "interrupted run; start over with --restart")
         if not partial.exists() or partial.stat().st_size < state["bytes"]:
@@ -508,13 +671,21 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
     try:
         results = _results(inputs, opts, on_error, model, model_key, jobs, chunk_size, done,
                            own)
-        with _long_lived_frozen():
+        with _long_lived_frozen(), _stop_between_chunks():
             return _run(fh, out, partial, ckpt, results, opts, fp, done, committed,
                         commit_every, progress, on_error)
     except OutputError:
         # a full disk, an I/O error: the committed work stays for --resume, as the message says
         fh.close()
         raise
+    except WorkerDied as exc:
+        fh.close()
+        raise WorkerDied(f"{out}: {exc}; the work done so far is kept in {partial}: run the "
+                         "same command with --resume to continue it") from None
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: the committed work stays too
+        fh.close()
+        raise Interrupted(getattr(exc, "signum", signal.SIGINT),
+                          partial if ckpt.exists() else None) from None
     except PolicyNLPError:
         # bad input or model: nothing to resume from (fixing the input changes the
         # fingerprint), and no half-written output may stay behind
@@ -552,14 +723,26 @@ def _run_io(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_e
         if done and progress:
             progress(done)
         last_commit, pending = time.monotonic(), 0
-        for data, n in results:
-            fh.write(data)
-            pending += n
-            if time.monotonic() - last_commit >= commit_every:
-                _commit(fh, ckpt, state, pending)
-                last_commit, pending = time.monotonic(), 0
-            if progress:
-                progress(n)
+        with closing(results):  # a pool's workers stopped at once if the run stops
+            while True:
+                try:
+                    data, n = next(results)
+                except StopIteration:
+                    break
+                except (WorkerDied, KeyboardInterrupt):  # whole chunks written: keep them
+                    _commit(fh, ckpt, state, pending)
+                    raise
+                fh.write(data)
+                pending += n
+                if time.monotonic() - last_commit >= commit_every or _stop_requested:
+                    _commit(fh, ckpt, state, pending)
+                    last_commit, pending = time.monotonic(), 0
+                if progress:
+                    progress(n)
+                _check_stop()
+        # the last checkpoint says the run is complete: a kill between the rename below and
+        # the checkpoint's removal leaves one that the next run recognises (_finished)
+        state["final"] = True
         _commit(fh, ckpt, state, pending)
     _check_something_labeled(int(state["units"]), on_error)
     if opts.fmt == "csv":
@@ -592,7 +775,9 @@ def _commit(fh, ckpt: Path, state: dict[str, Any], n: int) -> None:
 
 
 def _skip(units: Iterator, n: int) -> Iterator:
-    for _ in range(n):
+    for i in range(n):
+        if not i % 1024:
+            _check_stop()
         if next(units, None) is None:
             raise InputError("the inputs have fewer units than the checkpoint says were done; "
                              "start over with --restart")
@@ -609,11 +794,13 @@ def _write_stream(stream, results, opts, progress) -> int:
 
     def counted():
         nonlocal total
-        for data, n in results:
-            total += n
-            if progress:
-                progress(n)
-            yield data
+        with closing(results):
+            for data, n in results:
+                total += n
+                if progress:
+                    progress(n)
+                yield data
+                _check_stop()
 
     if opts.fmt == "csv":
         write_rows((jsonl_loads(line) for data in counted() for line in data.splitlines()),
@@ -648,7 +835,8 @@ class Partition:
 def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
                     outdir: Path | None = None) -> list[Partition]:
     """Cut the inputs into partitions in input order (directories expanded as ``label`` does;
-    the files of an ``outdir`` inside an input folder left out)."""
+    the files of an ``outdir`` inside an input folder left out; an input inside ``outdir``
+    refused: the output directory holds the run's output only)."""
     from .read import _input_files
 
     if partition_rows < 1:
@@ -660,12 +848,14 @@ def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
         path = Path(p)
         if not path.exists():
             raise InputError(f"{p}: no such file or directory")
+        if outdir is not None:
+            own, where = outdir.resolve(), path.resolve()
+            if where == own or own in where.parents:
+                raise InputError(f"{p}: is in the output directory {outdir} of this run (which "
+                                 "holds its output only): choose another output directory")
         found = _input_files(path) if path.is_dir() else [path]
         if outdir is not None:
-            own = outdir.resolve()
             mine = [f for f in found if own in f.resolve().parents]
-            if path.is_file() and mine:
-                raise InputError(f"{p}: is in the output directory {outdir} of this run")
             found = [f for f in found if f not in mine]
         files.extend(found)
     parts: list[Partition] = []
@@ -721,17 +911,28 @@ def read_partition(part: Partition, *, text_col: str = "text", id_col: str = "id
 
 def label_partition(part: Partition, outdir: str, model_dir: str | None, model_files: dict,
                     opts: LabelOptions) -> dict[str, Any]:
-    """Label one partition into ``outdir/part-NNNNN.jsonl`` (runs on a Dask worker)."""
+    """Label one partition into ``outdir/part-NNNNN.jsonl`` (runs on a Dask worker; ``outdir``
+    is the run's staging directory). The result carries the 64-bit keys of its documents' ids
+    (``id_keys``, for the client's duplicate check), which the manifest leaves out."""
+    from array import array
+
     from .predict import iter_units
+    from .read import id_keys
 
     model = _model(model_dir)
     if model.card.get("files") != model_files:
         raise ModelError(f"worker {os.uname().nodename}: its model {model_dir or '(default)'} "
                          "is not the client's (different file hashes)")
-    units = iter_units(read_partition(part, text_col=opts.text_col, id_col=opts.id_col),
-                       records=opts.records)
+    ids: list[str] = []
+
+    def documents():
+        for doc in read_partition(part, text_col=opts.text_col, id_col=opts.id_col):
+            ids.append(doc.id)
+            yield doc
+
+    units = iter_units(documents(), records=opts.records)
     target = Path(outdir) / part.name
-    tmp = target.with_name(f".{part.name}.tmp-{os.getpid()}")
+    tmp = target.with_name(f".{part.name}.tmp")
     h = hashlib.sha256()
     rows = 0
     try:
@@ -748,17 +949,98 @@ def label_partition(part: Partition, outdir: str, model_dir: str | None, model_f
         tmp.unlink(missing_ok=True)
         raise
     return {"part": part.name, "input": part.path, "first_line": part.first_line,
-            "lines": part.n_lines, "rows": rows, "sha256": h.hexdigest()}
+            "lines": part.n_lines, "rows": rows, "sha256": h.hexdigest(),
+            "id_keys": array("Q", id_keys(ids)).tobytes()}
+
+
+# the Dask engine's own files in its output directory, beside the parts and manifest.json
+DASK_LOCK = ".policy-nlp.lock"
+DASK_STAGE = ".policy-nlp-run-"  # + run id: a run's parts before they are published
+
+
+def _dask_own_files(out: Path) -> tuple[list[Path], list[Path]]:
+    """The files of earlier runs in the output directory ``out`` (its lock held): the last
+    good output (``manifest.json`` and the parts it lists, with those of a run killed while
+    it published its parts) and the staging directories of dead runs. Anything else in
+    ``out`` is not ours: :class:`InputError`, and nothing is touched."""
+    listed, stale = {DASK_LOCK}, []
+    for manifest in [out / "manifest.json",
+                     *(d / "manifest.json" for d in out.glob(DASK_STAGE + "*"))]:
+        try:
+            data = json.loads(manifest.read_text("utf-8"))
+            if data["format"] != MANIFEST_FORMAT:
+                continue
+            parts = [p["part"] for p in data["parts"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        listed.update(p for p in parts if isinstance(p, str) and "/" not in p)
+        listed.add("manifest.json")
+    ours, foreign = [], []
+    for entry in sorted(out.iterdir()):
+        if entry.name.startswith(DASK_STAGE) and entry.is_dir() and not entry.is_symlink():
+            stale.append(entry)
+        elif entry.name in listed and entry.is_file() and not entry.is_symlink():
+            ours.append(entry)
+        else:
+            foreign.append(entry.name)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
+                                          else "")
+        raise InputError(f"{out}: holds files that are not the output of an earlier run ("
+                         f"{shown}); the dask engine writes to an empty or new directory, or to "
+                         "its own earlier output: choose another output directory")
+    return ours, stale
+
+
+def _publish_parts(out: Path, stage: Path, manifest: dict[str, Any], old: list[Path]) -> None:
+    """Put the staged parts and manifest in place of the earlier output ``old``. The new
+    manifest is staged first, so that a kill in the middle leaves parts that the next run
+    recognises (:func:`_dask_own_files`); manifest.json is renamed last."""
+    _write_json_atomic(stage / "manifest.json", manifest)
+    new = {p["part"] for p in manifest["parts"]}
+    for name in sorted(new):
+        os.replace(stage / name, out / name)
+    for path in old:
+        if path.name not in new and path.name != "manifest.json":
+            path.unlink(missing_ok=True)
+    os.replace(stage / "manifest.json", out / "manifest.json")
+    _fsync_dir(out)
+
+
+def _replay_dask_ids(parts: list[Partition], results: list[dict], opts: LabelOptions,
+                     on_error) -> None:
+    """Report duplicate ids across the partitions, in input order, as the local engine does
+    (``kept: …``, exit 5; with ``--strict`` the first stops the run). The ids and sources
+    are read again only for a partition that repeats a key."""
+    from array import array
+
+    from .read import IdMemory
+
+    memory = IdMemory()
+    for part, result in zip(parts, results, strict=True):
+        keys = array("Q", result.pop("id_keys")).tolist()
+
+        def docs(part=part):
+            return read_partition(part, text_col=opts.text_col, id_col=opts.id_col)
+
+        memory.check_many(keys, (d.id for d in docs()), (d.source for d in docs()), on_error)
 
 
 def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None = None,
                opts: LabelOptions | None = None, scheduler: str | None = None,
                n_workers: int = 2, processes: bool = True, partition_rows: int = 20_000,
-               log: Callable[[str], None] | None = None) -> dict[str, Any]:
+               log: Callable[[str], None] | None = None, on_error=None) -> dict[str, Any]:
     """Label ``inputs`` on a Dask cluster into ``outdir`` (parts + ``manifest.json``).
 
     ``scheduler`` is the address of a running scheduler (``tcp://host:8786``); without it a
     ``LocalCluster`` of ``n_workers`` single-threaded workers is started on loopback.
+
+    Nothing in ``outdir`` but the run's own files is ever deleted: a directory holding other
+    files (inputs among them) is refused, one run at a time writes it (a lock file), the
+    workers write their parts into a staging directory of the run, and only a run that
+    finished replaces the earlier output (its parts and manifest); a failed or interrupted
+    run leaves it as it was. Duplicate ids are reported through ``on_error`` as the local
+    engine reports them.
     """
     opts = opts or LabelOptions()
     log = log or (lambda _m: None)
@@ -774,14 +1056,38 @@ def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None =
     model_key = None if model_dir is None else str(resolve_model_dir(model_dir).resolve())
     model = _model(model_key)
     out = Path(outdir)
-    parts = plan_partitions(inputs, partition_rows, out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a directory (the dask engine writes a "
                          "directory of parts)")
+    parts = plan_partitions(inputs, partition_rows, out)
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("part-*.jsonl"):
-        old.unlink()
-    (out / "manifest.json").unlink(missing_ok=True)
+    with run_lock(out / DASK_LOCK, out):
+        old, stale = _dask_own_files(out)
+        for directory in stale:  # staging directories of dead runs (the lock says so)
+            log(f"dask: removing {directory.name}, left by a run that was stopped")
+            shutil.rmtree(directory)
+        stage = out / f"{DASK_STAGE}{os.getpid()}-{os.urandom(4).hex()}"
+        stage.mkdir()
+        try:
+            with _stop_between_chunks():
+                results = _dask_run(Client, LocalCluster, parts, stage, model, model_key, opts,
+                                    scheduler, n_workers, processes, log)
+            _replay_dask_ids(parts, results, opts, on_error)
+            manifest = {"format": MANIFEST_FORMAT, "model": model.card.get("files"),
+                        "options": asdict(opts), "rows": sum(r["rows"] for r in results),
+                        "parts": results}
+            _publish_parts(out, stage, manifest, old)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+    return manifest
+
+
+def _dask_run(Client, LocalCluster, parts, stage: Path, model, model_key, opts, scheduler,
+              n_workers: int, processes: bool, log) -> list[dict[str, Any]]:
+    """The partitions' results, labeled on the cluster into ``stage``. Ctrl-C and SIGTERM
+    stop it between two checks (every 0.2 s) with :class:`Interrupted`; the local cluster's
+    worker processes start with Ctrl-C ignored (it reaches the whole process group), so that
+    the client alone stops them, without a traceback from each."""
     cluster = None
     if scheduler:
         client = Client(scheduler)
@@ -790,29 +1096,41 @@ def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None =
         where = {"host": "127.0.0.1"} if processes else {}
         # silence_logs: a bad input is reported once, as our own error, not as a worker's
         # "Compute Failed" traceback on stderr
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
-                               dashboard_address=None, silence_logs=logging.CRITICAL, **where)
+        with _ignoring_ctrl_c():
+            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                   processes=processes, dashboard_address=None,
+                                   silence_logs=logging.CRITICAL, **where)
         client = Client(cluster)
-    failed, futures = False, []
+    futures: list = []
     try:
         log(f"dask: {len(parts)} partitions on {client.scheduler.address}")
-        futures = client.map(label_partition, parts, outdir=str(out.resolve()),
+        futures = client.map(label_partition, parts, outdir=str(stage.resolve()),
                              model_dir=model_key, model_files=model.card.get("files"),
                              opts=opts, pure=False)
-        results = client.gather(futures)
+        while not all(f.done() for f in futures):
+            _check_stop()
+            time.sleep(0.2)
+        return client.gather(futures)
     except BaseException:
         client.cancel(futures)
-        failed = True
         raise
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-        if failed:  # no parts without their manifest (the workers have stopped or let go)
-            for part in [*out.glob("part-*.jsonl"), *out.glob(".part-*.tmp-*")]:
-                part.unlink(missing_ok=True)
-    manifest = {"format": MANIFEST_FORMAT, "model": model.card.get("files"),
-                "options": asdict(opts), "rows": sum(r["rows"] for r in results),
-                "parts": results}
-    _write_json_atomic(out / "manifest.json", manifest)
-    return manifest
+        with _ignoring_ctrl_c():
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+@contextmanager
+def _ignoring_ctrl_c() -> Iterator[None]:
+    """SIGINT ignored for the block (in the main thread): processes started then inherit it."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)

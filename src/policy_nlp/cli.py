@@ -127,9 +127,9 @@ def handle_errors(func):
         except PolicyNLPError as exc:
             log(f"policy-nlp: error: {exc}")
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C (130), or SIGTERM where a run stops (143)
             log("policy-nlp: interrupted; no output file was written")
-            raise typer.Exit(130) from None
+            raise typer.Exit(getattr(exc, "exit_code", 130)) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
         except OSError as exc:
@@ -440,7 +440,7 @@ def label(
              "sentences carry, with their shares (themes, sentences).")] = UnitOpt.paragraph,
 ) -> None:
     """Label every paragraph of many inputs into one JSONL or CSV file."""
-    from .batch import LabelOptions, label_dask, label_to_file, state_paths
+    from .batch import LabelOptions, label_dask, label_to_file
     from .write import format_for_path
 
     fmt = format_for_path(output, given=format.value if format else None)
@@ -453,14 +453,16 @@ def label(
         if resume:
             raise InputError("--resume is for the local engine; the dask engine rewrites its "
                              "parts")
-        if strict or verbose:
-            log("note: --strict/--verbose apply to the local engine; the dask engine stops at "
-                "the first bad input")
+        if verbose:
+            log("note: --verbose applies to the local engine; the dask engine stops at the "
+                "first bad input (duplicate ids are reported as kept, or stop it with --strict)")
         manifest = label_dask(inputs, output, model_dir=model, opts=opts, scheduler=scheduler,
-                              n_workers=jobs, partition_rows=partition_rows, log=log)
+                              n_workers=jobs, partition_rows=partition_rows, log=log,
+                              on_error=policy)
         n = manifest["rows"]
         log(f"{n} paragraphs labeled in {time.monotonic() - started:.1f}s -> {output}/ "
             f"({len(manifest['parts'])} parts, manifest.json)")
+        finish(policy, n)
         return
     if scheduler:
         raise InputError("--scheduler needs --engine dask")
@@ -472,13 +474,12 @@ def label(
         n = label_to_file(inputs, output, model_dir=model, opts=opts, jobs=jobs,
                           resume=resume, restart=restart, commit_every=checkpoint_every,
                           progress=bar.update, log=log, on_error=policy)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         bar.close()
-        partial, ckpt = state_paths(Path(output))
-        if output != "-" and ckpt.exists():
-            log(f"policy-nlp: interrupted; the work done so far is kept in {partial}: run the "
+        if getattr(exc, "kept", None):
+            log(f"policy-nlp: interrupted; the work done so far is kept in {exc.kept}: run the "
                 "same command with --resume to continue it")
-            raise typer.Exit(130) from None
+            raise typer.Exit(exc.exit_code) from None
         raise
     bar.close()
     if n == 0:

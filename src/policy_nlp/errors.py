@@ -6,7 +6,8 @@ the CLI turns it into a one-line message and a non-zero exit code. Anything else
 Exit codes: 0 done; 2 bad input or arguments (nothing written); 3 bad model; 4 the output could
 not be written (a full disk, an I/O error; nothing half-written is left); 5 done and the output
 written, but some inputs or records were skipped or had a problem, each reported on standard
-error (:data:`EXIT_SKIPPED`).
+error (:data:`EXIT_SKIPPED`); 6 a worker process died (the work so far kept for ``--resume``);
+130 and 143 stopped by Ctrl-C or SIGTERM (the work so far kept for ``--resume``).
 """
 
 from __future__ import annotations
@@ -98,3 +99,10 @@ class OutputError(PolicyNLPError):
     """The output could not be written (no space left, an I/O error, no permission)."""
 
     exit_code = 4
+
+
+class WorkerDied(PolicyNLPError):
+    """A worker process of the run died (``kill -9``, the out-of-memory killer): the run stopped
+    at once, its work so far kept for ``--resume``."""
+
+    exit_code = 6

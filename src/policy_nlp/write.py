@@ -4,6 +4,8 @@ An output file is written to a temporary file beside it and renamed into place o
 run succeeded, so a failed or interrupted run never leaves a half-written file. A failure to write
 (no space left on the device, an I/O error) is :class:`~policy_nlp.errors.OutputError`, after
 which the temporary file is removed and an earlier output of the same name is left as it was.
+What an output path is -- standard output, a device or FIFO written through, a symbolic link
+followed, a file -- is decided in one place, :func:`policy_nlp.outputs.output_target`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -22,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 import orjson
 
 from .errors import InputError, OutputError, require
+from .outputs import open_stream, output_target
 from .text import clip
 from .read import jsonl_loads
 
@@ -81,15 +85,24 @@ class _Guarded:
 def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
     """A text stream that becomes ``path`` only if the block finishes without error.
 
-    ``None`` or ``"-"`` writes to standard output (where what was written before a failure
-    stays written). A write that fails raises :class:`OutputError`.
+    ``None`` or ``"-"`` writes to standard output, and a character device or FIFO is written
+    through (where what was written before a failure stays written); a symbolic link is
+    followed (:func:`~policy_nlp.outputs.output_target`). A write that fails raises
+    :class:`OutputError`.
     """
-    if path is None or str(path) == "-":
+    target = output_target(path)
+    if target.kind == "stdout":
         out = _Guarded(sys.stdout, "<stdout>")
         yield out  # type: ignore[misc]
         out.flush()
         return
-    path = Path(path)
+    if target.kind == "stream":
+        with _open_stream_text(target.path) as stream:
+            out = _Guarded(stream, str(path))
+            yield out  # type: ignore[misc]
+            out.flush()
+        return
+    path = target.path
     fd, tmp = _temp_beside(path)
     note = "; no output was written" + (f" ({path.name} is left as it was)"
                                         if path.exists() else "")
@@ -117,6 +130,18 @@ def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
         raise
 
 
+@contextmanager
+def _open_stream_text(path: Path) -> Iterator[IO[str]]:
+    raw = open_stream(path)
+    try:
+        yield io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    finally:
+        try:
+            raw.close()
+        except OSError:  # the reader of a FIFO went away: what it read is what it got
+            pass
+
+
 def _publish(tmp: str, path: Path) -> None:
     """Give the finished temporary file the output's mode and rename it into place."""
     os.chmod(tmp, output_file_mode(path))
@@ -141,9 +166,10 @@ def check_output_file(path: str | Path | None) -> None:
     :class:`InputError`, a bad argument), it is not a directory, and a file can be made there
     (else :class:`OutputError`). A long run then does not end on a place it could not write.
     """
-    if path is None or str(path) == "-":
+    target = output_target(path)
+    if target.kind != "file":
         return
-    fd, tmp = _temp_beside(Path(path))
+    fd, tmp = _temp_beside(target.path)
     os.close(fd)
     os.unlink(tmp)
 
@@ -172,14 +198,24 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
     For writers that want a file name rather than a text stream (Parquet, figures); checked
     as :func:`atomic_output`, and an :class:`OSError` while writing is :class:`OutputError`.
+    A character device or FIFO gets the finished file's bytes.
     """
-    path = Path(path)
-    fd, tmp = _temp_beside(path)
+    target = output_target(path)
+    if target.kind == "stdout":
+        raise InputError("this output needs a file name, not -")
+    if target.kind == "file":
+        fd, tmp = _temp_beside(target.path)
+    else:
+        fd, tmp = tempfile.mkstemp(prefix=".policy-nlp.", suffix=Path(path).suffix)
     os.close(fd)
     try:
         try:
             yield Path(tmp)
-            _publish(tmp, path)
+            if target.kind == "file":
+                _publish(tmp, target.path)
+            else:
+                with open(tmp, "rb") as src, open_stream(target.path) as dst:
+                    shutil.copyfileobj(src, dst)
         except OSError as exc:
             raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); no output was "
                               "written") from None

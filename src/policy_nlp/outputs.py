@@ -1,0 +1,209 @@
+"""What an output path is, and one live run per output.
+
+Every command that writes a file asks :func:`output_target` what the path it was given is:
+
+- ``-`` (or nothing): standard output;
+- a character device (``/dev/null``, a terminal) or a FIFO (``mkfifo``, ``>(…)``): a *stream*,
+  written through, as a shell redirection would (never replaced by a regular file, never
+  resumable);
+- a symbolic link: followed, so that the file it points to is replaced atomically and the link
+  stays a link;
+- a regular file or a new name: a *file*, written to a temporary file beside it and renamed
+  into place at the end (:func:`policy_nlp.write.atomic_output`);
+- anything else (a directory, a socket, a block device) is refused.
+
+:func:`run_lock` keeps a second run off an output that a live run is writing: a lock file
+beside the output holds the PID, host and start time of the run that has it, and is locked
+with ``fcntl.lockf``, which the kernel lets go when the process dies however it dies -- so a
+lock file left by a killed run is stale and simply taken over. Where the file system has no
+locks (some network file systems), a lock file whose PID is no longer alive on this host is
+stale.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import socket
+import stat
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError, OutputError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the PID check alone
+    fcntl = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an output goes: ``kind`` is ``stdout``, ``stream`` (a character device or a FIFO,
+    written through) or ``file`` (``path`` is then the regular file to replace atomically,
+    a symbolic link followed)."""
+
+    kind: str
+    path: Path | None = None
+
+
+def output_target(path: str | Path | None) -> Target:
+    """What the output ``path`` is (see the module's docstring); :class:`InputError` for a path
+    that cannot be an output."""
+    if path is None or str(path) == "-":
+        return Target("stdout")
+    p = Path(path)
+    try:
+        st = p.stat()  # follows a symbolic link
+    except FileNotFoundError:
+        st = None  # a new file (or a link to one)
+    except OSError as exc:  # a loop of links, a part of the path that is a file
+        raise InputError(f"{p}: cannot be an output ({exc.strerror})") from None
+    if st is not None:
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+            return Target("stream", p)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{p}: is a directory, expected an output file name")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{p}: is not a regular file ({_kind(st.st_mode)}): an output is "
+                             "a file, a character device such as /dev/null, or a FIFO")
+    if p.is_symlink():
+        return Target("file", Path(os.path.realpath(p)))
+    return Target("file", p)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+def open_stream(path: Path):
+    """A character device or FIFO opened for writing, as a binary file (a FIFO waits for its
+    reader, as a shell redirection does). Opened without ``O_CREAT`` and checked again once
+    open, so that a file put in its place meanwhile is not written over."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror}); no output was written"
+                          ) from None
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        os.close(fd)
+        raise OutputError(f"{path}: changed while it was being opened; no output was written")
+    return os.fdopen(fd, "wb")
+
+
+# --- one live run per output ------------------------------------------------------------------
+
+
+class OutputBusy(InputError):
+    """Another live run is writing the output (exit 2: nothing was written)."""
+
+
+def lock_path(output: Path) -> Path:
+    """The lock file of a file output ``OUT``: ``OUT.lock`` beside it."""
+    return output.with_name(output.name + ".lock")
+
+
+@contextmanager
+def run_lock(lock: Path, output: Path) -> Iterator[None]:
+    """Hold ``lock`` for the block: :class:`OutputBusy` naming the other run's PID if a live
+    run holds it. The lock file is removed at the end."""
+    fd = _acquire(lock, output)
+    try:
+        yield
+    finally:
+        try:
+            lock.unlink(missing_ok=True)  # while still held: no other run took this file
+        finally:
+            os.close(fd)
+
+
+def _acquire(lock: Path, output: Path) -> int:
+    for _ in range(20):
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(f"{output}: cannot make its lock file {lock.name} in "
+                              f"{lock.parent} ({exc.strerror})") from None
+        try:
+            held = _lock(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        if not held:
+            holder = _holder(fd)
+            os.close(fd)
+            raise OutputBusy(f"{output}: another run is writing it ({holder}); wait for it to "
+                             f"end or stop it (its lock file is {lock})")
+        try:  # still the lock file, not one that a run ending meanwhile removed?
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            _write_holder(fd)
+            return fd
+        os.close(fd)
+    raise OutputError(f"{output}: cannot take its lock file {lock} (it keeps changing)")
+
+
+def _lock(fd: int) -> bool:
+    """Lock ``fd``: False if another live process holds the lock."""
+    if fcntl is not None:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except (BlockingIOError, PermissionError):
+            return False
+        except OSError:  # no locks on this file system: the PID check below
+            pass
+    info = _read(fd)
+    return not (info and _alive(info))
+
+
+def _alive(info: dict) -> bool:
+    """Whether the run of a lock file's ``info`` may still be alive (a run on another host
+    cannot be checked, and counts as alive)."""
+    if info.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(info["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, KeyError, ValueError, TypeError, OverflowError):
+        return True
+    return True
+
+
+def _read(fd: int) -> dict:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        data = os.read(fd, 1 << 16)
+        info = json.loads(data.decode("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _holder(fd: int) -> str:
+    info = _read(fd)
+    if not info:
+        return "a run that is starting"
+    return (f"PID {info.get('pid')} on {info.get('host')}, started {info.get('started')}")
+
+
+def _write_holder(fd: int) -> None:
+    info = {"pid": os.getpid(), "host": socket.gethostname(),
+            "started": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "command": " ".join(sys.argv)}
+    data = json.dumps(info).encode("ascii")
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, data + b"\n")
