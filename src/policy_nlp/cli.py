@@ -467,9 +467,24 @@ def profile(
                                            help="Show progress on standard error.")] = True,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
+    estimator: Annotated[str | None, typer.Option(
+        help="How shares are estimated: cc (classify and count), pcc (mean probabilities), "
+             "acc, pacc (corrected by the model's misclassification rates for the report's "
+             "level and era), emq (EM prior adjustment), bayesian_cc (posterior mean). "
+             "Default: the one benchmarks/shares.py picked, cc (see the README).",
+        show_default=False)] = None,
+    ci: Annotated[float | None, typer.Option(
+        help="Add lower and upper bounds of this level (e.g. 0.95) beside every share: "
+             "intervals for the shares careful coders would give, calibrated by level and era "
+             "(needs a model trained with this version).", show_default=False)] = None,
+    by: Annotated[str | None, typer.Option(
+        help="Comma-separated metadata columns (e.g. level,year; decade comes from year): "
+             "add a row per group of reports, shares weighted by characters.",
+        show_default=False)] = None,
 ) -> None:
     """Profile reports: one row per report with its metadata and each theme's share."""
-    from .aggregate import iter_labeled, long_panel, profile_records
+    from .aggregate import iter_labeled, long_panel, profile_estimated
+    from .shares import DEFAULT_ESTIMATOR, ShareRates, check_estimator
     from .codebook import model_codebook
     from .read import iter_documents
     from .write import check_output_file, panel_format, write_panel
@@ -480,17 +495,22 @@ def profile(
     policy = error_policy(strict)
     m = _load(model)
     book = model_codebook(m.card, m.themes)
+    rates = ShareRates.from_card(m.card, m.themes)
+    estimator = estimator or DEFAULT_ESTIMATOR
+    check_estimator(estimator, rates)
+    by_cols = [c.strip() for c in by.split(",") if c.strip()] if by else None
     bar = Progress("paragraphs profiled", enabled=progress)
     started = time.monotonic()
 
     def counted():
         docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy)
         for rec in iter_labeled(m, docs, unit=unit.value, records=records.value,
-                                name_pattern=name_pattern):
+                                name_pattern=name_pattern, sentence_scores=True):
             bar.update()
             yield rec
 
-    rows = profile_records(counted(), book, themes=m.themes, unit=unit.value)
+    rows = profile_estimated(counted(), book, themes=m.themes, unit=unit.value,
+                             estimator=estimator, ci=ci, rates=rates, by=by_cols)
     bar.close()
     if not rows:
         skipped = policy.skipped if policy is not None else 0
