@@ -445,3 +445,17 @@ def test_calibrated_scales_widen_intervals_where_reports_differ_more():
     cell = ShareRates(measure_rates(np.zeros(3, int), np.eye(3)[[0, 0, 0]], THEMES),
                       THEMES).cell()
     assert cell.calibration(0.95) == (0.95, 1.0)  # unmeasured: as drawn
+
+
+def test_api_profile_passes_estimator_ci_and_by(paragraphs, tiny_model_dir):
+    pytest.importorskip("pandas")
+    from policy_nlp import load_model
+
+    model = load_model(tiny_model_dir)
+    frame = model.profile([str(paragraphs)], records="paragraphs", ci=0.9, by=["level"],
+                          estimator="pcc")
+    assert list(frame["report_id"]) == ["n/2024", "p/2015", "level=national",
+                                        "level=provincial"]
+    assert (frame["char_share_economy_lower"] <= frame["char_share_economy"] + 1e-12).all()
+    plain = model.profile([str(paragraphs)], records="paragraphs")
+    assert "char_share_economy_lower" not in plain

@@ -529,9 +529,16 @@ def iter_labeled(model: ThemeModel, documents: Iterable[Document], *, unit: str 
 
 def profile_documents(model: ThemeModel, documents: Iterable[Document], *,
                       unit: str = "paragraph", records: str = "auto",
-                      name_pattern: str | None = None) -> list[dict[str, Any]]:
-    """Documents -> the panel (:func:`profile_records` of :func:`iter_labeled`)."""
+                      name_pattern: str | None = None, estimator: str = "cc",
+                      ci: float | None = None, by: list[str] | None = None
+                      ) -> list[dict[str, Any]]:
+    """Documents -> the panel (:func:`profile_estimated` of :func:`iter_labeled`, with the
+    rates of the model's card)."""
+    from .shares import ShareRates
+
     labeled = iter_labeled(model, documents, unit=unit, records=records,
-                           name_pattern=name_pattern)
-    return profile_records(labeled, model_codebook(model.card, model.themes),
-                           themes=model.themes, unit=unit)
+                           name_pattern=name_pattern,
+                           sentence_scores=estimator != "cc" or ci is not None)
+    return profile_estimated(labeled, model_codebook(model.card, model.themes),
+                             themes=model.themes, unit=unit, estimator=estimator, ci=ci,
+                             rates=ShareRates.from_card(model.card, model.themes), by=by)

@@ -505,7 +505,8 @@ def profile(
     def counted():
         docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy)
         for rec in iter_labeled(m, docs, unit=unit.value, records=records.value,
-                                name_pattern=name_pattern, sentence_scores=True):
+                                name_pattern=name_pattern,
+                                sentence_scores=estimator != "cc" or ci is not None):
             bar.update()
             yield rec
 
