@@ -362,9 +362,9 @@ def trends(panel: pd.DataFrame, *, themes: Sequence[str] | None = None, x: str =
                                                       chinese=chinese), strict=True)):
         ax.plot(table.index, table[prefix + t], marker="o", markersize=3.5, linewidth=1.6,
                 color=colors(k % 10), label=name)
-        if bands:
-            by_x = data.set_index(x).sort_index()
-            ax.fill_between(by_x.index, by_x[prefix + t + "_lower"] * 100,
+        if bands:  # (on the lines' index: a long gap breaks the band too)
+            by_x = data.set_index(x)[[prefix + t + b for b in _BOUNDS]].reindex(table.index)
+            ax.fill_between(table.index, by_x[prefix + t + "_lower"] * 100,
                             by_x[prefix + t + "_upper"] * 100, color=colors(k % 10),
                             alpha=0.18, linewidth=0)
     ax.set_xlabel(x)
