@@ -459,3 +459,14 @@ def test_api_profile_passes_estimator_ci_and_by(paragraphs, tiny_model_dir):
     assert (frame["char_share_economy_lower"] <= frame["char_share_economy"] + 1e-12).all()
     plain = model.profile([str(paragraphs)], records="paragraphs")
     assert "char_share_economy_lower" not in plain
+
+
+def test_trained_card_carries_the_rates_with_their_counts(tiny_model_dir, fixture_data):
+    card = json.loads((tiny_model_dir / "model.json").read_text(encoding="utf-8"))
+    rates = card["metrics"]["cross_validation"]["share_rates"]
+    assert rates["themes"] == card["themes"]
+    cell = rates["cells"]["all"]
+    assert cell["n"] == len(fixture_data) == int(np.sum(cell["confusion"]))
+    assert np.sum(cell["posterior"]) == pytest.approx(len(fixture_data), abs=0.05)
+    assert set(cell["interval_scale"]) >= {"levels", "quantile", "scale", "reports"}
+    assert ShareRates.from_card(card, card["themes"]) is not None
