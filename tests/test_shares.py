@@ -470,3 +470,15 @@ def test_trained_card_carries_the_rates_with_their_counts(tiny_model_dir, fixtur
     assert np.sum(cell["posterior"]) == pytest.approx(len(fixture_data), abs=0.05)
     assert set(cell["interval_scale"]) >= {"levels", "quantile", "scale", "reports"}
     assert ShareRates.from_card(card, card["themes"]) is not None
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ci", "1.5"], "--ci 1.5: the interval level must be between 0 and 1"),
+    (["--estimator", "median"], "unknown estimator 'median'"),
+])
+def test_cli_bad_ci_or_estimator_exits_2(paragraphs, tiny_model_dir, tmp_path, args, message):
+    out = tmp_path / "p.csv"
+    res = _cli("profile", str(paragraphs), "--model", str(tiny_model_dir), "--records",
+               "paragraphs", *args, "--output", str(out), "--no-progress")
+    assert res.exit_code == 2 and message in res.output, res.output
+    assert not out.exists()
