@@ -240,12 +240,12 @@ class _Units:
 
     def __init__(self, themes: list[str]):
         self.themes = themes
-        self.reports: dict[str, tuple[list[list[float]], list[float], list[float]]] = {}
+        self.reports: dict[str, tuple[list[np.ndarray], list[float], list[float]]] = {}
 
-    def _proba(self, scores: dict[str, float] | None, label: str) -> list[float]:
+    def _proba(self, scores: dict[str, float] | None, label: str) -> np.ndarray:
         if not scores:  # a record labeled elsewhere, without scores: its label only
-            return [1.0 if t == label else 0.0 for t in self.themes]
-        return [float(scores.get(t, 0.0)) for t in self.themes]
+            return np.array([t == label for t in self.themes], dtype=np.float32)
+        return np.array([scores.get(t, 0.0) for t in self.themes], dtype=np.float32)
 
     def watch(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         for rec in records:
@@ -323,16 +323,16 @@ def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
             "before they were measured, or with --cv-folds 0): retrain it with policy-nlp "
             "train to get intervals")
     themes = list(themes or codebook.ids)
+    by = list(by or [])
+    if estimator == "cc" and ci is None and not by:  # the counts: nothing to keep
+        return profile_records(records, codebook, themes=themes, unit=unit)
     units = _Units(themes)
     rows = profile_records(units.watch(records), codebook, themes=themes, unit=unit)
-    by = list(by or [])
     if by:
         check_by(rows, by)
         if "decade" in by and not any("decade" in row for row in rows):
             for row in rows:
                 row["decade"] = _decade(row.get("year"))
-    if estimator == "cc" and ci is None and not by:
-        return rows
     groups: dict[str, list[int]] = {}
     for t in themes:
         groups.setdefault(codebook.group_of(t), []).append(themes.index(t))
@@ -343,7 +343,7 @@ def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     totals: dict[str, list[float]] = {m: [] for m in measures}
     for k, row in enumerate(rows):
         proba_l, chars, paras = units.reports[row["report_id"]]
-        proba = np.asarray(proba_l, dtype=float)
+        proba = np.stack(proba_l).astype(float)
         cell = rates.cell(row.get("level"), row.get("year")) if rates is not None else None
         ws = []
         for measure, weights in zip(measures, (chars, paras), strict=True):
