@@ -27,12 +27,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .codebook import Codebook, model_codebook
 from .errors import InputError, InputWarning
 from .predict import Unit, iter_units, label_sentences, label_units
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
+    from .shares import ShareRates
     from .read import Document
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "long_panel",
     "paragraph_shares",
     "profile_documents",
+    "profile_estimated",
     "profile_records",
     "record_meta",
 ]
@@ -213,13 +217,223 @@ def long_panel(rows: Iterable[dict[str, Any]], codebook: Codebook, *,
                 if not k.startswith(("char_share_", "para_share_")) and k != "top_theme"}
         for t in themes:
             out.append({**base, "kind": "theme", "theme": t, "group": codebook.group_of(t),
-                        "zh": codebook.theme(t).zh, "char_share": row[f"char_share_{t}"],
-                        "para_share": row[f"para_share_{t}"]})
+                        "zh": codebook.theme(t).zh, **_long_shares(row, t)})
         for g, names in codebook.groups.items():
             if f"char_share_group_{g}" in row:
                 out.append({**base, "kind": "group", "theme": g, "group": g,
-                            "zh": names.get("zh", g), "char_share": row[f"char_share_group_{g}"],
-                            "para_share": row[f"para_share_group_{g}"]})
+                            "zh": names.get("zh", g), **_long_shares(row, f"group_{g}")})
+    return out
+
+
+def _long_shares(row: dict[str, Any], name: str) -> dict[str, Any]:
+    """``char_share``, ``para_share`` (and their ``_lower``/``_upper`` bounds where the wide
+    row has them) of one theme or group of a wide row."""
+    out = {}
+    for measure in ("char_share", "para_share"):
+        out[measure] = row[f"{measure}_{name}"]
+        if f"{measure}_{name}_lower" in row:
+            out[f"{measure}_lower"] = row[f"{measure}_{name}_lower"]
+            out[f"{measure}_upper"] = row[f"{measure}_{name}_upper"]
+    return out
+
+
+# --- estimated shares, intervals and groups -------------------------------------------------
+
+
+class _Units:
+    """Collects, while :func:`profile_records` reads the records, each report's units: their
+    probabilities and their character and paragraph weights (as the counts give them)."""
+
+    def __init__(self, themes: list[str]):
+        self.themes = themes
+        self.reports: dict[str, tuple[list[np.ndarray], list[float], list[float]]] = {}
+
+    def _proba(self, scores: dict[str, float] | None, label: str) -> np.ndarray:
+        if not scores:  # a record labeled elsewhere, without scores: its label only
+            return np.array([t == label for t in self.themes], dtype=np.float32)
+        return np.array([scores.get(t, 0.0) for t in self.themes], dtype=np.float32)
+
+    def watch(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for rec in records:
+            rid = str(rec.get("report_id") or rec["id"])
+            proba, chars, paras = self.reports.setdefault(rid, ([], [], []))
+            n = len(rec.get("text", ""))
+            sentences = rec.get("sentences")
+            if sentences:
+                total = sum(len(s["text"]) for s in sentences)
+                for s in sentences:
+                    share = len(s["text"]) / total if total else 1.0 / len(sentences)
+                    proba.append(self._proba(s.get("scores"), s["label"]))
+                    chars.append(n * share)
+                    paras.append(share)
+            else:
+                proba.append(self._proba(rec.get("scores"), rec["label"]))
+                chars.append(n)
+                paras.append(1.0)
+            yield rec
+
+
+def _decade(year: Any) -> int | None:
+    try:
+        return int(year) // 10 * 10
+    except (TypeError, ValueError):
+        return None
+
+
+def check_by(rows: list[dict[str, Any]], by: list[str]) -> None:
+    """An :class:`InputError` if a ``--by`` column is in no row of the panel."""
+    known = {k for row in rows for k in row}
+    if "year" in known:
+        known.add("decade")
+    missing = [c for c in by if c not in known]
+    if missing:
+        meta = [k for k in dict.fromkeys(k for row in rows for k in row)
+                if not k.startswith(("char_share_", "para_share_"))]
+        raise InputError(f"--by {','.join(missing)}: no such column in the panel; the columns "
+                         f"are {', '.join(meta)} (and decade, from year)")
+
+
+def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
+                      themes: list[str] | None = None, unit: str = "paragraph",
+                      estimator: str = "cc", ci: float | None = None,
+                      rates: ShareRates | None = None, by: list[str] | None = None,
+                      n_draws: int = 400, seed: int = 0) -> list[dict[str, Any]]:
+    """:func:`profile_records` with the shares estimated by ``estimator`` (see
+    :mod:`policy_nlp.shares`), with ``ci`` intervals, and rows for groups of reports.
+
+    Parameters
+    ----------
+    estimator : {"cc", "pcc", "acc", "pacc", "emq", "bayesian_cc"}
+        ``cc`` gives the counts of :func:`profile_records`; the adjusted ones need ``rates``
+        (:meth:`ShareRates.from_card`), and a report uses the rates of its level and era.
+    ci : float, optional
+        The level of the intervals (e.g. 0.95), which need ``rates``: adds ``<share
+        column>_lower`` and ``_upper`` beside every share column. The interval is the
+        calibrated posterior of the share careful coders would give (see
+        :mod:`policy_nlp.shares`), the same whatever the estimator, widened where needed to
+        hold the estimate.
+    by : list of str, optional
+        Metadata columns (``decade``: from ``year``): adds one row per group of reports after
+        the reports' rows, shares weighted by characters (paragraphs for ``para_share``), with
+        ``report_id`` naming the group, ``by`` the columns and ``n_reports``.
+    """
+    from . import shares as est
+
+    est.check_estimator(estimator, rates)
+    if ci is not None and not 0 < ci < 1:
+        raise InputError(f"--ci {ci}: the interval level must be between 0 and 1, e.g. 0.95")
+    if ci is not None and rates is None:
+        raise InputError(
+            "--ci needs the misclassification rates measured when the model was trained "
+            "(report-grouped cross-validation), and this model's card has none (trained "
+            "before they were measured, or with --cv-folds 0): retrain it with policy-nlp "
+            "train to get intervals")
+    themes = list(themes or codebook.ids)
+    by = list(by or [])
+    if estimator == "cc" and ci is None and not by:  # the counts: nothing to keep
+        return profile_records(records, codebook, themes=themes, unit=unit)
+    units = _Units(themes)
+    rows = profile_records(units.watch(records), codebook, themes=themes, unit=unit)
+    if by:
+        check_by(rows, by)
+        if "decade" in by and not any("decade" in row for row in rows):
+            for row in rows:
+                row["decade"] = _decade(row.get("year"))
+    groups: dict[str, list[int]] = {}
+    for t in themes:
+        groups.setdefault(codebook.group_of(t), []).append(themes.index(t))
+    measures = ("char_share", "para_share")
+    point: dict[str, list[np.ndarray]] = {m: [] for m in measures}
+    # each report's draws of the truth, and the percentile interval of them to take
+    draws: dict[str, list[tuple[np.ndarray, float]]] = {m: [] for m in measures}
+    totals: dict[str, list[float]] = {m: [] for m in measures}
+    for k, row in enumerate(rows):
+        proba_l, chars, paras = units.reports[row["report_id"]]
+        proba = np.stack(proba_l).astype(float)
+        cell = rates.cell(row.get("level"), row.get("year")) if rates is not None else None
+        ws = []
+        for measure, weights in zip(measures, (chars, paras), strict=True):
+            w = np.asarray(weights, dtype=float)
+            if w.sum() <= 0:  # a report of empty paragraphs: share by paragraphs
+                w = np.ones(len(w))
+            totals[measure].append(float(w.sum()))
+            ws.append(w)
+        truth = None
+        if ci is not None or estimator == "bayesian_cc":
+            truth = est.truth_draws(proba, ws, cell, n_draws=n_draws, seed=seed,
+                                    report_seed=k)
+        for j, measure in enumerate(measures):
+            p = est.estimate(estimator, proba, ws[j], cell,
+                             draws=None if truth is None else truth[j])
+            point[measure].append(p)
+            if ci is not None:
+                q, scale = cell.calibration(ci)
+                draws[measure].append((est.scaled(truth[j], scale), q))
+        _set_shares(row, themes, groups, point, draws, ci, -1)
+    if not by:
+        return rows
+    return rows + _group_rows(rows, by, themes, groups, point, draws, totals, ci, unit)
+
+
+def _set_shares(row: dict[str, Any], themes: list[str], groups: dict[str, list[int]],
+                point: dict[str, list[np.ndarray]],
+                draws: dict[str, list[tuple[np.ndarray, float]]], ci: float | None, k: int
+                ) -> None:
+    """Write the estimates ``point[m][k]`` (and bounds from ``draws[m][k]``: the draws and
+    the percentile interval to take) into ``row``."""
+    from .shares import interval
+
+    for measure in ("char_share", "para_share"):
+        p = point[measure][k]
+        row.update({f"{measure}_{t}": float(p[i]) for i, t in enumerate(themes)})
+        row.update({f"{measure}_group_{g}": float(p[ix].sum()) for g, ix in groups.items()})
+        if ci is None:
+            continue
+        d, level = draws[measure][k]
+        gd = np.clip(np.stack([d[:, ix].sum(axis=1) for ix in groups.values()], axis=1), 0, 1)
+        for names, dd in ((themes, d), ([f"group_{g}" for g in groups], gd)):
+            lo, hi = interval(dd, level)
+            for i, name in enumerate(names):
+                # (a few units' draws are discrete: the interval is widened to hold the
+                # estimate where a percentile steps past it)
+                value = row[f"{measure}_{name}"]
+                row[f"{measure}_{name}_lower"] = min(float(lo[i]), value)
+                row[f"{measure}_{name}_upper"] = max(float(hi[i]), value)
+    row["top_theme"] = themes[int(np.argmax(point["char_share"][k]))]
+
+
+def _group_rows(rows: list[dict[str, Any]], by: list[str], themes: list[str],
+                groups: dict[str, list[int]], point, draws, totals, ci: float | None,
+                unit: str) -> list[dict[str, Any]]:
+    members: dict[tuple[Any, ...], list[int]] = {}
+    for k, row in enumerate(rows):
+        members.setdefault(tuple(row.get(c) for c in by), []).append(k)
+    keys = [k for k in rows[0] if not k.startswith(("char_share_", "para_share_"))]
+    out = []
+    for values, ix in sorted(members.items(), key=lambda kv: [str(v) for v in kv[0]]):
+        row: dict[str, Any] = dict.fromkeys(keys)
+        row.update({"report_id": ",".join(f"{c}={v}" for c, v in zip(by, values, strict=True)),
+                    "unit": unit, "n_reports": len(ix),
+                    "n_paragraphs": sum(rows[k]["n_paragraphs"] for k in ix),
+                    "n_chars": sum(rows[k]["n_chars"] for k in ix)})
+        if "n_sentences" in row:
+            row["n_sentences"] = sum(rows[k]["n_sentences"] for k in ix)
+        row.update(zip(by, values, strict=True))
+        g_point, g_draws = {}, {}
+        for m in ("char_share", "para_share"):
+            w = np.array([totals[m][k] for k in ix])
+            w = w / w.sum()
+            g_point[m] = [sum(wi * point[m][k] for wi, k in zip(w, ix, strict=True))]
+            if ci is not None:
+                g_draws[m] = [(sum(wi * draws[m][k][0] for wi, k in zip(w, ix, strict=True)),
+                               max(draws[m][k][1] for k in ix))]
+        _set_shares(row, themes, groups, g_point, g_draws, ci, 0)
+        out.append(row)
+    by_label = ",".join(by)
+    for row in rows:
+        row["by"], row["n_reports"] = "", 1
+    for row in out:
+        row["by"] = by_label
     return out
 
 
@@ -312,14 +526,15 @@ def _units(documents: Iterable[Document], records: str, name_pattern: str | None
 
 def iter_labeled(model: ThemeModel, documents: Iterable[Document], *, unit: str = "paragraph",
                  records: str = "auto", name_pattern: str | None = None,
-                 on_error: Callable[[InputError], None] | None = None
-                 ) -> Iterator[dict[str, Any]]:
+                 on_error: Callable[[InputError], None] | None = None,
+                 sentence_scores: bool = False) -> Iterator[dict[str, Any]]:
     """Documents -> labeled paragraphs, whole (``unit="paragraph"``) or sentence by sentence.
 
     ``records`` is as in :func:`~policy_nlp.predict.iter_units`; ``name_pattern`` (see
     :func:`compile_name_pattern`) adds the fields it finds in each report file's path, or in
     each record's id; a name that does not match it is an :class:`InputWarning`, handed to
-    ``on_error`` (the report is kept, with the metadata its text states), or raised without it. A report
+    ``on_error`` (the report is kept, with the metadata its text states), or raised without it;
+    ``sentence_scores`` gives each sentence its probabilities (for estimated shares). A report
     file whose name an earlier file had (``北京/2024.txt``, ``上海/2024.txt``) gets its path as
     its id, so that the two stay two reports.
     """
@@ -327,15 +542,22 @@ def iter_labeled(model: ThemeModel, documents: Iterable[Document], *, unit: str 
         raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
     units = _units(documents, records, name_pattern, on_error)
     if unit == "sentence":
-        return label_sentences(model, units, paragraph=False)
+        return label_sentences(model, units, paragraph=False, sentence_scores=sentence_scores)
     return label_units(model, units)
 
 
 def profile_documents(model: ThemeModel, documents: Iterable[Document], *,
                       unit: str = "paragraph", records: str = "auto",
-                      name_pattern: str | None = None) -> list[dict[str, Any]]:
-    """Documents -> the panel (:func:`profile_records` of :func:`iter_labeled`)."""
+                      name_pattern: str | None = None, estimator: str = "cc",
+                      ci: float | None = None, by: list[str] | None = None
+                      ) -> list[dict[str, Any]]:
+    """Documents -> the panel (:func:`profile_estimated` of :func:`iter_labeled`, with the
+    rates of the model's card)."""
+    from .shares import ShareRates
+
     labeled = iter_labeled(model, documents, unit=unit, records=records,
-                           name_pattern=name_pattern)
-    return profile_records(labeled, model_codebook(model.card, model.themes),
-                           themes=model.themes, unit=unit)
+                           name_pattern=name_pattern,
+                           sentence_scores=estimator != "cc" or ci is not None)
+    return profile_estimated(labeled, model_codebook(model.card, model.themes),
+                             themes=model.themes, unit=unit, estimator=estimator, ci=ci,
+                             rates=ShareRates.from_card(model.card, model.themes), by=by)

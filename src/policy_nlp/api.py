@@ -135,8 +135,9 @@ class Model:
 
     def profile(self, reports: str | Path | Iterable[str | Path] | pd.DataFrame, *,
                 unit: str = "paragraph", long: bool = False, name_pattern: str | None = None,
-                records: str = "auto", text_col: str = "text", id_col: str = "id"
-                ) -> pd.DataFrame:
+                records: str = "auto", text_col: str = "text", id_col: str = "id",
+                estimator: str = "cc", ci: float | None = None,
+                by: list[str] | None = None) -> pd.DataFrame:
         """The panel of some reports: one row per report (see :mod:`policy_nlp.aggregate`).
 
         Parameters
@@ -153,13 +154,16 @@ class Model:
             Metadata from file names, e.g. ``"{region}_{year}.txt"``.
         records : {"auto", "reports", "paragraphs"}
             How CSV/JSONL records are read (as in ``label``).
+        estimator, ci, by
+            As ``policy-nlp profile --estimator/--ci/--by`` (see
+            :func:`policy_nlp.aggregate.profile_estimated`).
         """
         if isinstance(reports, pd.DataFrame):
             docs: Iterable[Document] = _documents_of_frame(reports, text_col, id_col)
         else:
             docs = iter_documents(reports, text_col=text_col, id_col=id_col)
         rows = profile_documents(self.theme_model, docs, unit=unit, records=records,
-                                 name_pattern=name_pattern)
+                                 name_pattern=name_pattern, estimator=estimator, ci=ci, by=by)
         if long:
             rows = long_panel(rows, self.codebook, themes=self.themes)
         frame = pd.DataFrame(rows)

@@ -527,9 +527,24 @@ def profile(
         help="Where --validation writes the corrected shares (.csv, .parquet, .jsonl, .dta; "
              "default: the output's name with .validated before its extension).",
         show_default=False)] = None,
+    estimator: Annotated[str | None, typer.Option(
+        help="How shares are estimated: cc (classify and count), pcc (mean probabilities), "
+             "acc, pacc (corrected by the model's misclassification rates for the report's "
+             "level and era), emq (EM prior adjustment), bayesian_cc (posterior mean). "
+             "Default: the one benchmarks/shares.py picked, cc (see the README).",
+        show_default=False)] = None,
+    ci: Annotated[float | None, typer.Option(
+        help="Add lower and upper bounds of this level (e.g. 0.95) beside every share: "
+             "intervals for the shares careful coders would give, calibrated by level and era "
+             "(needs a model trained with this version).", show_default=False)] = None,
+    by: Annotated[str | None, typer.Option(
+        help="Comma-separated metadata columns (e.g. level,year; decade comes from year): "
+             "add a row per group of reports, shares weighted by characters.",
+        show_default=False)] = None,
 ) -> None:
     """Profile reports: one row per report with its metadata and each theme's share."""
-    from .aggregate import iter_labeled, long_panel, profile_records
+    from .aggregate import iter_labeled, long_panel, profile_estimated
+    from .shares import DEFAULT_ESTIMATOR, ShareRates, check_estimator
     from .codebook import model_codebook
     from .read import iter_documents
     from .write import check_output_file, check_panel_writer, panel_format, write_panel
@@ -558,18 +573,24 @@ def profile(
     if validation is not None:
         read_coded_sheet(validation, m.themes)  # a bad sheet stops here, before any work
         population = Population(list(m.themes))
+    rates = ShareRates.from_card(m.card, m.themes)
+    estimator = estimator or DEFAULT_ESTIMATOR
+    check_estimator(estimator, rates)
+    by_cols = [c.strip() for c in by.split(",") if c.strip()] if by else None
     bar = Progress("paragraphs profiled", enabled=progress)
     started = time.monotonic()
 
     def counted():
         docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy)
         for rec in iter_labeled(m, docs, unit=unit.value, records=records.value,
-                                name_pattern=name_pattern, on_error=policy):
+                                name_pattern=name_pattern, on_error=policy,
+                                sentence_scores=estimator != "cc" or ci is not None):
             bar.update()
             yield rec
 
     labeled = counted() if population is None else population.collect(counted())
-    rows = profile_records(labeled, book, themes=m.themes, unit=unit.value)
+    rows = profile_estimated(labeled, book, themes=m.themes, unit=unit.value,
+                             estimator=estimator, ci=ci, rates=rates, by=by_cols)
     bar.close()
     if not rows:
         skipped = policy.skipped if policy is not None else 0

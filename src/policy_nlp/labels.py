@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .codebook import Codebook, load_codebook
 from .errors import InputError
@@ -69,6 +70,7 @@ class LabeledData:
     secondary: list[list[str]] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)  # report ids, for grouped splits
     levels: list[str | None] = field(default_factory=list)
+    years: list[int | None] = field(default_factory=list)  # for the rates by era
     sections: list[list[str]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256 of its bytes
     # what the groups are: "report" (a report column or the paragraphs file), "id prefix"
@@ -86,7 +88,7 @@ class LabeledData:
 
     def add(self, *, id: str, text: str, label: str, secondary: list[str], group: str,
             level: str | None = None, section: list[str] | None = None,
-            where: str = "") -> None:
+            where: str = "", year: Any = None) -> None:
         self.where.append(where)
         self.ids.append(id)
         self.texts.append(text)
@@ -94,6 +96,7 @@ class LabeledData:
         self.secondary.append(secondary)
         self.groups.append(group)
         self.levels.append(level)
+        self.years.append(_year(year))
         self.sections.append(section or [])
 
     def sha256(self) -> str:
@@ -112,8 +115,17 @@ class LabeledData:
         for i in index:
             out.add(id=self.ids[i], text=self.texts[i], label=self.labels[i],
                     secondary=self.secondary[i], group=self.groups[i], level=self.levels[i],
-                    section=self.sections[i], where=self.where[i])
+                    section=self.sections[i], where=self.where[i], year=self.years[i])
         return out
+
+
+def _year(value: Any) -> int | None:
+    """A year as an int (from 2024, "2024" or 2024.0), None if it is not one."""
+    try:
+        year = int(str(value).strip().removesuffix(".0"))
+    except (TypeError, ValueError):
+        return None
+    return year if 1000 <= year <= 9999 else None
 
 
 def _sha256_bytes(data: bytes) -> str:
@@ -456,7 +468,7 @@ def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
         data.add(id=pid, text=text, label=label, secondary=secondary,
                  group=str(para.get("report_id") or pid.split("#")[0]),
                  level=para.get("level"), section=list(para.get("section") or []),
-                 where=where)
+                 where=where, year=para.get("year"))
     data.problems = bad.problems
     return data
 
@@ -539,7 +551,7 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
             group, grouping = pid, "row"
         groupings.add(grouping)
         data.add(id=pid, text=text, label=label, secondary=secondary, group=str(group),
-                 level=row.get(cols["level"]) or None, where=where)
+                 level=row.get(cols["level"]) or None, where=where, year=row.get("year"))
     data.problems = bad.problems
     data.files = {path.name: _sha256_bytes(path.read_bytes())}
     # the weakest grouping any row had is what cross-validation can promise

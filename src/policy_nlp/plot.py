@@ -60,6 +60,9 @@ CJK_FAMILIES = (
 )
 _PACKAGED = ("mplfonts", "fonts/NotoSansCJKsc-Regular.otf")
 _LONG_COLUMNS = ("kind", "theme", "group", "zh", "char_share", "para_share")
+#: The bounds of a panel made with ``profile --ci`` (a share column's name + one of these).
+_BOUNDS = ("_lower", "_upper")
+_LONG_BOUNDS = tuple(f"{m}{b}" for m in ("char_share", "para_share") for b in _BOUNDS)
 # colour maps of the default codebook's groups, so that a group's themes share a hue
 _GROUP_CMAPS = {"economic": "Blues", "construction_ecology": "Greens", "social": "Oranges",
                 "government": "Purples", "general": "Greys"}
@@ -174,10 +177,12 @@ def filter_panel(panel: pd.DataFrame, where: Iterable[str]) -> pd.DataFrame:
 def _wide(long: pd.DataFrame) -> pd.DataFrame:
     """A long panel back in the wide form, one row per report."""
     key = long["theme"].where(long["kind"] == "theme", "group_" + long["theme"])
+    bounds = [c for c in _LONG_BOUNDS if c in long.columns]
     values = long.assign(_key=key).pivot(index="report_id", columns="_key",
-                                         values=["char_share", "para_share"])
-    values.columns = [f"{measure}_{k}" for measure, k in values.columns]
-    base = [c for c in long.columns if c not in _LONG_COLUMNS]
+                                         values=["char_share", "para_share", *bounds])
+    values.columns = [f"{measure}_{k}" if measure in ("char_share", "para_share") else
+                      f"{measure[:-6]}_{k}{measure[-6:]}" for measure, k in values.columns]
+    base = [c for c in long.columns if c not in _LONG_COLUMNS and c not in bounds]
     reports = long.drop_duplicates("report_id")[base].set_index("report_id")
     return reports.join(values).reset_index()
 
@@ -186,7 +191,7 @@ def share_columns(panel: pd.DataFrame, measure: str = "chars", *, groups: bool =
                   ) -> list[str]:
     """The panel's share columns of themes (or of groups), in panel order."""
     prefix = MEASURES[measure] + ("group_" if groups else "")
-    cols = [c for c in panel.columns if c.startswith(prefix)]
+    cols = [c for c in panel.columns if c.startswith(prefix) and not c.endswith(_BOUNDS)]
     return cols if groups else [c for c in cols if not c.startswith(prefix + "group_")]
 
 
@@ -337,7 +342,9 @@ def trends(panel: pd.DataFrame, *, themes: Sequence[str] | None = None, x: str =
     """Shares of chosen themes (or groups) over ``x`` (the year): the mean of each year's reports.
 
     ``themes`` defaults to the ``n_default`` largest on average, ``general`` left out. A line
-    is broken where more than ``max_gap`` years pass without a report.
+    is broken where more than ``max_gap`` years pass without a report. A panel made with
+    ``profile --ci`` whose rows have one ``x`` each (one report a year, or the group rows of
+    ``--by year``) gets its intervals drawn as bands.
     """
     import pandas as pd
 
@@ -369,10 +376,17 @@ def trends(panel: pd.DataFrame, *, themes: Sequence[str] | None = None, x: str =
 
     colors = colormaps["tab10"]
     fig, ax = _figure(figsize=(10, 5.2), layout="constrained")
+    bands = bool((per_x == 1).all()) and all(
+        prefix + t + b in data.columns for t in chosen for b in _BOUNDS)
     for k, (t, name) in enumerate(zip(chosen, _names(chosen, book, groups=groups,
                                                       chinese=chinese), strict=True)):
         ax.plot(table.index, table[prefix + t], marker="o", markersize=3.5, linewidth=1.6,
                 color=colors(k % 10), label=name)
+        if bands:  # (on the lines' index: a long gap breaks the band too)
+            by_x = data.set_index(x)[[prefix + t + b for b in _BOUNDS]].reindex(table.index)
+            ax.fill_between(table.index, by_x[prefix + t + "_lower"] * 100,
+                            by_x[prefix + t + "_upper"] * 100, color=colors(k % 10),
+                            alpha=0.18, linewidth=0)
     ax.set_xlabel(x)
     several = bool((per_x > 1).any())
     ax.set_ylabel(f"{'mean ' if several else ''}share of the report, % "

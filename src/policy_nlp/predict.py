@@ -222,8 +222,8 @@ def classify_text(model: ThemeModel, text: str, *, report_id: str = "text") -> l
 
 
 def label_sentences(model: ThemeModel, units: Iterable[Unit], *, batch_size: int = 512,
-                    include_text: bool = True, paragraph: bool = True
-                    ) -> Iterator[dict[str, Any]]:
+                    include_text: bool = True, paragraph: bool = True,
+                    sentence_scores: bool = False) -> Iterator[dict[str, Any]]:
     """Label every sentence of each unit; the unit gets the themes its sentences carry.
 
     Each unit (a paragraph) is split by :func:`~policy_nlp.split.split_sentences` and each
@@ -235,7 +235,8 @@ def label_sentences(model: ThemeModel, units: Iterable[Unit], *, batch_size: int
         theme -> its share of the paragraph: the characters of the sentences labeled with it
         over those of all its sentences; largest first, sums to 1 (rounded to 4 places).
     ``sentences``
-        one ``{"text", "label", "score"}`` per sentence, in order.
+        one ``{"text", "label", "score"}`` per sentence, in order (with
+        ``sentence_scores``, also ``scores``: every theme's probability, as a paragraph's).
     """
     batch: list[tuple[Unit, list[str]]] = []
     n_sentences = 0
@@ -256,6 +257,9 @@ def label_sentences(model: ThemeModel, units: Iterable[Unit], *, batch_size: int
                 theme = model.themes[int(best[k])]
                 labeled.append({"text": s, "label": theme,
                                 "score": round(float(proba[k, best[k]]), 4)})
+                if sentence_scores:
+                    labeled[-1]["scores"] = dict(zip(model.themes, round4(proba[k]),
+                                                     strict=True))
                 chars[theme] = chars.get(theme, 0) + len(s)
                 k += 1
             total = sum(chars.values())

@@ -363,6 +363,19 @@ def cv_evaluate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
     return CVResult(scores=oof, temperature=temperature, threshold=threshold, metrics=metrics)
 
 
+def share_rates(data: LabeledData, proba: np.ndarray, themes: list[str]) -> dict[str, Any]:
+    """The out-of-fold misclassification rates the share estimators and intervals need, by
+    level and era, with the intervals' scales measured on the out-of-fold reports
+    (:func:`policy_nlp.shares.measure_rates`, :func:`~policy_nlp.shares.calibrate_scales`)."""
+    from .shares import calibrate_scales, measure_rates
+
+    y = np.array([themes.index(lbl) for lbl in data.labels])
+    years = data.years if len(data.years) == len(y) else None
+    rates = measure_rates(y, proba, themes, levels=data.levels, years=years)
+    return calibrate_scales(rates, y, proba, groups=data.groups, levels=data.levels,
+                            years=years, chars=[len(t) for t in data.texts])
+
+
 def learning_curve(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
                    config: TrainConfig, fractions: tuple[float, ...] = (0.1, 0.2, 0.4, 0.6,
                                                                          0.8, 1.0),
@@ -430,6 +443,8 @@ def train(data: LabeledData, *, config: TrainConfig | None = None,
     if oof is not None:
         cv = cv_evaluate(data, tokens, codebook, config, progress, oof=oof)
         temperature, threshold, cv_metrics = cv.temperature, cv.threshold, cv.metrics
+        progress("misclassification rates and interval calibration for shares, by level and era")
+        cv_metrics["share_rates"] = share_rates(data, cv.proba, themes)
     model = model_from_fitted(featurizer, clf, themes, config)
     model.temperature, model.secondary_threshold = temperature, threshold
     model.training_hashes = np.unique(text_hashes(data.texts))
