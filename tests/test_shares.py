@@ -314,7 +314,7 @@ def paragraphs(tmp_path_factory):
 
 
 def _read_csv(path):
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:  # profile's CSV starts with a BOM
         return list(csv.DictReader(f))
 
 
