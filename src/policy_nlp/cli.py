@@ -944,6 +944,9 @@ def info(
         if cv.get("groups"):
             print(f"  by group: accuracy {cv['groups']['accuracy']:.4f}, "
                   f"macro-F1 {cv['groups']['macro_f1']:.4f}")
+        if cv.get("per_era"):
+            print("  by era (accuracy): " + ", ".join(
+                f"{era} {m['accuracy']:.4f} (n={m['n']})" for era, m in cv["per_era"].items()))
     t = card.get("training", {})
     print(f"classifier  {t.get('classifier')} C={t.get('C')}, features {card.get('features')}")
     print(f"tokenizer   {card.get('tokenizer', {}).get('name')}")

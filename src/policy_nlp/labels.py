@@ -2,10 +2,11 @@
 
 Two sources:
 
-* the shared labels (``labels/train.jsonl``: ``id``, ``label``, ``secondary``, ``confidence``)
-  joined by id to a paragraphs file (``corpus/paragraphs.jsonl``: ``id``, ``report_id``,
-  ``level``, ``section``, ``text``), see :func:`load_joined`;
-* one table (CSV, JSONL or XLSX) holding text and label columns, see :func:`load_table`.
+* the shared labels (``labels/train.jsonl``: ``id``, ``label``, ``secondary``, ``confidence``,
+  ``sample``) joined by id to a paragraphs file (``corpus/paragraphs.jsonl``: ``id``,
+  ``report_id``, ``level``, ``year``, ``section``, ``text``), see :func:`load_joined`;
+* one table (CSV, JSONL or XLSX) holding text and label columns (and optionally report,
+  level, year and sample columns), see :func:`load_table`.
 
 Every problem is reported with its file and line or row number; nothing is silently dropped.
 """
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .codebook import Codebook, load_codebook
+from .era import parse_year
 from .errors import InputError
 from .read import decode_bytes
 
@@ -32,7 +34,7 @@ class Problem:
     is printed and training goes on."""
 
     severity: str  # "error" | "warning"
-    kind: str  # unknown_id, unknown_theme, empty_text, empty_label, duplicate_id,
+    kind: str  # unknown_id, unknown_theme, empty_text, empty_label, duplicate_id, bad_year,
     # conflicting_duplicate, duplicate_text, too_few, no_examples, imbalance
     message: str  # starts with file:row where the problem is one row
 
@@ -64,6 +66,10 @@ class LabeledData:
     groups: list[str] = field(default_factory=list)  # report ids, for grouped splits
     levels: list[str | None] = field(default_factory=list)
     sections: list[list[str]] = field(default_factory=list)
+    years: list[int | None] = field(default_factory=list)  # the report's year, where known
+    # how the row was chosen for labeling (the shared labels' ``sample``: random, rare, era,
+    # census), where known
+    samples: list[str | None] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256 of its bytes
     # what the groups are: "report" (a report column or the paragraphs file), "id prefix"
     # (the part of each id before '#'), or "row" (nothing said: each row its own group)
@@ -78,7 +84,7 @@ class LabeledData:
 
     def add(self, *, id: str, text: str, label: str, secondary: list[str], group: str,
             level: str | None = None, section: list[str] | None = None,
-            where: str = "") -> None:
+            year: int | None = None, sample: str | None = None, where: str = "") -> None:
         self.where.append(where)
         self.ids.append(id)
         self.texts.append(text)
@@ -87,6 +93,8 @@ class LabeledData:
         self.groups.append(group)
         self.levels.append(level)
         self.sections.append(section or [])
+        self.years.append(year)
+        self.samples.append(sample)
 
     def sha256(self) -> str:
         """A hash of what training sees (id, text, label, secondary), in order."""
@@ -104,7 +112,8 @@ class LabeledData:
         for i in index:
             out.add(id=self.ids[i], text=self.texts[i], label=self.labels[i],
                     secondary=self.secondary[i], group=self.groups[i], level=self.levels[i],
-                    section=self.sections[i], where=self.where[i])
+                    section=self.sections[i], year=self.years[i], sample=self.samples[i],
+                    where=self.where[i])
         return out
 
 
@@ -212,6 +221,13 @@ def _theme_problem(labels: list[str], codebook: Codebook, where: str) -> str | N
     return None
 
 
+def _sample(value) -> str | None:
+    """The ``sample`` field of a label (how the row was chosen), None where absent or empty."""
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
 def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
                 codebook: Codebook | None = None, strict: bool = True) -> LabeledData:
     """Shared-style labels joined by ``id`` to a paragraphs JSONL file.
@@ -254,10 +270,15 @@ def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
         if not text.strip():
             bad.error("empty_text", f"{where}: paragraph {pid!r} has empty text")
             continue
+        try:
+            year = parse_year(para.get("year"))
+        except ValueError as exc:
+            bad.error("bad_year", f"{where}: paragraph {pid!r}: {exc}")
+            continue
         data.add(id=pid, text=text, label=label, secondary=secondary,
                  group=str(para.get("report_id") or pid.split("#")[0]),
                  level=para.get("level"), section=list(para.get("section") or []),
-                 where=where)
+                 year=year, sample=_sample(row.get("sample")), where=where)
     data.problems = bad.problems
     return data
 
@@ -265,6 +286,7 @@ def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
 def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "label",
                id_col: str = "id", group_col: str = "report_id",
                secondary_col: str = "secondary", level_col: str = "level",
+               year_col: str = "year", sample_col: str = "sample",
                codebook: Codebook | None = None, strict: bool = True) -> LabeledData:
     """Labeled paragraphs from one CSV, JSONL or XLSX table (the first worksheet).
 
@@ -273,6 +295,8 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
 
     ``group_col`` names the report each paragraph belongs to, so that cross-validation splits
     by report; without it each id's part before ``#`` is used, else each row is its own group.
+    ``level_col``, ``year_col`` (four digits) and ``sample_col``, where the table has them,
+    give the metrics by level, by era and by sample.
     """
     bad = _Collector(strict)
     codebook = codebook or load_codebook()
@@ -306,6 +330,11 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
             bad.error("duplicate_id", f"{where}: id {pid!r} is labeled twice (first at "
                                       f"{seen[pid]})")
             continue
+        try:
+            year = parse_year(row.get(year_col))
+        except ValueError as exc:
+            bad.error("bad_year", f"{where}: column {year_col!r}: {exc}")
+            continue
         seen[pid] = where
         if row.get(group_col):
             group, grouping = row[group_col], "report"
@@ -315,7 +344,8 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
             group, grouping = pid, "row"
         groupings.add(grouping)
         data.add(id=pid, text=text, label=label, secondary=secondary, group=str(group),
-                 level=row.get(level_col) or None, where=where)
+                 level=row.get(level_col) or None, year=year,
+                 sample=_sample(row.get(sample_col)), where=where)
     data.problems = bad.problems
     data.files = {path.name: _sha256_bytes(path.read_bytes())}
     # the weakest grouping any row had is what cross-validation can promise

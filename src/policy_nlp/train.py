@@ -351,7 +351,7 @@ def cv_evaluate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
                  for lbl, sec in zip(data.labels, data.secondary, strict=True)]
     threshold, set_f1_score = fit_secondary_threshold(proba, gold_sets, config.max_secondary)
     metrics = metrics_report(y_true=data.labels, proba=proba, themes=themes, levels=data.levels,
-                             codebook=codebook)
+                             codebook=codebook, years=data.years, samples=data.samples)
     metrics["ece_uncalibrated"] = round(
         expected_calibration_error(softmax(oof, 1.0).max(axis=1), proba.argmax(axis=1) == y), 4)
     metrics["secondary"] = {"threshold": threshold,
