@@ -6,28 +6,31 @@
 Every variant is fitted on the same folds (``train.report_folds``: StratifiedGroupKFold by
 report, seed 0, the folds of ``policy-nlp train``) of the shared labels, with the default
 configuration (``TrainConfig()``: char 1-3 + word 1-2 TF-IDF, LinearSVC C=0.5, the sentences
-of single-theme paragraphs as extra rows of weight 0.1), and scored on *every* labeled
-paragraph of the held-out reports. The variants:
+of single-theme paragraphs as extra rows of weight 0.1) but without era weights, and scored on
+*every* labeled paragraph of the held-out reports. The variants:
 
 * ``before``: trained only on the rows the model shipped before the era and census labels had
   (``sample`` random or rare) of the training reports: the model of commit 871a1af, refitted
   per fold;
-* ``default``: trained on all rows of the training reports (the current default);
-* sample weights: era-balanced (each era the same total weight; or its square root), or the
-  ``era`` and ``census`` rows at half weight (do they swamp the other levels?);
+* ``unweighted``: trained on all rows of the training reports (the default before era
+  weights: ``train --era-balance 0``);
+* sample weights: era-balanced (``train.era_weights``: power 1, each era the same total weight;
+  power 0.5, the training default, ``--era-balance 0.5``), or the ``era`` and ``census`` rows at
+  half weight (do they swamp the other levels?);
 * era intercepts: one indicator column per era (a per-era, per-theme bias, regularised as the
   other weights);
 * era-tagged copies ("frustratingly easy domain adaptation", Daumé 2007): the features once
   shared and once more for the paragraph's era (all eras, or only up to 1990), so a term may
   weigh differently in old reports; a paragraph whose year is unknown gets the shared copy
   only, which is also scored (``year hidden``);
-* the section heading path as a feature block (char 1-3-grams, weight 0.5).
+* the section heading path as a feature block (char 1-3-grams, weight 0.5), alone and with
+  the era weights.
 
 Out-of-fold scores of each variant are cached (``--cache``), keyed by the labels' hash, so a
 rerun only fits new variants. The table gives accuracy by level and, for national reports, by
 era, macro-F1 over all rows and over the ``random`` rows (the rows drawn at random by level:
 the distribution of paragraphs in general); then each variant's differences from ``default``
-(and ``default`` from ``before``) with 95% intervals from a paired bootstrap over reports.
+(and the default from ``before``: the measure the issue asks for) with 95% intervals from a paired bootstrap over reports.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from policy_nlp.features import fit_featurizer
 from policy_nlp.labels import load_joined
 from policy_nlp.train import (
     TrainConfig,
+    era_weights,
     expand_linear,
     make_classifier,
     report_folds,
@@ -69,7 +73,7 @@ class Corpus:
         self.data = load_joined(SHARED / "labels" / "train.jsonl",
                                 SHARED / "corpus" / "paragraphs.jsonl")
         self.book = load_codebook()
-        self.config = TrainConfig()
+        self.config = TrainConfig(era_balance=0.0)  # era weights are variants here
         self.k = len(self.book.ids)
         d = self.data
         self.y = np.array([self.book.ids.index(lbl) for lbl in d.labels])
@@ -91,7 +95,7 @@ class Fold:
 
     def __init__(self, c: Corpus, rows: np.ndarray, te: np.ndarray):
         s_texts, s_tokens, owner = c.sentences.of(rows)
-        self.c, self.te = c, te
+        self.c, self.te, self.rows, self.owner = c, te, rows, owner
         self.of = np.r_[rows, owner]  # the paragraph of each training row
         self.weight = np.r_[np.ones(len(rows)), np.full(len(owner), c.sentences.weight)]
         texts = [c.data.texts[i] for i in rows] + s_texts
@@ -99,6 +103,14 @@ class Fold:
         self.featurizer, self.X = fit_featurizer(texts, tokens, c.config.features)
         self.sections = [c.sections[i] for i in self.of]
         self.Xte = self.featurizer.transform([c.data.texts[i] for i in te])
+
+    def era_weighted(self, power: float) -> np.ndarray:
+        """The row weights of ``train`` with ``era_balance=power``: each paragraph's era
+        weight, a sentence row's its paragraph's times the sentence weight."""
+        w = era_weights([self.c.data.years[i] for i in self.rows], power)
+        of_paragraph = np.zeros(len(self.c.y))
+        of_paragraph[self.rows] = w
+        return np.r_[w, self.c.sentences.weight * of_paragraph[self.owner]]
 
     def fit_scores(self, X, Xte, weight=None) -> np.ndarray:
         clf = make_classifier(self.c.config).fit(X, self.c.y[self.of],
@@ -120,25 +132,18 @@ def tagged(X, era_idx: np.ndarray, tag: tuple[int, ...]):
     return hstack([X] + [diags((era_idx == e).astype(float)) @ X for e in tag], format="csr")
 
 
-def era_weights(era_idx: np.ndarray, power: float) -> np.ndarray:
-    """Row weights making each era's total weight equal (power 1) or in between (0.5)."""
-    counts = np.bincount(era_idx[era_idx >= 0], minlength=len(ERA_NAMES)).astype(float)
-    w = (counts.sum() / (len(counts) * np.maximum(counts, 1))) ** power
-    return np.where(era_idx >= 0, w[np.maximum(era_idx, 0)], 1.0)
-
-
 # A variant: fold -> {name: out-of-fold scores of the fold's test rows}; several names where a
 # variant is also scored with the year hidden at predict time.
 Variant = Callable[[Fold], dict[str, np.ndarray]]
 
 
-def v_default(f: Fold):
-    return {"default": f.fit_scores(f.X, f.Xte)}
+def v_unweighted(f: Fold):
+    return {UNWEIGHTED: f.fit_scores(f.X, f.Xte)}
 
 
 def v_weights(name: str, fn: Callable[[Fold], np.ndarray]) -> Variant:
     def run(f: Fold):
-        return {name: f.fit_scores(f.X, f.Xte, f.weight * fn(f))}
+        return {name: f.fit_scores(f.X, f.Xte, fn(f))}
     return run
 
 
@@ -166,14 +171,17 @@ def v_tagged(name: str, tag: tuple[int, ...]) -> Variant:
     return run
 
 
-def v_section(f: Fold):
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def v_section(name: str, power: float) -> Variant:
+    def run(f: Fold):
+        from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
-    S = vec.fit_transform(f.sections) * 0.5
-    Ste = vec.transform([f.c.sections[i] for i in f.te]) * 0.5
-    return {"section heading": f.fit_scores(hstack([f.X, S], format="csr"),
-                                            hstack([f.Xte, Ste], format="csr"))}
+        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
+        S = vec.fit_transform(f.sections) * 0.5
+        Ste = vec.transform([f.c.sections[i] for i in f.te]) * 0.5
+        return {name: f.fit_scores(hstack([f.X, S], format="csr"),
+                                   hstack([f.Xte, Ste], format="csr"),
+                                   f.era_weighted(power) if power else None)}
+    return run
 
 
 def v_before(c: Corpus, tr: np.ndarray, te: np.ndarray):
@@ -183,19 +191,20 @@ def v_before(c: Corpus, tr: np.ndarray, te: np.ndarray):
 
 
 OLD = ERA_NAMES.index("up_to_1990")
+UNWEIGHTED = "unweighted (all rows, no era weights)"
+DEFAULT = "era weights, power 0.5 (the default)"
 VARIANTS: dict[str, Variant] = {
-    "default": v_default,
-    "weights: era-balanced": v_weights("weights: era-balanced",
-                                       lambda f: era_weights(f.c.era_idx[f.of], 1.0)),
-    "weights: era-balanced, sqrt": v_weights("weights: era-balanced, sqrt",
-                                             lambda f: era_weights(f.c.era_idx[f.of], 0.5)),
+    UNWEIGHTED: v_unweighted,
+    DEFAULT: v_weights(DEFAULT, lambda f: f.era_weighted(0.5)),
+    "era weights, power 1": v_weights("era weights, power 1", lambda f: f.era_weighted(1.0)),
     "weights: era+census rows 0.5": v_weights(
         "weights: era+census rows 0.5",
-        lambda f: np.where(np.isin(f.c.samples[f.of], ("era", "census")), 0.5, 1.0)),
+        lambda f: f.weight * np.where(np.isin(f.c.samples[f.of], ("era", "census")), 0.5, 1.0)),
     "era intercepts": v_intercepts,
     "era-tagged copies (all eras)": v_tagged("era-tagged copies (all eras)", (0, 1, 2)),
     "era-tagged copy (up to 1990)": v_tagged("era-tagged copy (up to 1990)", (OLD,)),
-    "section heading": v_section,
+    "section heading": v_section("section heading", 0.0),
+    "section heading + era weights 0.5": v_section("section heading + era weights 0.5", 0.5),
 }
 BEFORE = "before (random+rare rows only)"
 
@@ -294,7 +303,8 @@ def main(argv=None) -> int:
         return 2
     names = [BEFORE, *VARIANTS]
     if args.only:
-        keep = {BEFORE if n == "before" else n for n in args.only.split(",")} | {"default"}
+        keep = {BEFORE if n == "before" else n for n in args.only.split(",")} | {UNWEIGHTED,
+                                                                                 DEFAULT}
         names = [n for n in names if n in keep]
     t0 = time.perf_counter()
     c = Corpus()
@@ -315,9 +325,9 @@ def main(argv=None) -> int:
         lines.append(f"| {name} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | "
                      f"{r['macro_f1_random']:.4f} | "
                      + " | ".join(f"{r[k]:.4f}" for k in cols) + " |")
-    pairs = [("default", n) for n in preds if n not in ("default", BEFORE)]
+    pairs = [(UNWEIGHTED, n) for n in preds if n not in (UNWEIGHTED, BEFORE)]
     if BEFORE in preds:
-        pairs.insert(0, (BEFORE, "default"))
+        pairs.insert(0, (BEFORE, DEFAULT))
     lines += ["", "## Differences (second minus first), 95% paired bootstrap interval over "
               f"reports ({args.n_boot} resamples)", ""]
     diffs = {}

@@ -156,3 +156,60 @@ def test_report_folds_keep_each_shared_report_whole(shared):
     data = load_joined(shared / "labels" / "train.jsonl", shared / "corpus" / "paragraphs.jsonl")
     folds = report_folds(data, load_codebook(), TrainConfig())
     _assert_whole_reports(folds, np.array(data.groups), len(data))
+
+
+def test_era_weights_balance_the_eras():
+    from policy_nlp.train import era_weights
+
+    years = [1980] * 2 + [2000] * 2 + [2020] * 8 + [None]
+    w = era_weights(years, 1.0)
+    # every era the same total weight, a row of unknown year 1
+    assert np.allclose([w[:2].sum(), w[2:4].sum(), w[4:12].sum()], 12 / 3)
+    assert w[-1] == 1.0
+    half = era_weights(years, 0.5)
+    assert np.allclose(half[:12], np.sqrt(w[:12]))
+    assert era_weights(years, 0.0) is None
+    assert era_weights([2020, 2021, None], 1.0) is None  # one era: nothing to balance
+    with pytest.raises(ValueError, match="0 or more"):
+        era_weights(years, -1.0)
+
+
+def test_training_weighs_the_eras(dated_table, monkeypatch):
+    """With years, the classifier gets the era weights (sentence rows: their paragraph's
+    times the sentence weight); --era-balance 0 and a card without the field: none."""
+    from policy_nlp import train as train_mod
+    from policy_nlp.features import FeatureSpec
+
+    seen = []
+    real = train_mod.make_classifier
+
+    class Spy:
+        def __init__(self, config):
+            self.clf = real(config)
+
+        def fit(self, X, y, sample_weight=None):
+            seen.append(sample_weight)
+            self.clf.fit(X, y, sample_weight=sample_weight)
+            return self.clf
+
+    monkeypatch.setattr(train_mod, "make_classifier", Spy)
+    data = load_table(dated_table)
+    # one report of the first era dropped: the eras are no longer the same size
+    data = data.subset([i for i, g in enumerate(data.groups) if g != "fixture/r0"])
+    # paragraphs of two sentences, one with a secondary theme: there are sentence rows
+    data.texts = [t + t for t in data.texts]
+    data.secondary[0] = ["industry"]
+    spec = FeatureSpec(min_df=1)
+    train_mod.train(data, config=TrainConfig(features=spec, cv_folds=0, era_balance=1.0))
+    (w,) = seen
+    expected = train_mod.era_weights(data.years, 1.0)
+    assert np.allclose(w[:len(data)], expected)
+    assert w[0] != w[-1]
+    sentences = train_mod.sentence_rows(data, TrainConfig(features=spec))
+    assert len(w) == len(data) + len(sentences.texts) > len(data)
+    assert np.allclose(w[len(data):], 0.1 * expected[sentences.owner])
+    seen.clear()
+    train_mod.train(data, config=TrainConfig(features=spec, cv_folds=0, era_balance=0.0))
+    assert np.allclose(seen[0], np.r_[np.ones(len(data)), np.full(len(w) - len(data), 0.1)])
+    assert TrainConfig.from_card({"training": {"C": 0.5}}).era_balance == 0.0
+    assert TrainConfig.from_card({}).era_balance == TrainConfig().era_balance
