@@ -29,8 +29,10 @@ of single-theme paragraphs as extra rows of weight 0.1) but without era weights,
 Out-of-fold scores of each variant are cached (``--cache``), keyed by the labels' hash, so a
 rerun only fits new variants. The table gives accuracy by level and, for national reports, by
 era, macro-F1 over all rows and over the ``random`` rows (the rows drawn at random by level:
-the distribution of paragraphs in general); then each variant's differences from ``default``
-(and the default from ``before``: the measure the issue asks for) with 95% intervals from a paired bootstrap over reports.
+the distribution of paragraphs in general); then each variant's differences from
+``unweighted`` (and the default from ``before``: the measure the issue asks for) with 95%
+intervals from a paired bootstrap over reports. ``--only before`` runs that comparison alone
+(``before``, ``unweighted`` and the default).
 """
 
 from __future__ import annotations
