@@ -12,6 +12,11 @@ All systems are trained and scored on the same folds of ``../shared/labels`` (th
 * fastText on jieba tokens (where ``fasttext`` imports),
 * policy-nlp's default configuration (``TrainConfig()``).
 
+Every system is scored by level, by era of the report (up to 1990, 1991-2012, after 2012;
+:mod:`policy_nlp.era`), for national reports by era, and on the ``random`` rows alone (the rows
+drawn at random by level; the ``era`` and ``census`` rows are every paragraph of the national
+and provincial reports, so they weigh those levels more than the corpus does).
+
 Writes ``accuracy.md`` (the table the README links to), ``accuracy.json``, the reliability
 diagram (``reliability.png``: uncalibrated vs calibrated, temperature fitted on the other
 folds) and the learning curve (``learning_curve.png``).
@@ -134,12 +139,20 @@ def run_fasttext(tokens_jieba, y, splits, themes):
     return pred
 
 
-def scores_table(y, pred, levels, themes):
+def scores_table(y, pred, levels, themes, eras, samples):
     from sklearn.metrics import accuracy_score, f1_score
 
+    from policy_nlp.era import ERA_NAMES
+    from policy_nlp.evaluate import subset_scores
+
+    rnd = samples == "random"
     out = {"accuracy": float(accuracy_score(y, pred)),
-           "macro_f1": float(f1_score(y, pred, average="macro")), "per_level": {},
-           "per_theme": {}}
+           "macro_f1": float(f1_score(y, pred, average="macro")),
+           "macro_f1_random": float(f1_score(y[rnd], pred[rnd], average="macro")),
+           "per_level": {}, "per_theme": {},
+           "per_era": {e: subset_scores(y, pred, eras == e) for e in ERA_NAMES},
+           "national_per_era": {e: subset_scores(y, pred, (eras == e) & (levels == "national"))
+                                for e in ERA_NAMES}}
     for lv in ("national", "provincial", "prefecture", "county"):
         m = levels == lv
         if m.any():
@@ -162,6 +175,7 @@ def main(argv=None) -> int:
         return 2
 
     from policy_nlp.codebook import load_codebook
+    from policy_nlp.era import ERA_NAMES, era_of
     from policy_nlp.evaluate import expected_calibration_error
     from policy_nlp.labels import load_joined
     from policy_nlp.model import softmax
@@ -184,6 +198,8 @@ def main(argv=None) -> int:
     config = TrainConfig()
     y = np.array([themes.index(lbl) for lbl in data.labels])
     levels = np.array([str(v) for v in data.levels])
+    eras = np.array([str(era_of(v)) for v in data.years])
+    samples = np.array([str(v) for v in data.samples])
     splits = report_folds(data, book, config)
     lcut = _jieba_lcut()
     tokens_jieba = [lcut(t) for t in data.texts]
@@ -195,14 +211,14 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         pred = run_baseline(name, data.texts, tokens_jieba, y, splits, themes)
         seconds[name] = time.perf_counter() - t0
-        results[name] = scores_table(y, pred, levels, themes)
+        results[name] = scores_table(y, pred, levels, themes, eras, samples)
         log(f"{name}: macro-F1 {results[name]['macro_f1']:.4f}")
     t0 = time.perf_counter()
     ft = run_fasttext(tokens_jieba, y, splits, themes)
     if ft is not None:
         name = "fastText on jieba tokens"
         seconds[name] = time.perf_counter() - t0
-        results[name] = scores_table(y, ft, levels, themes)
+        results[name] = scores_table(y, ft, levels, themes, eras, samples)
         log(f"{name}: macro-F1 {results[name]['macro_f1']:.4f}")
     else:
         log("fastText: not installed (pip install fasttext-wheel), left out")
@@ -212,7 +228,8 @@ def main(argv=None) -> int:
     oof = cross_validate(data, tokens, book, config, log)
     ours = "policy-nlp (default configuration)"
     seconds[ours] = time.perf_counter() - t0
-    results[ours] = scores_table(y, oof.argmax(axis=1), levels, themes)
+    results[ours] = scores_table(y, oof.argmax(axis=1), levels, themes, eras,
+                                  samples)
     log(f"{ours}: macro-F1 {results[ours]['macro_f1']:.4f}")
 
     # calibration: the temperature of each fold is fitted on the other folds' scores
@@ -244,16 +261,33 @@ def main(argv=None) -> int:
         f"({len(set(data.groups))} reports); every system on the same folds. "
         "Command: `python benchmarks/accuracy.py` (its docstring lists the systems).",
         "",
-        "| system | accuracy | macro-F1 | national | provincial | prefecture | county | seconds |",
-        "|---|---|---|---|---|---|---|---|",
+        "Per level: macro-F1.",
+        "",
+        "| system | accuracy | macro-F1 | macro-F1 random rows | national | provincial | "
+        "prefecture | county | seconds |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for n in names:
         r = results[n]
         lv = r["per_level"]
         lines.append(f"| {n} | {r['accuracy']:.4f} | **{r['macro_f1']:.4f}** | "
+                     f"{r['macro_f1_random']:.4f} | "
                      f"{lv.get('national', 0):.4f} | {lv.get('provincial', 0):.4f} | "
                      f"{lv.get('prefecture', 0):.4f} | {lv.get('county', 0):.4f} | "
                      f"{seconds[n]:.0f} |")
+    n_era = {e: results[ours]["per_era"][e]["n"] for e in ERA_NAMES}
+    n_nat = {e: results[ours]["national_per_era"][e]["n"] for e in ERA_NAMES}
+    lines += ["", "## By era of the report", "",
+              "Accuracy / macro-F1 of the paragraphs of each era's reports, all levels, then "
+              "national reports alone.", "",
+              "| system | " + " | ".join(f"{e} (n={n_era[e]})" for e in ERA_NAMES) + " | "
+              + " | ".join(f"national {e} (n={n_nat[e]})" for e in ERA_NAMES) + " |",
+              "|---|" + "---|" * (2 * len(ERA_NAMES))]
+    for n in names:
+        r = results[n]
+        lines.append(f"| {n} | " + " | ".join(
+            f"{r[part][e]['accuracy']:.4f} / {r[part][e]['macro_f1']:.4f}"
+            for part in ("per_era", "national_per_era") for e in ERA_NAMES) + " |")
     lines += ["", f"policy-nlp minus the best baseline ({best_baseline}): "
               f"{results[ours]['macro_f1'] - results[best_baseline]['macro_f1']:+.4f} macro-F1.",
               "", "## Per-theme F1", "",

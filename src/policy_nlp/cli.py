@@ -267,6 +267,11 @@ def train(
         help="Weight of the sentences of single-theme paragraphs (no secondary theme) as "
              "extra training rows (0: none; labels without secondary themes get none).")] = (
         _DEFAULTS.sentence_weight),
+    era_balance: Annotated[float, typer.Option(
+        help="Weigh each era's rows (up to 1990, 1991-2012, after 2012; from the year of "
+             "the paragraphs file or a 'year' column) by (n / (eras x n_era)) ** this: 1 gives "
+             "every era the same weight, 0 none (labels without years get none).")] = (
+        _DEFAULTS.era_balance),
     seed: Annotated[int, typer.Option(help="Random seed of the folds.")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", "-j",
                                       help="Processes for the cross-validation folds.")] = 2,
@@ -294,11 +299,13 @@ def train(
             "report are correlated and the scores will be optimistic")
     if sentence_weight < 0:
         raise InputError(f"--sentence-weight must be 0 or more, not {sentence_weight}")
+    if era_balance < 0:
+        raise InputError(f"--era-balance must be 0 or more, not {era_balance}")
     spec = FeatureSpec(min_df=min_df) if features is FeatureSet.char_word else FeatureSpec(
         min_df=min_df, word_ngram=None)
     config = TrainConfig(features=spec, classifier=classifier.value, C=c,
                          cv_folds=cv_folds, seed=seed, sentence_weight=sentence_weight,
-                         n_jobs=jobs,
+                         era_balance=era_balance, n_jobs=jobs,
                          class_weight=None if class_weight is ClassWeight.none else "balanced")
     started = time.monotonic()
     model = train_model(data, config=config, codebook=book, progress=log)
@@ -1228,6 +1235,9 @@ def info(
         if cv.get("groups"):
             print(f"  by group: accuracy {cv['groups']['accuracy']:.4f}, "
                   f"macro-F1 {cv['groups']['macro_f1']:.4f}")
+        if cv.get("per_era"):
+            print("  by era (accuracy): " + ", ".join(
+                f"{era} {m['accuracy']:.4f} (n={m['n']})" for era, m in cv["per_era"].items()))
     t = card.get("training", {})
     print(f"classifier  {t.get('classifier')} C={t.get('C')}, features {card.get('features')}")
     print(f"tokenizer   {card.get('tokenizer', {}).get('name')}")

@@ -1,5 +1,6 @@
 """Evaluation: accuracy, macro-F1, per-theme precision/recall/F1, confusion matrix,
-per-level scores, calibration error and theme-set F1 of primary + secondary themes."""
+per-level, per-era and per-sample scores, calibration error and theme-set F1 of primary +
+secondary themes."""
 
 from __future__ import annotations
 
@@ -62,11 +63,55 @@ def group_metrics(y_true: Sequence[str], y_pred: Sequence[str], codebook: Codebo
     }
 
 
+def subset_scores(y: np.ndarray, pred: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
+    """``n``, accuracy and macro-F1 (over the themes present in the subset) of the rows
+    ``mask``."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    present = sorted(set(y[mask].tolist()))
+    return {"n": int(mask.sum()),
+            "accuracy": round(float(accuracy_score(y[mask], pred[mask])), 4),
+            "macro_f1": round(float(f1_score(y[mask], pred[mask], labels=present,
+                                             average="macro", zero_division=0)), 4)}
+
+
+def breakdown(y: np.ndarray, pred: np.ndarray, keys: Sequence[str | None],
+              order: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    """:func:`subset_scores` of each value of ``keys`` (None counts as ``unknown``), in
+    ``order`` where given (else sorted), values absent from the rows left out."""
+    k = np.array([str(x) if x else "unknown" for x in keys])
+    names = [n for n in (order or []) if n in set(k)]
+    names += sorted(set(k) - set(names))
+    return {name: subset_scores(y, pred, k == name) for name in names}
+
+
+def era_metrics(y: np.ndarray, pred: np.ndarray, years: Sequence[int | None],
+                levels: Sequence[str | None] | None = None) -> dict[str, dict[str, Any]]:
+    """Scores by era of the report's year (:data:`policy_nlp.era.ERAS`; ``unknown`` where
+    the year is), each with its own ``per_level`` breakdown where levels are known."""
+    from .era import ERA_NAMES, era_of
+
+    eras = [era_of(v) for v in years]
+    out = breakdown(y, pred, eras, ERA_NAMES)
+    if levels is not None and any(levels):
+        era_keys = np.array([e or "unknown" for e in eras])
+        lv = np.array([str(x) if x else "unknown" for x in levels], dtype=object)
+        for name, m in out.items():
+            rows = era_keys == name
+            m["per_level"] = breakdown(y[rows], pred[rows], list(lv[rows]))
+    return out
+
+
 def metrics_report(*, y_true: Sequence[str], proba: np.ndarray, themes: list[str],
                    levels: Sequence[str | None] | None = None,
-                   codebook: Codebook | None = None) -> dict[str, Any]:
+                   codebook: Codebook | None = None,
+                   years: Sequence[int | None] | None = None,
+                   samples: Sequence[str | None] | None = None) -> dict[str, Any]:
     """All metrics of predictions ``proba`` (rows in ``themes`` order) against ``y_true``;
-    with a ``codebook`` whose groups cover the themes, also the group-level metrics."""
+    with a ``codebook`` whose groups cover the themes, also the group-level metrics; with the
+    rows' ``levels``, ``years`` or ``samples`` (how each row was chosen for labeling), the
+    scores by level (``per_level``), by era (``per_era``, each era by level too) and by
+    sample (``per_sample``), where any is known."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
     from sklearn.metrics import precision_recall_fscore_support as prfs
 
@@ -92,18 +137,11 @@ def metrics_report(*, y_true: Sequence[str], proba: np.ndarray, themes: list[str
         },
     }
     if levels is not None and any(lv for lv in levels):
-        lv = np.array([str(x) if x else "unknown" for x in levels])
-        per_level = {}
-        for name in sorted(set(lv)):
-            m = lv == name
-            present_l = sorted(set(y[m].tolist()))
-            per_level[name] = {
-                "n": int(m.sum()),
-                "accuracy": round(float(accuracy_score(y[m], pred[m])), 4),
-                "macro_f1": round(float(f1_score(y[m], pred[m], labels=present_l,
-                                                 average="macro", zero_division=0)), 4),
-            }
-        out["per_level"] = per_level
+        out["per_level"] = breakdown(y, pred, levels)
+    if years is not None and any(v is not None for v in years):
+        out["per_era"] = era_metrics(y, pred, years, levels)
+    if samples is not None and any(samples):
+        out["per_sample"] = breakdown(y, pred, samples)
     if codebook is not None and set(themes) <= set(codebook.ids):
         out["groups"] = group_metrics(y_true, [themes[i] for i in pred], codebook)
     return out
@@ -126,7 +164,8 @@ def evaluate_with_proba(model: ThemeModel, data: LabeledData
 
     proba = model.predict_proba(data.texts)
     out = metrics_report(y_true=data.labels, proba=proba, themes=model.themes,
-                         levels=data.levels, codebook=model_codebook(model.card, model.themes))
+                         levels=data.levels, codebook=model_codebook(model.card, model.themes),
+                         years=data.years, samples=data.samples)
     themes = model.themes
     gold = [{themes.index(lbl), *(themes.index(s) for s in sec if s in themes)}
             for lbl, sec in zip(data.labels, data.secondary, strict=True)]
@@ -215,6 +254,24 @@ def evaluate_configuration(model: ThemeModel, data: LabeledData, *, cv_folds: in
     return metrics, reliability, curve
 
 
+def era_rows(per_era: dict[str, dict[str, Any]]) -> list[tuple[str, tuple]]:
+    """The rows of a by-era table: (era, (level, n, accuracy, macro-F1)), the era's own row
+    (level ``all``) then one row per level."""
+    rows = []
+    for era, m in per_era.items():
+        rows.append((era, ("all", m["n"], m["accuracy"], m["macro_f1"])))
+        for level, lm in m.get("per_level", {}).items():
+            rows.append((era, (level, lm["n"], lm["accuracy"], lm["macro_f1"])))
+    return rows
+
+
+def _subset_lines(what: str, scores: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [f"{what:<14}{'n':>6}{'accuracy':>10}{'macro-F1':>10}"]
+    for name, m in scores.items():
+        lines.append(f"{name:<14}{m['n']:>6}{m['accuracy']:>10.4f}{m['macro_f1']:>10.4f}")
+    return lines
+
+
 def format_metrics(metrics: dict[str, Any]) -> str:
     """A plain-text table of the metrics, for a terminal."""
     lines = [
@@ -226,10 +283,14 @@ def format_metrics(metrics: dict[str, Any]) -> str:
         lines.append(f"theme sets (primary + secondary, threshold {sec['threshold']}): "
                      f"sample-F1 {sec['sample_f1_of_theme_sets']:.4f}")
     if metrics.get("per_level"):
+        lines += ["", *_subset_lines("level", metrics["per_level"])]
+    if metrics.get("per_era"):
         lines.append("")
-        lines.append(f"{'level':<14}{'n':>6}{'accuracy':>10}{'macro-F1':>10}")
-        for name, m in metrics["per_level"].items():
-            lines.append(f"{name:<14}{m['n']:>6}{m['accuracy']:>10.4f}{m['macro_f1']:>10.4f}")
+        lines.append(f"{'era':<14}{'level':<14}{'n':>6}{'accuracy':>10}{'macro-F1':>10}")
+        for era, row in era_rows(metrics["per_era"]):
+            lines.append(f"{era:<14}{row[0]:<14}{row[1]:>6}{row[2]:>10.4f}{row[3]:>10.4f}")
+    if metrics.get("per_sample"):
+        lines += ["", *_subset_lines("sample", metrics["per_sample"])]
     if metrics.get("groups"):
         g = metrics["groups"]
         lines.append("")

@@ -2,11 +2,12 @@
 
 Two sources:
 
-* the shared labels (``labels/train.jsonl``: ``id``, ``label``, ``secondary``, ``confidence``)
-  joined by id to a paragraphs file (``corpus/paragraphs.jsonl``: ``id``, ``report_id``,
-  ``level``, ``section``, ``text``), see :func:`load_joined`;
-* one table (CSV, JSONL or XLSX) holding text and label columns, see :func:`load_table`; a
-  Label Studio export (JSON, JSON-MIN, CSV) or doccano JSONL is such a table too;
+* the shared labels (``labels/train.jsonl``: ``id``, ``label``, ``secondary``, ``confidence``,
+  ``sample``) joined by id to a paragraphs file (``corpus/paragraphs.jsonl``: ``id``,
+  ``report_id``, ``level``, ``year``, ``section``, ``text``), see :func:`load_joined`;
+* one table (CSV, JSONL or XLSX) holding text and label columns (and optionally report,
+  level, year and sample columns), see :func:`load_table`; a Label Studio export (JSON,
+  JSON-MIN, CSV) or doccano JSONL is such a table too;
 * several of either, merged by id, see :func:`load_labels`.
 
 A row whose label is blank (a sheet coded in part) is skipped and counted, not an error (unless
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .codebook import Codebook, load_codebook
+from .era import parse_year
 from .errors import InputError
 from .read import decode_bytes
 
@@ -37,7 +39,7 @@ class Problem:
     is printed and training goes on."""
 
     severity: str  # "error" | "warning"
-    kind: str  # unknown_id, unknown_theme, empty_text, empty_label, duplicate_id,
+    kind: str  # unknown_id, unknown_theme, empty_text, empty_label, duplicate_id, bad_year,
     # conflicting_duplicate, duplicate_text, too_few, no_examples, imbalance, blank_label,
     # conflicting_label (one id, two files), no_majority (annotators of a task tie),
     # several_labels
@@ -70,8 +72,11 @@ class LabeledData:
     secondary: list[list[str]] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)  # report ids, for grouped splits
     levels: list[str | None] = field(default_factory=list)
-    years: list[int | None] = field(default_factory=list)  # for the rates by era
     sections: list[list[str]] = field(default_factory=list)
+    years: list[int | None] = field(default_factory=list)  # the report's year, where known
+    # how the row was chosen for labeling (the shared labels' ``sample``: random, rare, era,
+    # census), where known
+    samples: list[str | None] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256 of its bytes
     # what the groups are: "report" (a report column or the paragraphs file), "id prefix"
     # (the part of each id before '#'), or "row" (nothing said: each row its own group)
@@ -88,7 +93,7 @@ class LabeledData:
 
     def add(self, *, id: str, text: str, label: str, secondary: list[str], group: str,
             level: str | None = None, section: list[str] | None = None,
-            where: str = "", year: Any = None) -> None:
+            year: Any = None, sample: str | None = None, where: str = "") -> None:
         self.where.append(where)
         self.ids.append(id)
         self.texts.append(text)
@@ -96,8 +101,9 @@ class LabeledData:
         self.secondary.append(secondary)
         self.groups.append(group)
         self.levels.append(level)
-        self.years.append(_year(year))
         self.sections.append(section or [])
+        self.years.append(_year(year))
+        self.samples.append(sample)
 
     def sha256(self) -> str:
         """A hash of what training sees (id, text, label, secondary), in order."""
@@ -115,7 +121,8 @@ class LabeledData:
         for i in index:
             out.add(id=self.ids[i], text=self.texts[i], label=self.labels[i],
                     secondary=self.secondary[i], group=self.groups[i], level=self.levels[i],
-                    section=self.sections[i], where=self.where[i], year=self.years[i])
+                    section=self.sections[i], year=self.years[i], sample=self.samples[i],
+                    where=self.where[i])
         return out
 
 
@@ -420,6 +427,13 @@ def paragraph_texts(path: str | Path) -> dict[str, str]:
     return {pid: row["text"] for pid, row in _paragraphs(path, _read_bytes(path)).items()}
 
 
+def _sample(value) -> str | None:
+    """The ``sample`` field of a label (how the row was chosen), None where absent or empty."""
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
 def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
                 codebook: Codebook | None = None, strict: bool = True,
                 blank: str = "skip") -> LabeledData:
@@ -465,10 +479,15 @@ def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
         if not text.strip():
             bad.error("empty_text", f"{where}: paragraph {pid!r} has empty text")
             continue
+        try:
+            year = parse_year(para.get("year"))
+        except ValueError as exc:
+            bad.error("bad_year", f"{where}: paragraph {pid!r}: {exc}")
+            continue
         data.add(id=pid, text=text, label=label, secondary=secondary,
                  group=str(para.get("report_id") or pid.split("#")[0]),
                  level=para.get("level"), section=list(para.get("section") or []),
-                 where=where, year=para.get("year"))
+                 year=year, sample=_sample(row.get("sample")), where=where)
     data.problems = bad.problems
     return data
 
@@ -476,6 +495,7 @@ def load_joined(labels_path: str | Path, paragraphs_path: str | Path, *,
 def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "label",
                id_col: str = "id", group_col: str = "report_id",
                secondary_col: str = "secondary", level_col: str = "level",
+               year_col: str = "year", sample_col: str = "sample",
                columns: dict[str, str] | None = None,
                codebook: Codebook | None = None, strict: bool = True,
                blank: str = "skip") -> LabeledData:
@@ -493,6 +513,8 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
 
     ``group_col`` names the report each paragraph belongs to, so that cross-validation splits
     by report; without it each id's part before ``#`` is used, else each row is its own group.
+    ``level_col``, ``year_col`` (four digits) and ``sample_col``, where the table has them,
+    give the metrics by level, by era and by sample.
     """
     if blank not in ("skip", "error"):
         raise ValueError(f"blank must be 'skip' or 'error', not {blank!r}")
@@ -542,6 +564,11 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
             bad.error("duplicate_id", f"{where}: id {pid!r} is labeled twice (first at "
                                       f"{seen[pid]})")
             continue
+        try:
+            year = parse_year(row.get(year_col))
+        except ValueError as exc:
+            bad.error("bad_year", f"{where}: column {year_col!r}: {exc}")
+            continue
         seen[pid] = where
         if row.get(cols["group"]):
             group, grouping = row[cols["group"]], "report"
@@ -551,7 +578,8 @@ def load_table(path: str | Path, *, text_col: str = "text", label_col: str = "la
             group, grouping = pid, "row"
         groupings.add(grouping)
         data.add(id=pid, text=text, label=label, secondary=secondary, group=str(group),
-                 level=row.get(cols["level"]) or None, where=where, year=row.get("year"))
+                 level=row.get(cols["level"]) or None, year=year,
+                 sample=_sample(row.get(sample_col)), where=where)
     data.problems = bad.problems
     data.files = {path.name: _sha256_bytes(path.read_bytes())}
     # the weakest grouping any row had is what cross-validation can promise
@@ -642,7 +670,8 @@ def _merge(parts, prefer: str | None, bad: _Collector) -> LabeledData:
                 owner.append(k)
                 out.add(id=pid, text=part.texts[i], label=part.labels[i],
                         secondary=part.secondary[i], group=part.groups[i],
-                        level=part.levels[i], section=part.sections[i], where=part.where[i])
+                        level=part.levels[i], section=part.sections[i], year=part.years[i],
+                        sample=part.samples[i], where=part.where[i])
                 continue
             if out.labels[j] == part.labels[i] or prefer == "first" or owner[j] in preferred:
                 continue

@@ -108,6 +108,13 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _subset_table(what: str, scores: dict[str, dict[str, Any]]) -> str:
+    """A table of n, accuracy and macro-F1 per subset (level, sample …)."""
+    return _table([what, "paragraphs", "accuracy", "macro-F1"],
+                  [[k, v["n"], f"{v['accuracy']:.4f}", f"{v['macro_f1']:.4f}"]
+                   for k, v in scores.items()])
+
+
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;
@@ -137,9 +144,17 @@ def write_report(directory: str | Path, metrics: dict[str, Any], *,
                      f"{sec['sample_f1_of_theme_sets']:.4f}.</p>")
     if metrics.get("per_level"):
         parts.append("<h2>By government level</h2>")
-        parts.append(_table(["level", "paragraphs", "accuracy", "macro-F1"],
-                            [[k, v["n"], f"{v['accuracy']:.4f}", f"{v['macro_f1']:.4f}"]
-                             for k, v in metrics["per_level"].items()]))
+        parts.append(_subset_table("level", metrics["per_level"]))
+    if metrics.get("per_era"):
+        from .evaluate import era_rows
+
+        parts.append("<h2>By era of the report</h2>")
+        parts.append(_table(["era", "level", "paragraphs", "accuracy", "macro-F1"],
+                            [[era, lv, n, f"{acc:.4f}", f"{f1:.4f}"]
+                             for era, (lv, n, acc, f1) in era_rows(metrics["per_era"])]))
+    if metrics.get("per_sample"):
+        parts.append("<h2>By sample (how the labeled rows were chosen)</h2>")
+        parts.append(_subset_table("sample", metrics["per_sample"]))
     if metrics.get("groups"):
         g = metrics["groups"]
         parts.append("<h2>By theme group</h2>")

@@ -1,0 +1,354 @@
+"""Era search: what a linear model can do with the era of a report, by report-grouped 5-fold CV.
+
+    python benchmarks/era_search.py [--out benchmarks/results/era_search.md] [--cache DIR]
+                                    [--jobs 1] [--only NAME,...] [--n-boot 2000]
+
+Every variant is fitted on the same folds (``train.report_folds``: StratifiedGroupKFold by
+report, seed 0, the folds of ``policy-nlp train``) of the shared labels, with the default
+configuration (``TrainConfig()``: char 1-3 + word 1-2 TF-IDF, LinearSVC C=0.5, the sentences
+of single-theme paragraphs as extra rows of weight 0.1) but without era weights, and scored on
+*every* labeled paragraph of the held-out reports. The variants:
+
+* ``before``: trained only on the rows the model shipped before the era and census labels had
+  (``sample`` random or rare) of the training reports: the model of commit 871a1af, refitted
+  per fold;
+* ``unweighted``: trained on all rows of the training reports (the default before era
+  weights: ``train --era-balance 0``);
+* sample weights: era-balanced (``train.era_weights``: power 1, each era the same total weight;
+  power 0.5, the training default, ``--era-balance 0.5``), or the ``era`` and ``census`` rows at
+  half weight (do they swamp the other levels?);
+* era intercepts: one indicator column per era (a per-era, per-theme bias, regularised as the
+  other weights);
+* era-tagged copies ("frustratingly easy domain adaptation", Daumé 2007): the features once
+  shared and once more for the paragraph's era (all eras, or only up to 1990), so a term may
+  weigh differently in old reports; a paragraph whose year is unknown gets the shared copy
+  only, which is also scored (``year hidden``);
+* the section heading path as a feature block (char 1-3-grams, weight 0.5), alone and with
+  the era weights.
+
+Out-of-fold scores of each variant are cached (``--cache``), keyed by the labels' hash, so a
+rerun only fits new variants. The table gives accuracy by level and, for national reports, by
+era, macro-F1 over all rows and over the ``random`` rows (the rows drawn at random by level:
+the distribution of paragraphs in general); then each variant's differences from
+``unweighted`` (and the default from ``before``: the measure the issue asks for) with 95%
+intervals from a paired bootstrap over reports. ``--only before`` runs that comparison alone
+(``before``, ``unweighted`` and the default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import csr_matrix, diags, hstack
+
+from policy_nlp.codebook import load_codebook
+from policy_nlp.compare import _macro_f1, paired_bootstrap
+from policy_nlp.era import ERA_NAMES, era_of
+from policy_nlp.features import fit_featurizer
+from policy_nlp.labels import load_joined
+from policy_nlp.train import (
+    TrainConfig,
+    era_weights,
+    expand_linear,
+    make_classifier,
+    report_folds,
+    sentence_rows,
+    tokenize_all,
+)
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parents[1] / "shared"
+OLD_SAMPLES = ("random", "rare")  # the rows the model shipped before this issue had
+
+
+class Corpus:
+    """The shared labels with what every variant needs, computed once."""
+
+    def __init__(self):
+        self.data = load_joined(SHARED / "labels" / "train.jsonl",
+                                SHARED / "corpus" / "paragraphs.jsonl")
+        self.book = load_codebook()
+        self.config = TrainConfig(era_balance=0.0)  # era weights are variants here
+        self.k = len(self.book.ids)
+        d = self.data
+        self.y = np.array([self.book.ids.index(lbl) for lbl in d.labels])
+        self.levels = np.array([str(v) for v in d.levels])
+        self.eras = np.array([str(era_of(v)) for v in d.years])
+        self.era_idx = np.array([ERA_NAMES.index(e) if e in ERA_NAMES else -1
+                                 for e in self.eras])
+        self.samples = np.array([str(s) for s in d.samples])
+        self.sections = [" ".join(s) for s in d.sections]
+        self.folds = report_folds(d, self.book, self.config)
+        self.tokens = tokenize_all(d.texts, self.config)
+        self.sentences = sentence_rows(d, self.config)
+        self.key = d.sha256()[:16]
+
+
+class Fold:
+    """One fold's training design: the paragraphs ``rows`` and their sentence rows, the fitted
+    features of them and of the test paragraphs."""
+
+    def __init__(self, c: Corpus, rows: np.ndarray, te: np.ndarray):
+        s_texts, s_tokens, owner = c.sentences.of(rows)
+        self.c, self.te, self.rows, self.owner = c, te, rows, owner
+        self.of = np.r_[rows, owner]  # the paragraph of each training row
+        self.weight = np.r_[np.ones(len(rows)), np.full(len(owner), c.sentences.weight)]
+        texts = [c.data.texts[i] for i in rows] + s_texts
+        tokens = [c.tokens[i] for i in rows] + s_tokens
+        self.featurizer, self.X = fit_featurizer(texts, tokens, c.config.features)
+        self.sections = [c.sections[i] for i in self.of]
+        self.Xte = self.featurizer.transform([c.data.texts[i] for i in te])
+
+    def era_weighted(self, power: float) -> np.ndarray:
+        """The row weights of ``train`` with ``era_balance=power``: each paragraph's era
+        weight, a sentence row's its paragraph's times the sentence weight."""
+        w = era_weights([self.c.data.years[i] for i in self.rows], power)
+        of_paragraph = np.zeros(len(self.c.y))
+        of_paragraph[self.rows] = w
+        return np.r_[w, self.c.sentences.weight * of_paragraph[self.owner]]
+
+    def fit_scores(self, X, Xte, weight=None) -> np.ndarray:
+        clf = make_classifier(self.c.config).fit(X, self.c.y[self.of],
+                                                 sample_weight=self.weight if weight is None
+                                                 else weight)
+        coef, intercept = expand_linear(clf, self.c.k)
+        return np.asarray(Xte @ coef.T) + intercept
+
+
+def era_rows(era_idx: np.ndarray, n_eras: int = len(ERA_NAMES)) -> csr_matrix:
+    """One indicator column per era (an unknown era, -1, has none)."""
+    known = era_idx >= 0
+    return csr_matrix((np.ones(known.sum()), (np.flatnonzero(known), era_idx[known])),
+                      shape=(len(era_idx), n_eras))
+
+
+def tagged(X, era_idx: np.ndarray, tag: tuple[int, ...]):
+    """The features once shared and once per era in ``tag``, zero outside the row's era."""
+    return hstack([X] + [diags((era_idx == e).astype(float)) @ X for e in tag], format="csr")
+
+
+# A variant: fold -> {name: out-of-fold scores of the fold's test rows}; several names where a
+# variant is also scored with the year hidden at predict time.
+Variant = Callable[[Fold], dict[str, np.ndarray]]
+
+
+def v_unweighted(f: Fold):
+    return {UNWEIGHTED: f.fit_scores(f.X, f.Xte)}
+
+
+def v_weights(name: str, fn: Callable[[Fold], np.ndarray]) -> Variant:
+    def run(f: Fold):
+        return {name: f.fit_scores(f.X, f.Xte, fn(f))}
+    return run
+
+
+def v_intercepts(f: Fold):
+    c = f.c
+    X = hstack([f.X, era_rows(c.era_idx[f.of])], format="csr")
+    clf_scores = {}
+    for name, te_era in (("era intercepts", c.era_idx[f.te]),
+                         ("era intercepts, year hidden", np.full(len(f.te), -1))):
+        clf_scores[name] = hstack([f.Xte, era_rows(te_era)], format="csr")
+    clf = make_classifier(c.config).fit(X, c.y[f.of], sample_weight=f.weight)
+    coef, intercept = expand_linear(clf, c.k)
+    return {k: np.asarray(v @ coef.T) + intercept for k, v in clf_scores.items()}
+
+
+def v_tagged(name: str, tag: tuple[int, ...]) -> Variant:
+    def run(f: Fold):
+        c = f.c
+        clf = make_classifier(c.config).fit(tagged(f.X, c.era_idx[f.of], tag), c.y[f.of],
+                                            sample_weight=f.weight)
+        coef, intercept = expand_linear(clf, c.k)
+        return {name: np.asarray(tagged(f.Xte, c.era_idx[f.te], tag) @ coef.T) + intercept,
+                f"{name}, year hidden": np.asarray(
+                    tagged(f.Xte, np.full(len(f.te), -1), tag) @ coef.T) + intercept}
+    return run
+
+
+def v_section(name: str, power: float) -> Variant:
+    def run(f: Fold):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
+        S = vec.fit_transform(f.sections) * 0.5
+        Ste = vec.transform([f.c.sections[i] for i in f.te]) * 0.5
+        return {name: f.fit_scores(hstack([f.X, S], format="csr"),
+                                   hstack([f.Xte, Ste], format="csr"),
+                                   f.era_weighted(power) if power else None)}
+    return run
+
+
+def v_before(c: Corpus, tr: np.ndarray, te: np.ndarray):
+    rows = tr[np.isin(c.samples[tr], OLD_SAMPLES)]
+    f = Fold(c, rows, te)
+    return {"before (random+rare rows only)": f.fit_scores(f.X, f.Xte)}
+
+
+OLD = ERA_NAMES.index("up_to_1990")
+UNWEIGHTED = "unweighted (all rows, no era weights)"
+DEFAULT = "era weights, power 0.5 (the default)"
+VARIANTS: dict[str, Variant] = {
+    UNWEIGHTED: v_unweighted,
+    DEFAULT: v_weights(DEFAULT, lambda f: f.era_weighted(0.5)),
+    "era weights, power 1": v_weights("era weights, power 1", lambda f: f.era_weighted(1.0)),
+    "weights: era+census rows 0.5": v_weights(
+        "weights: era+census rows 0.5",
+        lambda f: f.weight * np.where(np.isin(f.c.samples[f.of], ("era", "census")), 0.5, 1.0)),
+    "era intercepts": v_intercepts,
+    "era-tagged copies (all eras)": v_tagged("era-tagged copies (all eras)", (0, 1, 2)),
+    "era-tagged copy (up to 1990)": v_tagged("era-tagged copy (up to 1990)", (OLD,)),
+    "section heading": v_section("section heading", 0.0),
+    "section heading + era weights 0.5": v_section("section heading + era weights 0.5", 0.5),
+}
+BEFORE = "before (random+rare rows only)"
+
+
+def run_fold(c: Corpus, k: int, names: list[str], want_before: bool) -> dict[str, np.ndarray]:
+    tr, te = c.folds[k]
+    out: dict[str, np.ndarray] = {}
+    t0 = time.perf_counter()
+    if want_before:
+        out.update(v_before(c, tr, te))
+    if names:
+        f = Fold(c, tr, te)
+        for name in names:
+            out.update(VARIANTS[name](f))
+    print(f"fold {k + 1}: {', '.join(names + [BEFORE] * want_before)} "
+          f"({time.perf_counter() - t0:.0f}s)", file=sys.stderr, flush=True)
+    return out
+
+
+def cache_path(cache: Path, c: Corpus, name: str) -> Path:
+    digest = hashlib.sha256(f"{c.key}|{c.config.to_dict()}|{name}".encode()).hexdigest()[:16]
+    return cache / f"{digest}.npy"
+
+
+def oof_scores(c: Corpus, names: list[str], cache: Path, jobs: int) -> dict[str, np.ndarray]:
+    """Out-of-fold scores of each variant (and their 'year hidden' twins), cached."""
+    from joblib import Parallel, delayed
+
+    cache.mkdir(parents=True, exist_ok=True)
+    todo = [n for n in names if n != BEFORE and not cache_path(cache, c, n).is_file()]
+    want_before = BEFORE in names and not cache_path(cache, c, BEFORE).is_file()
+    if todo or want_before:
+        parts = Parallel(n_jobs=jobs)(delayed(run_fold)(c, k, todo, want_before)
+                                      for k in range(len(c.folds)))
+        merged: dict[str, np.ndarray] = {}
+        for (_, te), part in zip(c.folds, parts, strict=True):
+            for name, scores in part.items():
+                merged.setdefault(name, np.zeros((len(c.y), c.k)))[te] = scores
+        for name, scores in merged.items():
+            np.save(cache_path(cache, c, name), scores)
+    out = {}
+    for name in names:
+        for variant in (name, f"{name}, year hidden"):
+            p = cache_path(cache, c, variant)
+            if p.is_file():
+                out[variant] = np.load(p)
+    return out
+
+
+def cells(c: Corpus) -> dict[str, np.ndarray]:
+    """The rows of each accuracy column of the table."""
+    nat = c.levels == "national"
+    out = {f"national {e.replace('_', ' ')}": nat & (c.eras == e) for e in ERA_NAMES}
+    for lv in ("provincial", "prefecture", "county"):
+        out[lv] = c.levels == lv
+    return out
+
+
+def summarize(c: Corpus, pred: np.ndarray) -> dict[str, float]:
+    rnd = c.samples == "random"
+    row = {"accuracy": float((pred == c.y).mean()),
+           "macro_f1": _macro_f1(c.y, pred, np.ones(len(c.y)), c.k),
+           "macro_f1_random": _macro_f1(c.y[rnd], pred[rnd], np.ones(rnd.sum()), c.k)}
+    for name, m in cells(c).items():
+        row[name] = float((pred[m] == c.y[m]).mean())
+    return row
+
+
+def differences(c: Corpus, base: np.ndarray, other: np.ndarray, n_boot: int) -> dict:
+    """other - base: the accuracy of each cell and the random rows' macro-F1, with 95%
+    intervals from a paired bootstrap over reports."""
+    groups = np.array(c.data.groups)
+    out = {}
+    rnd = c.samples == "random"
+    b = paired_bootstrap(c.y[rnd], base[rnd], other[rnd], list(groups[rnd]), n_boot=n_boot)
+    d = (_macro_f1(c.y[rnd], other[rnd], np.ones(rnd.sum()), c.k)
+         - _macro_f1(c.y[rnd], base[rnd], np.ones(rnd.sum()), c.k))
+    out["macro-F1, random rows"] = (d, *b["macro_f1_diff_ci95"])
+    for name, m in {"all rows": np.ones(len(c.y), bool), **cells(c)}.items():
+        b = paired_bootstrap(c.y[m], base[m], other[m], list(groups[m]), n_boot=n_boot)
+        d = float((other[m] == c.y[m]).mean() - (base[m] == c.y[m]).mean())
+        out[f"accuracy, {name}"] = (d, *b["accuracy_diff_ci95"])
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "era_search.md")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/policy-nlp-era-search"))
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--only", default="", help="comma-separated variant names (and 'before')")
+    ap.add_argument("--n-boot", type=int, default=2000)
+    args = ap.parse_args(argv)
+    if not (SHARED / "labels" / "train.jsonl").is_file():
+        print(f"{SHARED} is absent: the era search needs the shared labels", file=sys.stderr)
+        return 2
+    names = [BEFORE, *VARIANTS]
+    if args.only:
+        keep = {BEFORE if n == "before" else n for n in args.only.split(",")} | {UNWEIGHTED,
+                                                                                 DEFAULT}
+        names = [n for n in names if n in keep]
+    t0 = time.perf_counter()
+    c = Corpus()
+    scores = oof_scores(c, names, args.cache, args.jobs)
+    preds = {name: s.argmax(axis=1) for name, s in scores.items()}
+    rows = {name: summarize(c, p) for name, p in preds.items()}
+    cols = list(cells(c))
+    n_cell = {name: int(m.sum()) for name, m in cells(c).items()}
+    lines = ["# Era search (report-grouped 5-fold CV, shared labels)", "",
+             f"Command: `python benchmarks/era_search.py` ({len(c.y):,} labeled paragraphs, "
+             f"{len(set(c.data.groups))} reports; every variant on the same folds, scored on "
+             "every labeled paragraph of the held-out reports). Accuracy by level and, for "
+             "national reports, by era; macro-F1 over all rows and over the `random` rows.", "",
+             "| variant | accuracy | macro-F1 | macro-F1 random | "
+             + " | ".join(f"{k} (n={n_cell[k]})" for k in cols) + " |",
+             "|---|" + "---|" * (3 + len(cols))]
+    for name, r in rows.items():
+        lines.append(f"| {name} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | "
+                     f"{r['macro_f1_random']:.4f} | "
+                     + " | ".join(f"{r[k]:.4f}" for k in cols) + " |")
+    pairs = [(UNWEIGHTED, n) for n in preds if n not in (UNWEIGHTED, BEFORE)]
+    if BEFORE in preds:
+        pairs.insert(0, (BEFORE, DEFAULT))
+    lines += ["", "## Differences (second minus first), 95% paired bootstrap interval over "
+              f"reports ({args.n_boot} resamples)", ""]
+    diffs = {}
+    for base, other in pairs:
+        d = differences(c, preds[base], preds[other], args.n_boot)
+        diffs[f"{other} - {base}"] = d
+        lines += [f"**{other}** minus **{base}**:", "", "| measure | difference | 95% CI |",
+                  "|---|---|---|"]
+        lines += [f"| {k} | {v[0]:+.4f} | [{v[1]:+.4f}, {v[2]:+.4f}] |" for k, v in d.items()]
+        lines.append("")
+    lines.append(f"{time.perf_counter() - t0:.0f} s in all (cached variants are not refitted).")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n", "utf-8")
+    args.out.with_suffix(".json").write_text(json.dumps(
+        {"rows": rows, "differences": {k: {m: list(v) for m, v in d.items()}
+                                       for k, d in diffs.items()}}, indent=2), "utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

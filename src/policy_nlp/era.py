@@ -1,0 +1,45 @@
+"""Eras of the reports: the year of a report -> the period its language belongs to.
+
+Government work reports run from 1954 to today, and their vocabulary changed with the economy
+(the planned economy's 基本建设, 计划, 增产节约 up to about 1990; the reform years; the
+present). Metrics are broken down by these eras (:func:`policy_nlp.evaluate.metrics_report`)
+so that a model good on recent reports cannot hide that it is poor on old ones.
+"""
+
+from __future__ import annotations
+
+#: (name, last year) of each era, in order; the last era is open-ended.
+ERAS: tuple[tuple[str, int | None], ...] = (
+    ("up_to_1990", 1990),
+    ("1991_2012", 2012),
+    ("after_2012", None),
+)
+ERA_NAMES: tuple[str, ...] = tuple(name for name, _ in ERAS)
+
+
+def era_of(year: int | None) -> str | None:
+    """The era a year belongs to (None for an unknown year)."""
+    if year is None:
+        return None
+    for name, last in ERAS:
+        if last is None or year <= last:
+            return name
+    raise AssertionError("the last era is open-ended")  # pragma: no cover
+
+
+def parse_year(value: object) -> int | None:
+    """A year from a table cell or JSON field: an int, a float like 1985.0 or a string of
+    four digits (surrounding space ignored); None for an empty cell. Anything else raises
+    ValueError (the caller names the row)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a year: {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and 1000 <= value <= 9999:
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(
+            value.strip()) == 4:
+        return int(value.strip())
+    raise ValueError(f"not a four-digit year: {value!r}")
