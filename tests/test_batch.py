@@ -391,10 +391,10 @@ def test_a_block_report_replays_problems_and_duplicate_ids_in_input_order(monkey
             todo = dict(problems)
             for i, name in enumerate(names):
                 if i in todo:
-                    read._problem(on_error, InputError(todo.pop(i)))
+                    read.handle_problem(on_error, InputError(todo.pop(i)))
                 ids.check(name, f"x.jsonl:{name}", on_error)
             for m in todo.values():
-                read._problem(on_error, InputError(m))
+                read.handle_problem(on_error, InputError(m))
 
     got, expected = [], []
     replayed(IdMemory(), SkipAndReport(got.append))

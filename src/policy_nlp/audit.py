@@ -19,7 +19,7 @@ from .model import softmax
 from .train import (
     Progress,
     TrainConfig,
-    _quiet,
+    quiet,
     check_trainable,
     cross_validate,
     fit_temperature,
@@ -50,7 +50,7 @@ class AuditRow:
 
 
 def audit_labels(data: LabeledData, *, config: TrainConfig | None = None,
-                 codebook: Codebook | None = None, progress: Progress = _quiet
+                 codebook: Codebook | None = None, progress: Progress = quiet
                  ) -> list[AuditRow]:
     """All paragraphs whose out-of-fold prediction disagrees with the label, most suspect first.
 

@@ -400,7 +400,7 @@ class BlockReport:
     def replay(self, ids, on_error) -> None:
         """Report the problems and the duplicate ids (checked with ``ids``, an
         :class:`~policy_nlp.read.IdMemory`) in input order, as reading in this process does."""
-        from .read import _problem
+        from .read import handle_problem
 
         done = 0
         for at, problem in [*self.problems, (len(self.keys), None)]:
@@ -409,7 +409,7 @@ class BlockReport:
                                on_error)
                 done = at
             if problem is not None:
-                _problem(on_error, problem)
+                handle_problem(on_error, problem)
 
 
 def label_block(model, block: LineBlock, opts: LabelOptions) -> tuple[bytes, int, BlockReport]:
@@ -489,12 +489,12 @@ def fingerprint(inputs: list[str], model, opts: LabelOptions,
     files, which change as it goes): the input files, as reading lists them, with their size,
     modification time and a hash of their content (:func:`content_hash`), the model's file
     hashes and the options."""
-    from .read import _input_files
+    from .read import input_files
 
     files = []
     for p in inputs:
         path = Path(p)
-        found = _input_files(path) if path.is_dir() else [path]
+        found = input_files(path) if path.is_dir() else [path]
         for f in found:
             if f.is_file() and f.resolve() not in exclude:
                 st = f.stat()
@@ -837,7 +837,7 @@ def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
     """Cut the inputs into partitions in input order (directories expanded as ``label`` does;
     the files of an ``outdir`` inside an input folder left out; an input inside ``outdir``
     refused: the output directory holds the run's output only)."""
-    from .read import _input_files
+    from .read import input_files
 
     if partition_rows < 1:
         raise InputError(f"--partition-rows must be at least 1, got {partition_rows}")
@@ -853,7 +853,7 @@ def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
             if where == own or own in where.parents:
                 raise InputError(f"{p}: is in the output directory {outdir} of this run (which "
                                  "holds its output only): choose another output directory")
-        found = _input_files(path) if path.is_dir() else [path]
+        found = input_files(path) if path.is_dir() else [path]
         if outdir is not None:
             mine = [f for f in found if own in f.resolve().parents]
             found = [f for f in found if f not in mine]

@@ -280,7 +280,7 @@ def train(
 ) -> None:
     """Train a model from labeled paragraphs and write it with its model card."""
     from .codebook import load_codebook
-    from .evaluate import format_metrics
+    from .metrics import format_metrics
     from .features import FeatureSpec
     from .train import TrainConfig
     from .model import check_model_output
@@ -1255,7 +1255,7 @@ def info(
         print(f"{th['id']:<22}{th['group']:<22}{counts.get(th['id'], 0):>6}"
               f"{(f'{f1:.3f}' if f1 is not None else ''):>8}  {th['zh']}")
     if cv.get("confusion_matrix"):
-        from .evaluate import format_confusion
+        from .metrics import format_confusion
 
         print()
         print(f"report-grouped cross-validation, {format_confusion(cv['confusion_matrix'])}")

@@ -2,7 +2,7 @@
 
 Government work reports run from 1954 to today, and their vocabulary changed with the economy
 (the planned economy's 基本建设, 计划, 增产节约 up to about 1990; the reform years; the
-present). Metrics are broken down by these eras (:func:`policy_nlp.evaluate.metrics_report`)
+present). Metrics are broken down by these eras (:func:`policy_nlp.metrics.metrics_report`)
 so that a model good on recent reports cannot hide that it is poor on old ones.
 """
 

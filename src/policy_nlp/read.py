@@ -51,6 +51,8 @@ __all__ = [
     "OnError",
     "SkipAndReport",
     "decode_bytes",
+    "handle_problem",
+    "input_files",
     "iter_documents",
     "normalize_text",
     "read_documents",
@@ -244,7 +246,7 @@ class SkipAndReport:
         return f"{' and '.join(parts)} (listed above; --strict stops at the first)"
 
 
-def _problem(on_error: OnError | None, error: InputError) -> None:
+def handle_problem(on_error: OnError | None, error: InputError) -> None:
     """Hand a problem to the policy; without one, raise it."""
     if on_error is None:
         raise error
@@ -387,7 +389,7 @@ def _read_report(path: Path, suffix: str, on_error: OnError | None) -> Document:
     if fmt == "docx":
         text = read_formats.docx_text(path)
     elif fmt == "pdf":
-        text = read_formats.pdf_text(path, lambda warning: _problem(on_error, warning))
+        text = read_formats.pdf_text(path, lambda warning: handle_problem(on_error, warning))
     elif fmt == "html":
         text, encoding = _html_report(_read_bytes(path), path, on_error)
     else:
@@ -442,7 +444,7 @@ def _decode_report(data: bytes, source: str, on_error: OnError | None) -> tuple[
     try:
         return decode_bytes(data, source=source)
     except InputWarning as warning:
-        _problem(on_error, warning)
+        handle_problem(on_error, warning)
         return warning.recovered
 
 
@@ -528,7 +530,7 @@ class IdMemory:
 
     def _check(self, key: int, doc_id: str, source: str, on_error: OnError | None) -> None:
         if key in self.seen:
-            _problem(on_error, InputWarning(
+            handle_problem(on_error, InputWarning(
                 f"{source}: duplicate id {doc_id!r} (an earlier record or report has it)"))
         elif len(self.seen) < UNIQUE_ID_LIMIT:
             self.seen.add(key)
@@ -562,16 +564,16 @@ def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None,
             except InputError as exc:
                 if getattr(exc, "reported", False):
                     raise
-                _problem(on_error, exc)
+                handle_problem(on_error, exc)
                 continue
             yield Document("stdin", normalize_text(text), "<stdin>", encoding=encoding)
             continue
         listed = Path(p).is_dir()
         if listed:
-            files = [f for f in _input_files(Path(p), on_error)
+            files = [f for f in input_files(Path(p), on_error)
                      if not exclude or f.resolve() not in exclude]
             if not files:
-                _problem(on_error, InputError(
+                handle_problem(on_error, InputError(
                     f"{p}: no {', '.join(INPUT_SUFFIXES)} files in this directory "
                     "(hidden files are skipped)"))
         else:
@@ -585,7 +587,7 @@ def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None,
             except InputError as exc:
                 if getattr(exc, "reported", False):
                     raise
-                _problem(on_error, exc)
+                handle_problem(on_error, exc)
 
 
 def _is_pipe(path: Path) -> bool:
@@ -868,7 +870,7 @@ def _read_csv(path: Path, *, text_col: str, id_col: str, on_error: OnError | Non
                     continue  # a blank line
                 n += 1
                 if len(row) != len(header):
-                    _problem(on_error, InputError(
+                    handle_problem(on_error, InputError(
                         f"{path}:row {n}: has {len(row)} fields but the header has {len(header)}"
                     ))
                     continue
@@ -1094,7 +1096,7 @@ def jsonl_records(path: Path, lines: Iterable[tuple[int, str | bytes | InputErro
             else:
                 line = None
         if isinstance(line, InputError):
-            _problem(on_error, line)
+            handle_problem(on_error, line)
             continue
         if line is not None:
             if not line or line.isspace():  # (as `not line.strip()`, without copying it)
@@ -1102,10 +1104,10 @@ def jsonl_records(path: Path, lines: Iterable[tuple[int, str | bytes | InputErro
             try:
                 record = jsonl_loads(line)
             except NotFinite as exc:
-                _problem(on_error, InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})"))
+                handle_problem(on_error, InputError(f"{path}:{lineno}: not valid JSON ({exc.msg})"))
                 continue
             except json.JSONDecodeError as exc:
-                _problem(on_error, InputError(
+                handle_problem(on_error, InputError(
                     f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"))
                 continue
         doc = _json_record(record, text_col, id_col, path, f"{path}:{lineno}", f"line {lineno}",
@@ -1144,7 +1146,7 @@ def _json_record(record: object, text_col: str, id_col: str, path: Path, where: 
     try:
         key = _json_text_key(record, text_col, where)
     except InputError as exc:
-        _problem(on_error, exc)
+        handle_problem(on_error, exc)
         return None
     return _record(record, key, id_col, path, position, n, encoding, on_error)
 
@@ -1194,7 +1196,7 @@ def _record(
     elif not has_content(text):
         problem = "no text to classify (empty or only punctuation)"
     if problem:
-        _problem(on_error, InputError(f"{path}:{position}: {problem}"))
+        handle_problem(on_error, InputError(f"{path}:{position}: {problem}"))
         return None
     meta = record.copy()  # the other fields, in their order
     del meta[key]
@@ -1215,7 +1217,7 @@ def _record(
 # --- directories ------------------------------------------------------------------------------
 
 
-def _input_files(directory: Path, on_error: OnError | None = None) -> list[Path]:
+def input_files(directory: Path, on_error: OnError | None = None) -> list[Path]:
     """Input files under ``directory``, recursively, sorted, hidden files and folders skipped.
 
     A folder that cannot be listed is a problem for ``on_error``; a broken symbolic link with an
@@ -1224,7 +1226,7 @@ def _input_files(directory: Path, on_error: OnError | None = None) -> list[Path]
     found = []
 
     def unlistable(exc: OSError) -> None:
-        _problem(on_error, InputError(
+        handle_problem(on_error, InputError(
             f"{exc.filename}: cannot list this directory ({exc.strerror or exc})"))
 
     for root, dirs, files in os.walk(directory, onerror=unlistable):

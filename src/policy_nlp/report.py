@@ -146,7 +146,7 @@ def write_report(directory: str | Path, metrics: dict[str, Any], *,
         parts.append("<h2>By government level</h2>")
         parts.append(_subset_table("level", metrics["per_level"]))
     if metrics.get("per_era"):
-        from .evaluate import era_rows
+        from .metrics import era_rows
 
         parts.append("<h2>By era of the report</h2>")
         parts.append(_table(["era", "level", "paragraphs", "accuracy", "macro-F1"],

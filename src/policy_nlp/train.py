@@ -23,9 +23,9 @@ from . import __version__
 from .codebook import Codebook, load_codebook
 from .era import era_of
 from .errors import InputError
-from .evaluate import expected_calibration_error, metrics_report
 from .features import FeatureSpec, Featurizer, fit_featurizer
 from .labels import LabeledData
+from .metrics import expected_calibration_error, metrics_report
 from .model import ThemeModel, softmax, text_hashes
 from .split import split_sentences
 from .tokenize import lexicon_sha256, tokenize, tokenizer_name
@@ -74,7 +74,8 @@ class TrainConfig:
 Progress = Callable[[str], None]
 
 
-def _quiet(_: str) -> None:
+def quiet(_: str) -> None:
+    """A progress callback that says nothing (the default of the training functions)."""
     pass
 
 
@@ -355,7 +356,7 @@ def _cv_and_final(data: LabeledData, tokens: list[list[str]], codebook: Codebook
 
 
 def cross_validate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
-                   config: TrainConfig, progress: Progress = _quiet) -> np.ndarray:
+                   config: TrainConfig, progress: Progress = quiet) -> np.ndarray:
     """Out-of-fold decision scores, shape (n, n_themes), from report-grouped folds."""
     oof, _ = _cv_and_final(data, tokens, codebook, config, progress, final=False)
     return oof
@@ -376,7 +377,7 @@ class CVResult:
 
 
 def cv_evaluate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
-                config: TrainConfig, progress: Progress = _quiet,
+                config: TrainConfig, progress: Progress = quiet,
                 oof: np.ndarray | None = None) -> CVResult:
     """Cross-validate by report; fit the temperature and secondary threshold out of fold.
 
@@ -419,7 +420,7 @@ def share_rates(data: LabeledData, proba: np.ndarray, themes: list[str]) -> dict
 def learning_curve(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
                    config: TrainConfig, fractions: tuple[float, ...] = (0.1, 0.2, 0.4, 0.6,
                                                                          0.8, 1.0),
-                   progress: Progress = _quiet) -> list[dict[str, float]]:
+                   progress: Progress = quiet) -> list[dict[str, float]]:
     """Macro-F1 on held-out reports against the number of training paragraphs.
 
     In each report-grouped fold, the model is trained on a random share of the fold's
@@ -459,7 +460,7 @@ def learning_curve(data: LabeledData, tokens: list[list[str]], codebook: Codeboo
 
 
 def train(data: LabeledData, *, config: TrainConfig | None = None,
-          codebook: Codebook | None = None, progress: Progress = _quiet) -> ThemeModel:
+          codebook: Codebook | None = None, progress: Progress = quiet) -> ThemeModel:
     """Train a model: cross-validate by report, calibrate, then fit on all the data.
 
     Returns the model; its ``card`` holds the cross-validation metrics and provenance.
