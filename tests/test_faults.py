@@ -8,6 +8,7 @@ a minute on two shared cores. The run-to-run figures (many random kill points) c
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -32,7 +34,21 @@ from policy_nlp.read import SkipAndReport
 from .conftest import assert_no_traceback
 from .test_batch import write_corpus
 
+# a local Dask cluster stopped by an error leaves sockets of its scheduler to the collector
+pytestmark = pytest.mark.filterwarnings("ignore:unclosed <socket:ResourceWarning")
+
 N = 8000  # paragraphs: about a second of labeling, enough to stop a run in the middle
+
+
+@pytest.fixture(autouse=True)
+def _collect_dask_sockets():
+    """A local Dask cluster that stopped on an error can leave its scheduler's sockets to the
+    garbage collector; collected here, where their ResourceWarning is expected, rather than
+    in whichever later test happens to collect them."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 @pytest.fixture(scope="module")

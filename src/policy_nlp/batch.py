@@ -1095,10 +1095,13 @@ def _dask_run(Client, LocalCluster, parts, stage: Path, model, model_key, opts, 
         # worker processes listen on loopback only; threads (processes=False) talk in-process
         where = {"host": "127.0.0.1"} if processes else {}
         # silence_logs: a bad input is reported once, as our own error, not as a worker's
-        # "Compute Failed" traceback on stderr
+        # "Compute Failed" traceback on stderr. The scheduler starts an HTTP server even
+        # without its dashboard, on port 8787 unless told: a free port instead, so that two
+        # clusters on one machine (two users, a test beside a run) do not collide.
         with _ignoring_ctrl_c():
             cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                   processes=processes, dashboard_address=None,
+                                   processes=processes, dashboard_address=":0",
+                                   scheduler_kwargs={"dashboard": False},
                                    silence_logs=logging.CRITICAL, **where)
         client = Client(cluster)
     futures: list = []

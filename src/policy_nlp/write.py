@@ -132,12 +132,12 @@ def atomic_output(path: str | Path | None) -> Iterator[IO[str]]:
 
 @contextmanager
 def _open_stream_text(path: Path) -> Iterator[IO[str]]:
-    raw = open_stream(path)
+    stream = io.TextIOWrapper(open_stream(path), encoding="utf-8", newline="")
     try:
-        yield io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        yield stream
     finally:
         try:
-            raw.close()
+            stream.close()
         except OSError:  # the reader of a FIFO went away: what it read is what it got
             pass
 
