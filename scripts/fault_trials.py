@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 (Chinese fixture sentences have full-width punctuation)
 """Run-to-run figures of ``policy-nlp label`` under faults (issue 17): random ``kill -9``
 points across ``-j 1``, ``-j 2`` and the Dask engine, each followed by ``--resume`` (Dask: the
 same command again), and Ctrl-C (SIGINT to the process group, as a terminal sends it) at random

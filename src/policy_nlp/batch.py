@@ -13,13 +13,20 @@ model's file hashes, the options) -- is written to a temporary file, fsync'd and
 the old one. So the checkpoint only ever names bytes that are on disk. ``resume=True`` checks
 the fingerprint, truncates the partial file to the committed length (dropping a half-written
 chunk), skips the committed units of the input (reading, not labeling them) and goes on. At
-the end the partial file is renamed to ``OUT`` (atomically) and the checkpoint removed.
+the end the last checkpoint is marked ``final``, the partial file is renamed to ``OUT``
+(atomically) and the checkpoint removed; a checkpoint marked final beside a finished ``OUT``
+(a kill between the two) is recognised and removed by the next run. One run at a time writes
+an output (:func:`~policy_nlp.outputs.run_lock`). Ctrl-C and SIGTERM stop a run between two
+chunks (:class:`Interrupted`), a worker that dies stops it at once (:class:`WorkerDied`), both
+with the chunks written so far committed for ``--resume``.
 
 :func:`label_dask` (the Dask engine) cuts the inputs into partitions (a byte range of
 ``partition_rows`` lines of a JSONL file, or one whole file otherwise), labels each partition
 on a Dask worker into ``part-NNNNN.jsonl`` of an output directory, and writes ``manifest.json``
 (parts in input order, rows, sha256) when all are done. Concatenating the parts in manifest
-order gives exactly the local engine's JSONL output.
+order gives exactly the local engine's JSONL output. The parts are written into a staging
+directory of the run and replace the earlier output only when every partition is done; nothing
+in the output directory that the engine did not make is touched (:func:`label_dask`).
 """
 
 from __future__ import annotations
