@@ -179,7 +179,8 @@ def test_csv_output_is_the_same_with_jobs(corpus, tiny_model_dir, tmp_path):
     label_to_file([str(corpus)], str(two), model_dir=tiny_model_dir, opts=opts, jobs=2,
                   chunk_size=128)
     assert one.read_bytes() == two.read_bytes()
-    lines = one.read_text("utf-8").splitlines()
+    assert one.read_bytes().startswith(b"\xef\xbb\xbfid,")  # a byte-order mark, for Excel
+    lines = one.read_text("utf-8-sig").splitlines()
     assert lines[0].startswith("id,") and len(lines) == 3001
 
 

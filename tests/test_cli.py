@@ -100,7 +100,7 @@ def test_label_report_files_adds_report_fields(model, tmp_path):
     out = tmp_path / "out.csv"
     result = run("label", d, "-o", out, "-m", model, "--no-progress")
     assert result.exit_code == 0, result.stderr
-    lines = out.read_text("utf-8").splitlines()
+    lines = out.read_text("utf-8-sig").splitlines()
     # year, region and level from the report's title (某市 is a city: prefecture level)
     assert lines[0].startswith("id,report_id,paragraph,section,year,region,level,")
     assert lines[1].startswith("某市_2031#000,某市_2031,0,")
@@ -377,7 +377,7 @@ def test_label_output_format_follows_the_name_and_never_mismatches(model, tmp_pa
     result = run("label", src, "-o", tmp_path / "o.csv", "-m", model, "--no-progress",
                  "--no-include-text")
     assert result.exit_code == 0, result.stderr
-    header = (tmp_path / "o.csv").read_text("utf-8").splitlines()[0]
+    header = (tmp_path / "o.csv").read_text("utf-8-sig").splitlines()[0]
     assert "label" in header and "text" not in header.split(",")
     result = run("label", src, "-o", tmp_path / "old.jsonl", "-m", model, "--no-progress",
                  "--no-text")  # the older name still works

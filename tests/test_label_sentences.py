@@ -26,8 +26,8 @@ def test_label_unit_sentence(tiny_model_dir, tmp_path, fmt):
         para = [json.loads(line) for line in by_paragraph.read_text("utf-8").splitlines()]
         sent = [json.loads(line) for line in by_sentence.read_text("utf-8").splitlines()]
     else:
-        para = list(csv.DictReader(by_paragraph.read_text("utf-8").splitlines()))
-        sent = list(csv.DictReader(by_sentence.read_text("utf-8").splitlines()))
+        para = list(csv.DictReader(by_paragraph.read_text("utf-8-sig").splitlines()))
+        sent = list(csv.DictReader(by_sentence.read_text("utf-8-sig").splitlines()))
     # one record per paragraph, as without --unit, with the paragraph's own label kept
     assert [r["id"] for r in sent] == [r["id"] for r in para]
     assert [r["label"] for r in sent] == [r["label"] for r in para]

@@ -86,7 +86,7 @@ def label_chunk(model, units: list, opts: LabelOptions) -> tuple[bytes, int]:
     """Label a chunk of units: the UTF-8 bytes to write, and the number of units.
 
     JSONL output gets its lines; CSV output the flattened rows as JSON lines (made into a CSV
-    with every column at the end, see :func:`_rows_to_csv`)."""
+    with every column at the end, see :func:`_rows_to_csv`, after a byte-order mark)."""
     from .predict import label_sentences, label_units
     from .write import flatten, jsonl_line
 
@@ -766,9 +766,10 @@ def _run_io(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_e
 def _rows_to_csv(rows_path: Path, out: Path) -> None:
     """The flattened rows (JSON lines) as a CSV with every column, written atomically."""
     from .read import jsonl_loads
-    from .write import atomic_output, write_rows
+    from .write import BOM, atomic_output, write_rows
 
     with open(rows_path, "rb") as src, atomic_output(out) as dst:
+        dst.write(BOM)  # a file for people: spreadsheets read its Chinese as UTF-8
         write_rows((jsonl_loads(line) for line in src), dst, "csv")
 
 
