@@ -160,3 +160,31 @@ def test_default_codebook_groups_on_the_tiny_model(tiny_model_dir, fixture_data)
     assert list(per) == ["economic", "construction_ecology", "social", "government", "general"]
     assert [per[g]["support"] for g in per] == [6, 6, 6, 6, 0]
     assert "environment" in per["construction_ecology"]["themes"]
+
+
+def test_audit_reads_labels_of_a_custom_codebook(five, tmp_path):
+    """audit takes --codebook as train does (it refused every label of a custom codebook)."""
+    _, book, labels, _, _ = five
+    out = tmp_path / "review.csv"
+    common = ["audit", "--labels", labels, "--text-col", "段落", "--label-col", "类别",
+              "--group-col", "报告", "--cv-folds", "3", "--min-df", "1", "-j", "1", "-o", out]
+    refused = run(*common)
+    assert refused.exit_code == 2 and "economic" in refused.stderr and not out.exists()
+    result = run(*common, "--codebook", book)
+    assert result.exit_code == 0, result.stderr
+    assert out.exists()
+
+
+def test_every_command_finds_the_codebook_the_same_way(five, tiny_model_dir):
+    from policy_nlp.codebook import load_codebook, resolve_codebook
+    from policy_nlp.model import load_model
+    from policy_nlp.errors import InputError
+
+    _, book, _, model_dir, _ = five
+    model = load_model(model_dir)
+    assert resolve_codebook().ids == load_codebook().ids
+    assert resolve_codebook(book).ids == load_codebook(book).ids
+    assert list(resolve_codebook(model=model).ids) == list(model.themes) == list(
+        load_codebook(book).ids)
+    with pytest.raises(InputError, match="not both"):
+        resolve_codebook(book, model=model)

@@ -279,7 +279,7 @@ def train(
     strict: StrictLabelsOpt = False,
 ) -> None:
     """Train a model from labeled paragraphs and write it with its model card."""
-    from .codebook import load_codebook
+    from .codebook import resolve_codebook
     from .metrics import format_metrics
     from .features import FeatureSpec
     from .train import TrainConfig
@@ -287,7 +287,7 @@ def train(
     from .train import train as train_model
 
     check_model_output(output)
-    book = load_codebook(codebook)
+    book = resolve_codebook(codebook)
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
                         strict=False, prefer=prefer, blank_errors=strict, warn_blank=False)
     _check_labels(data, book, labels)
@@ -552,7 +552,7 @@ def profile(
     """Profile reports: one row per report with its metadata and each theme's share."""
     from .aggregate import iter_labeled, long_panel, profile_estimated
     from .shares import DEFAULT_ESTIMATOR, ShareRates, check_estimator
-    from .codebook import model_codebook
+    from .codebook import resolve_codebook
     from .read import iter_documents
     from .write import check_output_file, check_panel_writer, panel_format, write_panel
 
@@ -575,7 +575,7 @@ def profile(
     set_verbose(verbose)
     policy = error_policy(strict)
     m = _load(model)
-    book = model_codebook(m.card, m.themes)
+    book = resolve_codebook(model=m)
     population = None
     if validation is not None:
         read_coded_sheet(validation, m.themes)  # a bad sheet stops here, before any work
@@ -802,11 +802,11 @@ def themes(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """List the model's themes (id, group, name), with --top-terms their strongest terms."""
-    from .codebook import model_codebook
+    from .codebook import resolve_codebook
     from .explain import top_terms as strongest
 
     m = _load(model)
-    book = model_codebook(m.card, m.themes)
+    book = resolve_codebook(model=m)
     chosen = theme or m.themes
     unknown = [t for t in chosen if t not in m.themes]
     if unknown:
@@ -856,7 +856,7 @@ def evaluate(
     strict: StrictLabelsOpt = False,
 ) -> None:
     """Accuracy, macro-F1, per-theme precision/recall/F1 and the confusion matrix."""
-    from .codebook import Codebook
+    from .codebook import resolve_codebook
     from .evaluate import (evaluate_as_is, evaluate_configuration, format_metrics,
                            training_overlap)
     from .write import atomic_output, check_output_dir, check_output_file
@@ -868,8 +868,7 @@ def evaluate(
         require_matplotlib("evaluate --report")
         check_output_dir(report)
     m = _load(model)
-    book = Codebook.from_dict(m.card["codebook"], source="model card") if "codebook" in (
-        m.card) else None
+    book = resolve_codebook(model=m)
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
                         prefer=prefer, blank_errors=strict)
     curve = None
@@ -912,6 +911,9 @@ def audit(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the folds.")] = 2,
     prefer: PreferOpt = None,
     strict: StrictLabelsOpt = False,
+    codebook: Annotated[Path | None, typer.Option(
+        help="The codebook the labels are coded with (TOML; default: the shipped one), as for "
+             "train.", show_default=False)] = None,
 ) -> None:
     """Flag labeled paragraphs whose label looks wrong, most suspect first.
 
@@ -920,13 +922,13 @@ def audit(
     empty 'verdict' column for the reviewer.
     """
     from .audit import audit_labels
-    from .codebook import load_codebook
+    from .codebook import resolve_codebook
     from .features import FeatureSpec
     from .train import TrainConfig
     from .write import format_for_path, write_table
 
     fmt = format_for_path(output, "csv")
-    book = load_codebook()
+    book = resolve_codebook(codebook)
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
                         prefer=prefer, blank_errors=strict)
     config = TrainConfig(features=FeatureSpec(min_df=min_df), cv_folds=max(cv_folds, 2),
@@ -1026,11 +1028,11 @@ def compare(
 
     if resamples < 100:
         raise InputError(f"--resamples must be at least 100, not {resamples}")
-    from .codebook import model_codebook
+    from .codebook import resolve_codebook
 
     m1, m2 = _load(first), _load(second)
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col,
-                        model_codebook(m1.card, m1.themes), prefer=prefer, blank_errors=strict)
+                        resolve_codebook(model=m1), prefer=prefer, blank_errors=strict)
     for name, m in ((first, m1), (second, m2)):
         if overlap := training_overlap(m, data, str(name)):
             log(f"warning: {overlap}, so the comparison favours it; compare on labels held "
@@ -1108,10 +1110,10 @@ def validate_labels(
     duplicate texts, class imbalance above 10:1, codebook themes without examples. Exit 0
     without errors, 2 with.
     """
-    from .codebook import load_codebook
+    from .codebook import resolve_codebook
     from .labels import validate
 
-    book = load_codebook(codebook)
+    book = resolve_codebook(codebook)
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
                         strict=False, prefer=prefer, blank_errors=strict, warn_blank=False)
     report = validate(data, book)
@@ -1138,15 +1140,11 @@ def label_config_cmd(
     """The Label Studio labeling configuration (XML) of the codebook: paste it into a
     project's Settings > Labeling Interface, then import `suggest --format label-studio`."""
     from .annotate import label_config
-    from .codebook import load_codebook, model_codebook
+    from .codebook import resolve_codebook
 
     if model is not None and codebook is not None:
         raise InputError("give --model or --codebook, not both")
-    if model is not None:
-        m = _load(model)
-        book = model_codebook(m.card, m.themes)
-    else:
-        book = load_codebook(codebook)
+    book = resolve_codebook(codebook, model=_load(model) if model is not None else None)
     sys.stdout.write(label_config(book))
 
 
@@ -1182,14 +1180,14 @@ def agreement_cmd(
     Krippendorff's alpha (nominal), with 95% bootstrap intervals over items; per-theme
     agreement, the most confused themes, and a sheet of the disagreements."""
     from .agreement import agreement, disagreement_rows, format_agreement, load_codings
-    from .codebook import load_codebook
+    from .codebook import resolve_codebook
     from .labels import blank_summary
     from .write import atomic_output, check_output_file, format_for_path, write_rows
 
     if resamples < 100:
         raise InputError(f"--resamples must be at least 100, not {resamples}")
     check_output_file(disagreements)
-    codings, blank = load_codings(coded, codebook=load_codebook(codebook),
+    codings, blank = load_codings(coded, codebook=resolve_codebook(codebook),
                                   paragraphs=paragraphs, blank="error" if strict else "skip")
     if blank:
         log(f"policy-nlp: warning: {blank_summary(blank)}")

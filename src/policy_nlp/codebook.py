@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 
@@ -125,3 +126,22 @@ def model_codebook(card: dict, themes: list[str]) -> Codebook:
     return Codebook(name="model themes",
                     themes=tuple(Theme(id=t, group=t, zh=t, en=t) for t in themes),
                     groups={t: {"zh": t, "en": t} for t in themes})
+
+
+def resolve_codebook(path: str | Path | None = None, *, model: Any = None) -> Codebook:
+    """The codebook a command works with, found the same way by every command: the codebook
+    file ``path`` if given, else the codebook of ``model`` (anything with ``card`` and
+    ``themes``, see :func:`model_codebook`) if given, else the default codebook.
+
+    Raises
+    ------
+    InputError
+        Both a path and a model are given (they could disagree), or the file is not a codebook.
+    """
+    if path is not None and model is not None:
+        raise InputError("give a codebook file or a model to take the codebook from, not both")
+    if path is not None:
+        return load_codebook(path)
+    if model is not None:
+        return model_codebook(model.card, list(model.themes))
+    return load_codebook()
