@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from policy_nlp.errors import InputError
+from policy_nlp.errors import ArgumentError, InputError
 from policy_nlp.shares import (
     ESTIMATORS,
     ShareRates,
@@ -168,7 +168,7 @@ def test_adjusted_estimators_need_rates():
             check_estimator(method, None)
     check_estimator("cc", None)
     check_estimator("pcc", None)
-    with pytest.raises(InputError, match="unknown estimator"):
+    with pytest.raises(ArgumentError, match="estimator is 'xyz', not one of cc, "):
         check_estimator("xyz", None)
 
 
@@ -260,7 +260,7 @@ def test_profile_estimated_groups(book):
 def test_by_a_missing_column_is_an_input_error(book):
     from policy_nlp.aggregate import profile_estimated
 
-    with pytest.raises(InputError, match="--by province: no such column"):
+    with pytest.raises(ArgumentError, match="by names province, no column of the panel"):
         profile_estimated(_records(), book, themes=THEMES, by=["province"])
 
 
@@ -344,7 +344,7 @@ def test_cli_by_missing_column_exits_2_and_writes_nothing(paragraphs, tmp_path):
     res = _cli("profile", str(paragraphs), "--records", "paragraphs", "--by", "province",
                "--output", str(out), "--no-progress")
     assert res.exit_code == 2
-    assert "--by province: no such column" in res.output
+    assert "--by names province, no column of the panel" in res.output
     assert not out.exists()
 
 
@@ -473,8 +473,8 @@ def test_trained_card_carries_the_rates_with_their_counts(tiny_model_dir, fixtur
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--ci", "1.5"], "--ci 1.5: the interval level must be between 0 and 1"),
-    (["--estimator", "median"], "unknown estimator 'median'"),
+    (["--ci", "1.5"], "--ci is 1.5: the interval level must be between 0 and 1"),
+    (["--estimator", "median"], "--estimator is 'median', not one of"),
 ])
 def test_cli_bad_ci_or_estimator_exits_2(paragraphs, tiny_model_dir, tmp_path, args, message):
     out = tmp_path / "p.csv"

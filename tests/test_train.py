@@ -51,7 +51,7 @@ def test_one_class_is_refused():
 def test_too_few_reports_for_grouped_cv(fixture_data):
     two = fixture_data.subset([i for i, g in enumerate(fixture_data.groups)
                                if g in ("fixture/r0", "fixture/r1")])
-    with pytest.raises(InputError, match="at least 5 reports"):
+    with pytest.raises(InputError, match="cv_folds is 5, but cross-validation by report needs"):
         train(two)
     with pytest.raises(InputError, match="lower --min-df"):
         train(two, config=TrainConfig(cv_folds=0))
@@ -165,3 +165,24 @@ def test_training_with_sentence_rows(fixture_data):
                         if k != "sentence_weight"}}
     assert TrainConfig.from_card(old).sentence_weight == 0.0
     assert TrainConfig.from_card({}).sentence_weight == TrainConfig().sentence_weight
+
+
+def test_train_config_checks_its_arguments_by_parameter_name():
+    """The library names its parameters; the CLI shows the flag (test_cli, test_contract)."""
+    from policy_nlp.errors import ArgumentError
+
+    for kwargs, param in (({"cv_folds": 1}, "cv_folds"),
+                          ({"sentence_weight": -1}, "sentence_weight"),
+                          ({"era_balance": float("nan")}, "era_balance"), ({"C": 0}, "C"),
+                          ({"n_jobs": 0}, "n_jobs"), ({"classifier": "forest"}, "classifier")):
+        with pytest.raises(ArgumentError) as caught:
+            TrainConfig(**kwargs)
+        assert caught.value.param == param and str(caught.value).startswith(param + " ")
+        assert "--" not in str(caught.value)
+
+
+def test_cli_shows_a_library_parameter_as_its_flag():
+    from policy_nlp.cli import flag_of
+
+    assert [flag_of(p) for p in ("cv_folds", "n", "n_boot", "jobs", "n_jobs", "C")] == [
+        "--cv-folds", "-n", "--resamples", "--jobs", "--jobs", "--C"]

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from .errors import ArgumentError, InputError
 
 
 def margins(proba: np.ndarray) -> np.ndarray:
@@ -114,6 +114,8 @@ def suggest(model, pool: list[PoolItem], n: int, *, per_report: int | None = Non
     """
     from .codebook import model_codebook
 
+    if n < 1:
+        raise ArgumentError("n", f"must be at least 1, not {n}")
     labeled = {str(i) for i in labeled_ids}
     skip = [k for k, item in enumerate(pool) if str(item.id) in labeled]
     proba = model.predict_proba([item.text for item in pool])

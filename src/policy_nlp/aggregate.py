@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .codebook import Codebook, model_codebook
-from .errors import InputError, InputWarning
+from .errors import ArgumentError, InputError, InputWarning
 from .predict import Unit, iter_units, label_sentences, label_units
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
-    from .shares import ShareRates
     from .read import Document
+    from .shares import ShareRates
 
 __all__ = [
     "META_FIELDS",
@@ -289,8 +289,8 @@ def check_by(rows: list[dict[str, Any]], by: list[str]) -> None:
     if missing:
         meta = [k for k in dict.fromkeys(k for row in rows for k in row)
                 if not k.startswith(("char_share_", "para_share_"))]
-        raise InputError(f"--by {','.join(missing)}: no such column in the panel; the columns "
-                         f"are {', '.join(meta)} (and decade, from year)")
+        raise ArgumentError("by", f"names {','.join(missing)}, no column of the panel; the "
+                                  f"columns are {', '.join(meta)} (and decade, from year)")
 
 
 def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
@@ -321,7 +321,8 @@ def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
 
     est.check_estimator(estimator, rates)
     if ci is not None and not 0 < ci < 1:
-        raise InputError(f"--ci {ci}: the interval level must be between 0 and 1, e.g. 0.95")
+        raise ArgumentError("ci", f"is {ci}: the interval level must be between 0 and 1, "
+                                  "e.g. 0.95")
     if ci is not None and rates is None:
         raise InputError(
             "--ci needs the misclassification rates measured when the model was trained "

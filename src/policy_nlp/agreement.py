@@ -28,7 +28,7 @@ from itertools import combinations
 
 import numpy as np
 
-from .errors import InputError
+from .errors import ArgumentError, InputError
 
 MISSING = -1
 
@@ -199,7 +199,7 @@ def agreement(codings: Codings, *, n_boot: int = 1000, seed: int = 0) -> dict:
     (two coders; else None), ``pairs`` (Cohen's κ of every pair), ``per_theme``,
     ``confusion`` (two coders) or ``coincidence``, ``disagreements`` (item ids)."""
     if n_boot < 100:
-        raise ValueError(f"n_boot must be at least 100, not {n_boot}")
+        raise ArgumentError("n_boot", f"must be at least 100, not {n_boot}")
     k = len(codings.themes)
     counts = codings.counts()
     _, m, agree, c = _alpha_parts(counts)

@@ -47,7 +47,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, ModelError, OutputError, PolicyNLPError, WorkerDied
+from .errors import (
+    ArgumentError,
+    InputError,
+    ModelError,
+    OutputError,
+    PolicyNLPError,
+    WorkerDied,
+)
 from .outputs import lock_path, output_target, run_lock
 from .write import output_file_mode
 
@@ -579,7 +586,7 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
     opts = opts or LabelOptions()
     log = log or (lambda _m: None)
     if jobs < 1:
-        raise InputError(f"--jobs must be at least 1, got {jobs}")
+        raise ArgumentError("jobs", f"must be at least 1, not {jobs}")
     model_key = None if model_dir is None else str(model_dir)
     model = _model(model_key)
     if resume and "-" in inputs:
@@ -848,7 +855,7 @@ def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
     from .read import input_files
 
     if partition_rows < 1:
-        raise InputError(f"--partition-rows must be at least 1, got {partition_rows}")
+        raise ArgumentError("partition_rows", f"must be at least 1, not {partition_rows}")
     files: list[Path] = []
     for p in inputs:
         if p == "-":

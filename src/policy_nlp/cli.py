@@ -20,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import EXIT_SKIPPED, InputError, OutputError, PolicyNLPError
+from .errors import EXIT_SKIPPED, ArgumentError, InputError, OutputError, PolicyNLPError
 from .text import pad
 
 app = typer.Typer(
@@ -117,6 +117,15 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+#: library parameters whose flag is not ``--`` + the name with dashes
+FLAGS = {"n": "-n", "n_boot": "--resamples", "n_jobs": "--jobs", "C": "--C"}
+
+
+def flag_of(param: str) -> str:
+    """The command-line flag that sets a library parameter (``cv_folds`` -> ``--cv-folds``)."""
+    return FLAGS.get(param, "--" + param.replace("_", "-"))
+
+
 def handle_errors(func):
     """Turn :class:`PolicyNLPError` into a one-line message and its exit code."""
 
@@ -124,6 +133,9 @@ def handle_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except ArgumentError as exc:  # a library parameter: shown as the flag that sets it
+            log(f"policy-nlp: error: {flag_of(exc.param)} {exc.problem}")
+            raise typer.Exit(exc.exit_code) from None
         except PolicyNLPError as exc:
             log(f"policy-nlp: error: {exc}")
             raise typer.Exit(exc.exit_code) from None
@@ -286,6 +298,13 @@ def train(
     from .model import check_model_output
     from .train import train as train_model
 
+    # the configuration first: a bad argument stops the command before the labels are read
+    spec = FeatureSpec(min_df=min_df) if features is FeatureSet.char_word else FeatureSpec(
+        min_df=min_df, word_ngram=None)
+    config = TrainConfig(features=spec, classifier=classifier.value, C=c,
+                         cv_folds=cv_folds, seed=seed, sentence_weight=sentence_weight,
+                         era_balance=era_balance, n_jobs=jobs,
+                         class_weight=None if class_weight is ClassWeight.none else "balanced")
     check_model_output(output)
     book = resolve_codebook(codebook)
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
@@ -297,16 +316,6 @@ def train(
         log(f"warning: some rows name no report (no {group_col!r} column value, no '#' in the "
             "id), so cross-validation splits them as single paragraphs; paragraphs of one "
             "report are correlated and the scores will be optimistic")
-    if sentence_weight < 0:
-        raise InputError(f"--sentence-weight must be 0 or more, not {sentence_weight}")
-    if era_balance < 0:
-        raise InputError(f"--era-balance must be 0 or more, not {era_balance}")
-    spec = FeatureSpec(min_df=min_df) if features is FeatureSet.char_word else FeatureSpec(
-        min_df=min_df, word_ngram=None)
-    config = TrainConfig(features=spec, classifier=classifier.value, C=c,
-                         cv_folds=cv_folds, seed=seed, sentence_weight=sentence_weight,
-                         era_balance=era_balance, n_jobs=jobs,
-                         class_weight=None if class_weight is ClassWeight.none else "balanced")
     started = time.monotonic()
     model = train_model(data, config=config, codebook=book, progress=log)
     model.card["training"]["seconds"] = round(time.monotonic() - started, 1)
@@ -975,8 +984,6 @@ def suggest(
     from .write import atomic_output, format_for_path, write_table
 
     fmt = format_for_path(output, "csv")
-    if n < 1:
-        raise InputError(f"-n must be at least 1, not {n}")
     m = _load(model)
     items = read_pool(pool, text_col=text_col, id_col=id_col)
     done: set[str] = set()
@@ -1026,8 +1033,6 @@ def compare(
     from .evaluate import training_overlap
     from .write import atomic_output
 
-    if resamples < 100:
-        raise InputError(f"--resamples must be at least 100, not {resamples}")
     from .codebook import resolve_codebook
 
     m1, m2 = _load(first), _load(second)
@@ -1184,8 +1189,6 @@ def agreement_cmd(
     from .labels import blank_summary
     from .write import atomic_output, check_output_file, format_for_path, write_rows
 
-    if resamples < 100:
-        raise InputError(f"--resamples must be at least 100, not {resamples}")
     check_output_file(disagreements)
     codings, blank = load_codings(coded, codebook=resolve_codebook(codebook),
                                   paragraphs=paragraphs, blank="error" if strict else "skip")

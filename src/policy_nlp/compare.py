@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import InputError
+from .errors import ArgumentError, InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .labels import LabeledData
@@ -42,6 +42,8 @@ def _per_theme_f1(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
 def paired_bootstrap(y: np.ndarray, pred1: np.ndarray, pred2: np.ndarray, groups: list[str],
                      *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Bootstrap over groups (reports) of macro-F1 and accuracy, model 2 minus model 1."""
+    if n_boot < 100:
+        raise ArgumentError("n_boot", f"must be at least 100, not {n_boot}")
     k = int(max(y.max(), pred1.max(), pred2.max())) + 1
     names, g = np.unique(np.array(groups), return_inverse=True)
     rng = np.random.default_rng(seed)

@@ -89,6 +89,16 @@ def require(module: str, extra: str, what: str) -> None:
         raise MissingDependencyError(f"{what} needs {module}: pip install 'policy-nlp[{extra}]'")
 
 
+class ArgumentError(InputError):
+    """A library function's argument is out of range: the message names the parameter as the
+    function does (``cv_folds must be …``); the command line shows it under the flag's name
+    (``--cv-folds must be …``), see :attr:`param` and :attr:`problem`."""
+
+    def __init__(self, param: str, problem: str):
+        super().__init__(f"{param} {problem}")
+        self.param, self.problem = param, problem
+
+
 class ModelError(PolicyNLPError):
     """A model directory is missing, incomplete, corrupt or was tampered with."""
 

@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from .errors import ArgumentError, InputError
 
 __all__ = [
     "ADJUSTED",
@@ -360,7 +360,7 @@ def _hard(proba: np.ndarray) -> np.ndarray:
 def check_estimator(method: str, rates: ShareRates | None) -> None:
     """An :class:`InputError` if ``method`` is unknown or needs rates the model lacks."""
     if method not in ESTIMATORS:
-        raise InputError(f"unknown estimator {method!r}: one of {', '.join(ESTIMATORS)}")
+        raise ArgumentError("estimator", f"is {method!r}, not one of {', '.join(ESTIMATORS)}")
     if method in ADJUSTED and rates is None:
         raise InputError(
             f"--estimator {method} needs the misclassification rates measured when the model "

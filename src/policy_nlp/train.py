@@ -22,7 +22,7 @@ import numpy as np
 from . import __version__
 from .codebook import Codebook, load_codebook
 from .era import era_of
-from .errors import InputError
+from .errors import ArgumentError, InputError
 from .features import FeatureSpec, Featurizer, fit_featurizer
 from .labels import LabeledData
 from .metrics import expected_calibration_error, metrics_report
@@ -49,6 +49,24 @@ class TrainConfig:
     # weights; 1: every era the same total weight); see :func:`era_weights`
     era_balance: float = 0.5
     n_jobs: int = 2  # processes for the cross-validation folds (not a model parameter)
+
+    def __post_init__(self) -> None:
+        import math
+
+        if self.cv_folds == 1 or self.cv_folds < 0:
+            raise ArgumentError("cv_folds", f"must be 0 (no cross-validation) or at least 2, "
+                                            f"not {self.cv_folds}")
+        for name in ("sentence_weight", "era_balance"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ArgumentError(name, f"must be 0 or more, not {value}")
+        if not (isinstance(self.C, int | float) and math.isfinite(self.C) and self.C > 0):
+            raise ArgumentError("C", f"must be more than 0, not {self.C}")
+        if self.n_jobs < 1:
+            raise ArgumentError("n_jobs", f"must be at least 1, not {self.n_jobs}")
+        if self.classifier not in ("linear_svc", "logistic"):
+            raise ArgumentError("classifier", f"must be linear_svc or logistic, not "
+                                              f"{self.classifier!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -280,8 +298,8 @@ def predicted_set(row: np.ndarray, threshold: float, max_secondary: int) -> set[
 
 def check_trainable(data: LabeledData, codebook: Codebook, cv_folds: int) -> None:
     if cv_folds == 1 or cv_folds < 0:
-        raise InputError(f"--cv-folds must be 0 (no cross-validation) or at least 2, "
-                         f"not {cv_folds}")
+        raise ArgumentError("cv_folds", f"must be 0 (no cross-validation) or at least 2, "
+                                        f"not {cv_folds}")
     if len(data) == 0:
         raise InputError("no labeled paragraphs to train on")
     counts = data.counts()
@@ -291,9 +309,9 @@ def check_trainable(data: LabeledData, codebook: Codebook, cv_folds: int) -> Non
                          "at least two themes")
     n_groups = len(set(data.groups))
     if cv_folds > 1 and n_groups < cv_folds:
-        raise InputError(f"cross-validation by report needs at least {cv_folds} reports "
-                         f"(groups), the data has {n_groups}; use --cv-folds {max(n_groups, 0)} "
-                         "or fewer, or --cv-folds 0 to skip it")
+        raise ArgumentError("cv_folds", f"is {cv_folds}, but cross-validation by report needs "
+                                        f"as many reports (groups) and the data has {n_groups}: "
+                                        f"give {max(n_groups, 0)} or fewer, or 0 to skip it")
 
 
 def tokenize_all(texts: list[str], config: TrainConfig) -> list[list[str]]:

@@ -37,7 +37,6 @@ and gdown. The estimator is twenty lines of numpy and is tested on synthetic dat
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from .errors import ArgumentError, InputError
 
 __all__ = [
     "ALLOCATIONS",
@@ -256,7 +255,7 @@ def draw_sample(strata: Sequence[str], n: int, *, seed: int = 0, allocation: str
     replacement in each stratum, of the sizes :func:`allocate` gives; reproducible with
     ``seed`` (numpy's PCG64)."""
     if n < 1:
-        raise InputError(f"-n must be at least 1, not {n}")
+        raise ArgumentError("n", f"must be at least 1, not {n}")
     members: dict[str, list[int]] = {}
     for i, h in enumerate(strata):
         members.setdefault(h, []).append(i)
