@@ -402,3 +402,13 @@ def test_a_missing_optional_package_is_found_before_the_work(model, tmp_path, mo
     panel.write_text("id,char_share_economy\nr,1\n", encoding="utf-8")
     result = run("plot", panel, "-o", tmp_path / "figs")
     assert result.exit_code == 2 and "pip install 'policy-nlp[plot]'" in result.stderr
+
+
+def test_json_output_is_format_json_in_every_command(model):
+    """--format json (or its older name --json) prints the same JSON in each command."""
+    for argv in (["info"], ["themes"], ["explain", "--text", "推进碳达峰碳中和。"]):
+        new = run(*argv, "-m", model, "--format", "json")
+        old = run(*argv, "-m", model, "--json")
+        assert new.exit_code == 0 and old.exit_code == 0, (argv, new.stderr)
+        assert json.loads(new.stdout) == json.loads(old.stdout)
+        assert not run(*argv, "-m", model).stdout.lstrip().startswith(("{", "["))

@@ -64,6 +64,11 @@ class OutFormat(str, Enum):
     csv = "csv"
 
 
+class TextFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 class TableFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
@@ -155,6 +160,10 @@ def handle_errors(func):
     return wrapper
 
 
+FormatOpt = Annotated[TextFormat, typer.Option(
+    "--format", "-f", help="text for people, or json for programs.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="The same as --format json (its older "
+                                                      "name).")]
 ModelOpt = Annotated[
     Path | None,
     typer.Option("--model", "-m", help="Model directory, or a shipped model: default, or fast "
@@ -772,8 +781,8 @@ def explain(
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="How many terms to show.")] = 10,
     model: ModelOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")
-                       ] = False,
+    output_format: FormatOpt = TextFormat.text,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show why a text got its theme: the terms that contributed most (TF-IDF x weight)."""
     from .explain import explain_text
@@ -782,7 +791,7 @@ def explain(
     m = _load(model)
     text = without_surrogates(text)
     found = explain_text(m, text, theme=theme, top=top)
-    if as_json:
+    if as_json or output_format is TextFormat.json:
         print(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
         return
     proba = m.predict_proba([text])[0]
@@ -808,7 +817,8 @@ def themes(
     theme: Annotated[list[str] | None, typer.Option(
         help="Only this theme (repeatable).", show_default=False)] = None,
     model: ModelOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    output_format: FormatOpt = TextFormat.text,
+    as_json: JsonOpt = False,
 ) -> None:
     """List the model's themes (id, group, name), with --top-terms their strongest terms."""
     from .codebook import resolve_codebook
@@ -828,7 +838,7 @@ def themes(
         if top_terms:
             entry["top_terms"] = [x.to_dict() for x in strongest(m, t, top_terms)]
         out.append(entry)
-    if as_json:
+    if as_json or output_format is TextFormat.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return
     for entry in out:
@@ -1103,7 +1113,8 @@ def validate_labels(
     group_col: GroupCol = "report_id",
     codebook: Annotated[Path | None, typer.Option(
         help="Codebook TOML (default: the 17 policy themes).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    output_format: FormatOpt = TextFormat.text,
+    as_json: JsonOpt = False,
     prefer: PreferOpt = None,
     strict: StrictLabelsOpt = False,
 ) -> None:
@@ -1122,7 +1133,7 @@ def validate_labels(
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
                         strict=False, prefer=prefer, blank_errors=strict, warn_blank=False)
     report = validate(data, book)
-    if as_json:
+    if as_json or output_format is TextFormat.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         for problem in report.problems:
@@ -1153,11 +1164,6 @@ def label_config_cmd(
     sys.stdout.write(label_config(book))
 
 
-class AgreementFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
 @app.command("agreement")
 @handle_errors
 def agreement_cmd(
@@ -1171,9 +1177,9 @@ def agreement_cmd(
     disagreements: Annotated[str | None, typer.Option(
         help="Write the items the coders disagree on here (OUT.csv or OUT.jsonl): each "
              "coder's theme and an empty 'label' for the adjudicator.")] = None,
-    output_format: Annotated[AgreementFormat, typer.Option(
+    output_format: Annotated[TextFormat, typer.Option(
         "--format", help="text, or json (keys cohen_kappa, fleiss_kappa, "
-                         "krippendorff_alpha, …).")] = AgreementFormat.text,
+                         "krippendorff_alpha, …).")] = TextFormat.text,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples of the items.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
     paragraphs: Annotated[Path | None, typer.Option(
@@ -1202,7 +1208,7 @@ def agreement_cmd(
                 out.write("\ufeff")
             n = write_rows(disagreement_rows(codings), out, fmt)
         log(f"{n} disagreements written to {disagreements}")
-    if output_format is AgreementFormat.json:
+    if output_format is TextFormat.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         print(format_agreement(result))
@@ -1212,8 +1218,8 @@ def agreement_cmd(
 @handle_errors
 def info(
     model: ModelOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the whole model card as JSON.")
-                       ] = False,
+    output_format: FormatOpt = TextFormat.text,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show the model card and the themes."""
     from .model import model_dir, read_card
@@ -1221,7 +1227,7 @@ def info(
     directory = model_dir(model)
     m = _load(directory)
     card = read_card(directory)
-    if as_json:
+    if as_json or output_format is TextFormat.json:
         print(json.dumps(card, ensure_ascii=False, indent=2))
         return
     data = card.get("data", {})
