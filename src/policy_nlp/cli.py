@@ -28,7 +28,8 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 80},
-    help="Label the paragraphs of Chinese government work reports (政府工作报告) by policy theme.",
+    rich_markup_mode=None,
+    help="Label the paragraphs of work reports (政府工作报告) by policy theme.",
 )
 
 
@@ -46,7 +47,7 @@ def _main(
         "--version", callback=_show_version, is_eager=True,
         help="Print the version and exit.")] = False,
 ) -> None:
-    """Label the paragraphs of Chinese government work reports (政府工作报告) by policy theme."""
+    """Label the paragraphs of work reports (政府工作报告) by policy theme."""
 
 
 def _train_defaults():
@@ -1266,6 +1267,32 @@ def info(
 
         print()
         print(f"report-grouped cross-validation, {format_confusion(cv['confusion_matrix'])}")
+
+
+#: one example per command, shown at the end of its --help (tests/test_docs.py checks that
+#: every command has one, and that it parses)
+EXAMPLES = {
+    "train": "policy-nlp train --labels coded.csv --label-col 主题 -o my-model",
+    "classify": "policy-nlp classify report.txt --format csv > report.csv",
+    "label": "policy-nlp label reports/ records.jsonl -o labeled.jsonl --jobs 2",
+    "profile": "policy-nlp profile reports/ -o panel.csv --long --ci 0.95 --by level,year",
+    "validation-sample": "policy-nlp validation-sample reports/ -n 300 --strata level "
+                         "-o sheet.xlsx",
+    "plot": "policy-nlp plot panel.csv -o figures/ --where level=national",
+    "explain": "policy-nlp explain --text 推进碳达峰碳中和。",
+    "themes": "policy-nlp themes --top-terms 20 --theme environment",
+    "evaluate": "policy-nlp evaluate --labels heldout.csv -m my-model -o metrics.json",
+    "audit": "policy-nlp audit --labels coded.csv -o review.csv --top 200",
+    "suggest": "policy-nlp suggest --pool pool.jsonl -n 200 -o sheet.csv",
+    "compare": "policy-nlp compare default my-model --labels heldout.csv",
+    "validate-labels": "policy-nlp validate-labels --labels coded.csv",
+    "label-config": "policy-nlp label-config > config.xml",
+    "agreement": "policy-nlp agreement alice.csv bob.csv --disagreements to-adjudicate.csv",
+    "info": "policy-nlp info --model fast",
+}
+for _command in app.registered_commands:
+    _name = _command.name or _command.callback.__name__.replace("_", "-")
+    _command.epilog = f"Example: {EXAMPLES[_name]}"
 
 
 def main() -> None:
