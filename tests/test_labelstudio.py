@@ -301,3 +301,20 @@ def test_export_of_another_configuration_names_its_controls(tmp_path, coded):
     report = json.loads(checked.stdout)
     assert sum(report["counts"].values()) == 22
     assert [e["kind"] for e in report["errors"]] == ["no_majority"]
+
+
+def test_a_tool_format_needs_its_own_extension(tmp_path):
+    """suggest --format label-studio never writes JSON into a .csv (nor doccano's JSONL)."""
+    from typer.testing import CliRunner as Runner
+
+    from policy_nlp.cli import app as cli_app
+
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text('{"id": "a#1", "report_id": "a", "text": "推进碳达峰碳中和。"}\n'
+                    '{"id": "a#2", "report_id": "a", "text": "严格落实中央八项规定精神。"}\n',
+                    encoding="utf-8")
+    for fmt, name in (("label-studio", "t.csv"), ("doccano", "t.json")):
+        result = Runner().invoke(cli_app, ["suggest", "--pool", str(pool), "-n", "1",
+                                           "--format", fmt, "-o", str(tmp_path / name)])
+        assert result.exit_code == 2 and "name the output OUT." in result.stderr
+        assert not (tmp_path / name).exists()

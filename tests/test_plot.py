@@ -214,3 +214,21 @@ def test_many_reports_make_several_readable_figures(tmp_path):
         fig = plot.bars(part)
         assert fig.get_size_inches()[1] < 15  # was 1.6 + 0.26 x 150 = 40.6 inches
     assert len(plot.pages(frame, "bars", per_page=0)) == 1
+
+
+def test_group_rows_of_a_by_panel_are_not_counted_as_reports(rows):
+    """profile --by adds rows for groups of reports: plot leaves them out unless asked."""
+    groups = [dict(r, report_id="level=provincial", by="level", region=None, year=None)
+              for r in rows[:1]]
+    panel = pd.DataFrame([dict(r, by="") for r in rows] + groups)
+    kept = plot.filter_panel(panel, [])
+    assert len(kept) == len(rows) and (kept["by"] == "").all()
+    only = plot.filter_panel(panel, ["by=level"])
+    assert list(only["report_id"]) == ["level=provincial"]
+
+
+def test_a_stata_panel_is_refused_with_what_plot_reads(rows, tmp_path):
+    path = tmp_path / "panel.dta"
+    path.write_bytes(b"\x00not read")
+    with pytest.raises(InputError, match="plot reads the panel as .csv, .parquet or .jsonl"):
+        plot.read_panel(path)

@@ -299,3 +299,48 @@ def test_bad_sample_arguments(tmp_path, tiny_model_dir, corpus):
     wrong = run(*base[:-4], "-o", tmp_path / "sheet.jsonl")
     assert wrong.exit_code == 2 and "written as .csv or .xlsx" in wrong.stderr
     assert not out.exists() and not (tmp_path / "sheet.jsonl").exists()
+
+
+def test_chinese_theme_names_on_the_sheet_are_read(tmp_path, tiny_model_dir, corpus):
+    """A coder who writes the theme's Chinese name (as the sheet's predicted_zh shows it)."""
+    from policy_nlp.codebook import load_codebook
+
+    zh = {t.id: t.zh for t in load_codebook().themes}
+    rows = _read_sheet(_sample(tmp_path, tiny_model_dir, corpus))
+    coded = _code(rows, {k: zh[v] for k, v in corpus[1].items()}, tmp_path / "coded.csv")
+    result = run("profile", corpus[0], "-m", tiny_model_dir, "-o", tmp_path / "panel.csv",
+                 "--records", "paragraphs", "--validation", coded, "--no-progress")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_sample_too_small_for_two_per_stratum_is_refused_when_drawn(tmp_path, tiny_model_dir,
+                                                                      corpus):
+    out = tmp_path / "small.csv"
+    result = run("validation-sample", corpus[0], "-n", 3, "--strata", "level", "-m",
+                 tiny_model_dir, "-o", out, "--records", "paragraphs")
+    assert result.exit_code == 2 and "-n is 3, fewer than the 4" in result.stderr
+    assert not out.exists()
+
+
+def test_no_output_replaces_an_input(tmp_path, tiny_model_dir, corpus):
+    """profile, validation-sample, suggest, audit and agreement refuse an output that is one
+    of their inputs (the coded sheet above all) before any work, and leave it as it was."""
+    sheet = _code(_read_sheet(_sample(tmp_path, tiny_model_dir, corpus)), corpus[1],
+                  tmp_path / "coded.csv")
+    before = sheet.read_bytes()
+    common = ["-m", tiny_model_dir, "--records", "paragraphs", "--no-progress"]
+    for argv in (["profile", corpus[0], "-o", sheet, "--validation", sheet, *common],
+                 ["profile", sheet, "-o", sheet, *common],
+                 ["profile", corpus[0], "-o", tmp_path / "p.csv", "--validation", sheet,
+                  "--corrected", sheet, *common],
+                 ["validation-sample", sheet, "-n", 4, "-o", sheet, "-m", tiny_model_dir],
+                 ["suggest", "--pool", sheet, "-n", 2, "-o", sheet, "-m", tiny_model_dir],
+                 ["audit", "--labels", sheet, "-o", sheet],
+                 ["agreement", sheet, corpus[0], "--disagreements", sheet]):
+        result = run(*argv)
+        assert result.exit_code == 2 and "is also an input of this run" in result.stderr, argv
+        assert sheet.read_bytes() == before, argv
+    link = tmp_path / "link.csv"
+    link.symlink_to(sheet)
+    result = run("profile", link, "-o", sheet, *common)  # the same file by another name
+    assert result.exit_code == 2 and sheet.read_bytes() == before

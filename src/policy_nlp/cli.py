@@ -577,7 +577,8 @@ def profile(
 
     fmt = panel_format(output)
     check_panel_writer(output, fmt)
-    check_output_file(output)
+    read_too = [*inputs, validation]  # an output must not replace what the run reads
+    check_output_file(output, read_too)
     if validation is not None:  # profile --validation
         from .validation import Population, read_coded_sheet, validate_profile
 
@@ -590,14 +591,15 @@ def profile(
             raise InputError(f"--corrected {corrected} is the panel's own output; name "
                              "another file")
         check_panel_writer(corrected, panel_format(corrected))
-        check_output_file(corrected)
+        check_output_file(corrected, read_too)
     set_verbose(verbose)
     policy = error_policy(strict)
     m = _load(model)
     book = resolve_codebook(model=m)
     population = None
     if validation is not None:
-        read_coded_sheet(validation, m.themes)  # a bad sheet stops here, before any work
+        # a bad sheet stops here, before any work
+        read_coded_sheet(validation, m.themes, themes_zh={t.id: t.zh for t in book.themes})
         population = Population(list(m.themes))
     rates = ShareRates.from_card(m.card, m.themes)
     estimator = estimator or DEFAULT_ESTIMATOR
@@ -683,7 +685,7 @@ def validation_sample(
     from .write import check_output_file, check_sheet_output, write_sheet
 
     check_sheet_output(output)
-    check_output_file(output)
+    check_output_file(output, inputs)
     set_verbose(verbose)
     policy = error_policy(strict)
     m = _load(model)
@@ -881,7 +883,7 @@ def evaluate(
                            training_overlap)
     from .write import atomic_output, check_output_dir, check_output_file
 
-    check_output_file(output)
+    check_output_file(output, [*labels, paragraphs])
     if report is not None:
         from .report import require_matplotlib
 
@@ -945,9 +947,10 @@ def audit(
     from .codebook import resolve_codebook
     from .features import FeatureSpec
     from .train import TrainConfig
-    from .write import format_for_path, write_table
+    from .write import check_output_file, format_for_path, write_table
 
     fmt = format_for_path(output, "csv")
+    check_output_file(output, [*labels, paragraphs])
     book = resolve_codebook(codebook)
     data = _load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
                         prefer=prefer, blank_errors=strict)
@@ -992,9 +995,17 @@ def suggest(
     from .active import read_pool
     from .active import suggest as make_sheet
     from .labels import label_file_ids
-    from .write import atomic_output, format_for_path, write_table
+    from .write import atomic_output, check_output_file, format_for_path, write_table
 
-    fmt = format_for_path(output, "csv")
+    tool = sheet_format is not None and sheet_format is not SheetFormat.auto
+    if tool:  # a tool's file: its own extension, never a .csv that holds JSON
+        wanted = ".json" if sheet_format is SheetFormat.label_studio else ".jsonl"
+        if output != "-" and Path(output).suffix.lower() != wanted:
+            raise InputError(f"{output}: --format {sheet_format.value} writes {wanted[1:]}; "
+                             f"name the output OUT{wanted}")
+    else:
+        fmt = format_for_path(output, "csv")
+    check_output_file(output, [pool, *(labeled or [])])
     m = _load(model)
     items = read_pool(pool, text_col=text_col, id_col=id_col)
     done: set[str] = set()
@@ -1003,7 +1014,7 @@ def suggest(
     log(f"{len(items)} paragraphs of {len({i.report_id for i in items})} reports in the pool"
         + (f", {len(done)} ids already labeled" if done else ""))
     rows = make_sheet(m, items, n, per_report=per_report, labeled_ids=done)
-    if sheet_format is not None and sheet_format is not SheetFormat.auto:
+    if tool:
         from .annotate import write_sheet
 
         with atomic_output(output) as out:
@@ -1014,8 +1025,13 @@ def suggest(
     if written < n:
         log(f"only {written} paragraphs could be suggested (pool size, --per-report and "
             "duplicate texts limit the choice)")
-    log(f"{written} paragraphs to code written to {output}; fill in the 'label' column, then "
-        f"policy-nlp train --labels {output} -o MODEL")
+    if tool:
+        log(f"{written} tasks written to {output}; import them into "
+            f"{'Label Studio' if sheet_format is SheetFormat.label_studio else 'doccano'}, "
+            f"code them, export, then policy-nlp train --labels EXPORT -o MODEL")
+    else:
+        log(f"{written} paragraphs to code written to {output}; fill in the 'label' column, "
+            f"then policy-nlp train --labels {output} -o MODEL")
 
 
 @app.command()
@@ -1196,7 +1212,7 @@ def agreement_cmd(
     from .labels import blank_summary
     from .write import atomic_output, check_output_file, format_for_path, write_rows
 
-    check_output_file(disagreements)
+    check_output_file(disagreements, [*coded, paragraphs])
     codings, blank = load_codings(coded, codebook=resolve_codebook(codebook),
                                   paragraphs=paragraphs, blank="error" if strict else "skip")
     if blank:

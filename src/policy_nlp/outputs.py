@@ -76,6 +76,30 @@ def output_target(path: str | Path | None) -> Target:
     return Target("file", p)
 
 
+def refuse_an_input(path: str | Path | None, inputs) -> None:
+    """:class:`InputError` if the output ``path`` is one of the run's ``inputs`` (the same
+    file, by any path or link): writing it would replace what the run reads, a coder's sheet
+    or the labels, say. An input may be named ``FILE:role=column,…`` (labels); ``-`` and
+    folders are passed over. Checked before any work."""
+    target = output_target(path)
+    if target.kind != "file" or not target.path.exists():
+        return
+    for given in inputs:
+        if given is None or str(given) == "-":
+            continue
+        candidates = [Path(given)]
+        if ":" in str(given) and not Path(given).exists():
+            candidates.append(Path(str(given).split(":", 1)[0]))
+        for candidate in candidates:
+            try:
+                same = candidate.is_file() and os.path.samefile(candidate, target.path)
+            except OSError:
+                same = False
+            if same:
+                raise InputError(f"{path}: is also an input of this run ({given}); writing it "
+                                 "would replace it: choose another output name")
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISBLK(mode):
         return "a block device"

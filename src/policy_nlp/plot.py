@@ -142,6 +142,9 @@ def read_panel(paths: str | Path | Iterable[str | Path]) -> pd.DataFrame:
         if not Path(p).is_file():
             raise InputError(f"{p}: no such panel file")
         fmt = panel_format(p)
+        if fmt == "dta":
+            raise InputError(f"{p}: a Stata panel is for Stata; plot reads the panel as .csv, "
+                             ".parquet or .jsonl (write one with profile -o panel.csv)")
         try:
             if fmt == "parquet":
                 frames.append(pd.read_parquet(p))
@@ -162,7 +165,14 @@ def read_panel(paths: str | Path | Iterable[str | Path]) -> pd.DataFrame:
 def filter_panel(panel: pd.DataFrame, where: Iterable[str]) -> pd.DataFrame:
     """The reports of ``panel`` whose column equals a value, for each ``COLUMN=VALUE`` of
     ``where`` (all must hold), e.g. ``["level=provincial", "year=2024"]``. Values compare as
-    text, so ``year=2024`` matches a column read as numbers."""
+    text, so ``year=2024`` matches a column read as numbers.
+
+    A panel made with ``profile --by`` also holds rows for groups of reports (their ``by`` column
+    says which grouping): they are left out, so that a report is never counted twice, unless a
+    condition names ``by`` (``by=level,year`` keeps those groups' rows instead)."""
+    where = list(where)
+    if "by" in panel.columns and not any(c.partition("=")[0] == "by" for c in where):
+        panel = panel[panel["by"].fillna("").astype(str) == ""]
     for cond in where:
         col, sep, value = cond.partition("=")
         if not sep or col not in panel.columns:

@@ -225,6 +225,13 @@ def allocate(sizes: Mapping[str, int], n: int, allocation: str = "equal") -> dic
     total = sum(sizes.values())
     if n > total:
         raise InputError(f"-n {n} is more than the {total:,} paragraphs in the inputs")
+    # a stratum's variance needs two coded rows: a sample too small to give each stratum two
+    # would be refused by profile --validation after the coding, so it is refused here
+    need = sum(min(2, size) for size in sizes.values())
+    if n < need:
+        raise ArgumentError("n", f"is {n}, fewer than the {need} a stratified sample of these "
+                                 f"{len(sizes)} strata needs (two each): draw at least {need}, "
+                                 "or fewer strata")
     taken = dict.fromkeys(sizes, 0)
     while (left := n - sum(taken.values())) > 0:
         room = {h: sizes[h] - taken[h] for h in sizes if taken[h] < sizes[h]}
@@ -323,8 +330,12 @@ class CodedSheet:
 
 
 def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str = "label",
-                     id_col: str = "id") -> CodedSheet:
+                     id_col: str = "id", themes_zh: Mapping[str, str] | None = None
+                     ) -> CodedSheet:
     """A coding sheet of ``validation-sample``, filled in (CSV or XLSX).
+
+    A label is a theme id, or (with ``themes_zh``, theme id -> Chinese name) a theme's Chinese
+    name or a tool's ``中文名 English (id)``, as every reader of labels takes them.
 
     A blank label is left out and counted (``blank``); a label that is not a theme, a sheet
     without the design columns, an id given twice, or a sheet with no coded row is an
@@ -342,6 +353,7 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
     seen: dict[str, int] = {}
     blank = 0
     known = set(themes)
+    by_name = {zh: t for t, zh in (themes_zh or {}).items() if zh}
     for rownum, row in table_rows(path):
         missing = [c for c in (id_col, label_col, "stratum", "stratum_size") if c not in row]
         if missing:
@@ -370,7 +382,11 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
             blank += 1
             continue
         if label not in known:
-            unknown.setdefault(label, []).append(rownum)
+            label = by_name.get(label, label)
+            if label.endswith(")") and "(" in label:
+                label = label[label.rindex("(") + 1:-1].strip()
+        if label not in known:
+            unknown.setdefault(str(row[label_col]).strip(), []).append(rownum)
             continue
         ids.append(pid)
         labels.append(label)
@@ -731,7 +747,7 @@ def validate_profile(population: Population, sheet_path: str | Path, *,
     """Read a coded sheet and correct the population's shares with it: the corrected group
     shares (:func:`corrected_shares`), the model's scores on the coded paragraphs
     (:func:`sample_metrics`), and the sheet as read (its ``blank`` rows were left out)."""
-    sheet = read_coded_sheet(sheet_path, population.themes)
+    sheet = read_coded_sheet(sheet_path, population.themes, themes_zh=themes_zh)
     rows = corrected_shares(population, sheet, by=by, confidence=confidence,
                             themes_zh=themes_zh)
     idx = population.index()

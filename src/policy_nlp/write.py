@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 import orjson
 
 from .errors import InputError, OutputError, require
-from .outputs import open_stream, output_target
+from .outputs import open_stream, output_target, refuse_an_input
 from .text import clip
 from .read import jsonl_loads
 
@@ -160,12 +160,14 @@ def _temp_beside(path: Path) -> tuple[int, str]:
         raise OutputError(f"{path}: cannot write to {path.parent} ({exc.strerror})") from None
 
 
-def check_output_file(path: str | Path | None) -> None:
+def check_output_file(path: str | Path | None, inputs=()) -> None:
     """Check, before any work, that the output file ``path`` can be written where it is asked
-    for (``None`` or ``-``: standard output, nothing to check): its directory exists (else
+    for (``None`` or ``-``: standard output, nothing to check): it is none of the run's
+    ``inputs`` (:func:`~policy_nlp.outputs.refuse_an_input`), its directory exists (else
     :class:`InputError`, a bad argument), it is not a directory, and a file can be made there
     (else :class:`OutputError`). A long run then does not end on a place it could not write.
     """
+    refuse_an_input(path, inputs)
     target = output_target(path)
     if target.kind != "file":
         return
