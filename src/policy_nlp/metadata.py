@@ -94,6 +94,8 @@ def normalize_region(name: str | None, level: str | None = None) -> str | None:
     --------
     >>> normalize_region("重庆"), normalize_region("重庆市"), normalize_region("吉林", "prefecture")
     ('重庆市', '重庆市', '吉林市')
+    >>> normalize_region("浙江省舟山市"), normalize_region("吉林省吉林市")
+    ('舟山市', '吉林市')
     """
     if name is None:
         return None
@@ -102,6 +104,13 @@ def normalize_region(name: str | None, level: str | None = None) -> str | None:
         return None
     if name in _NATIONAL:
         return "全国"
+    # a city or county named with its province first (浙江省舟山市) is the same region as the
+    # city alone (舟山市): the province's full name is dropped where a named unit follows it
+    for province in _FULL_PROVINCES:
+        rest = name[len(province):]
+        if name.startswith(province) and len(rest) >= 2 and _NAME_SUFFIX.search(rest):
+            name = rest
+            break
     if name in PROVINCES and (name in MUNICIPALITIES or level == "provincial"
                               or (level is None and name not in CITY_HOMONYMS)):
         return PROVINCES[name]
