@@ -599,7 +599,7 @@ def profile(
     population = None
     if validation is not None:
         # a bad sheet stops here, before any work
-        read_coded_sheet(validation, m.themes, themes_zh={t.id: t.zh for t in book.themes})
+        read_coded_sheet(validation, m.themes, codebook=book)
         population = Population(list(m.themes))
     rates = ShareRates.from_card(m.card, m.themes)
     estimator = estimator or DEFAULT_ESTIMATOR
@@ -626,7 +626,7 @@ def profile(
                          + (f" (every input was skipped: {skipped})" if skipped else ""))
     if population is not None:
         shares, metrics, sheet = validate_profile(
-            population, validation, themes_zh={t.id: t.zh for t in book.themes})
+            population, validation, themes_zh={t.id: t.zh for t in book.themes}, codebook=book)
     write_panel(long_panel(rows, book, themes=m.themes) if long else rows, output, fmt,
                 codebook=book)
     log(f"{len(rows)} reports ({bar.n} paragraphs) profiled in "

@@ -42,11 +42,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import ArgumentError, InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .codebook import Codebook
 
 __all__ = [
     "ALLOCATIONS",
@@ -70,7 +73,6 @@ __all__ = [
 #: How the sample is spread over the strata: the same number in each (capped by the stratum's
 #: size), or in proportion to their sizes.
 ALLOCATIONS = ("equal", "proportional")
-
 
 # --- the corpus -------------------------------------------------------------------------------
 
@@ -330,18 +332,17 @@ class CodedSheet:
 
 
 def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str = "label",
-                     id_col: str = "id", themes_zh: Mapping[str, str] | None = None
-                     ) -> CodedSheet:
+                     id_col: str = "id", codebook: Codebook | None = None) -> CodedSheet:
     """A coding sheet of ``validation-sample``, filled in (CSV or XLSX).
 
-    A label is a theme id, or (with ``themes_zh``, theme id -> Chinese name) a theme's Chinese
-    name or a tool's ``中文名 English (id)``, as every reader of labels takes them.
+    A label is a theme id, or (with ``codebook``) a theme's Chinese name or a tool's
+    ``中文名 English (id)``, as every reader of labels takes them (:func:`labels.theme_id`).
 
     A blank label is left out and counted (``blank``); a label that is not a theme, a sheet
     without the design columns, an id given twice, or a sheet with no coded row is an
     :class:`InputError` naming the rows.
     """
-    from .labels import table_rows
+    from .labels import table_rows, theme_id
 
     path = Path(path)
     ids: list[str] = []
@@ -353,7 +354,6 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
     seen: dict[str, int] = {}
     blank = 0
     known = set(themes)
-    by_name = {zh: t for t, zh in (themes_zh or {}).items() if zh}
     for rownum, row in table_rows(path):
         missing = [c for c in (id_col, label_col, "stratum", "stratum_size") if c not in row]
         if missing:
@@ -381,10 +381,8 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
         if not label:
             blank += 1
             continue
-        if label not in known:
-            label = by_name.get(label, label)
-            if label.endswith(")") and "(" in label:
-                label = label[label.rindex("(") + 1:-1].strip()
+        if label not in known and codebook is not None:
+            label = theme_id(label, codebook)
         if label not in known:
             unknown.setdefault(str(row[label_col]).strip(), []).append(rownum)
             continue
@@ -742,12 +740,13 @@ def format_sample_metrics(metrics: dict[str, Any]) -> str:
 
 def validate_profile(population: Population, sheet_path: str | Path, *,
                      by: Sequence[Sequence[str]] = ((), ("level",)), confidence: float = 0.95,
-                     themes_zh: Mapping[str, str] | None = None, n_boot: int = 1000,
+                     themes_zh: Mapping[str, str] | None = None,
+                     codebook: Codebook | None = None, n_boot: int = 1000,
                      seed: int = 0) -> tuple[list[dict[str, Any]], dict[str, Any], CodedSheet]:
     """Read a coded sheet and correct the population's shares with it: the corrected group
     shares (:func:`corrected_shares`), the model's scores on the coded paragraphs
     (:func:`sample_metrics`), and the sheet as read (its ``blank`` rows were left out)."""
-    sheet = read_coded_sheet(sheet_path, population.themes, themes_zh=themes_zh)
+    sheet = read_coded_sheet(sheet_path, population.themes, codebook=codebook)
     rows = corrected_shares(population, sheet, by=by, confidence=confidence,
                             themes_zh=themes_zh)
     idx = population.index()
