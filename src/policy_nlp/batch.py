@@ -773,11 +773,10 @@ def _run_io(fh, out, partial, ckpt, results, opts, fp, done, committed, commit_e
 def _rows_to_csv(rows_path: Path, out: Path) -> None:
     """The flattened rows (JSON lines) as a CSV with every column, written atomically."""
     from .read import jsonl_loads
-    from .write import BOM, atomic_output, write_rows
+    from .write import write_table
 
-    with open(rows_path, "rb") as src, atomic_output(out) as dst:
-        dst.write(BOM)  # a file for people: spreadsheets read its Chinese as UTF-8
-        write_rows((jsonl_loads(line) for line in src), dst, "csv")
+    with open(rows_path, "rb") as src:  # a CSV file for people: with a byte-order mark
+        write_table((jsonl_loads(line) for line in src), out, "csv")
 
 
 def _commit(fh, ckpt: Path, state: dict[str, Any], n: int) -> None:
