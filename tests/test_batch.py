@@ -101,17 +101,17 @@ def test_a_worker_sets_its_collector_up_once(monkeypatch, tiny_model_dir):
     asks it once, not once per block."""
     import gc
 
-    from policy_nlp import batch
+    from policy_nlp.batch import workers
 
     calls = []
     real = gc.get_freeze_count
     assert real() == 0  # (else this test would unfreeze what another froze)
-    monkeypatch.setattr(batch, "_worker_set_up", [])
+    monkeypatch.setattr(workers, "_worker_set_up", [])
     monkeypatch.setattr(gc, "get_freeze_count", lambda: calls.append(1) or real())
     thresholds = gc.get_threshold()
     try:
-        done = [batch._in_worker(lambda _m, task, _o: task * 2, tiny_model_dir, n,
-                                 LabelOptions()) for n in range(3)]
+        done = [workers.in_worker(lambda _m, task, _o: task * 2, tiny_model_dir, n,
+                                   LabelOptions()) for n in range(3)]
         assert done == [0, 2, 4] and len(calls) == 1
         assert real() > 0 and gc.get_threshold()[0] == max(RUN_GC_THRESHOLD, thresholds[0])
     finally:
@@ -155,18 +155,18 @@ def test_workers_are_not_forked_from_a_process_with_other_threads(monkeypatch):
     worker forked then could wait on one forever. Such a process starts its workers afresh."""
     import threading
 
-    from policy_nlp.batch import _pool_context
+    from policy_nlp.batch import pool_context
 
     if sys.platform != "linux":
         pytest.skip("workers are forked on Linux only")
     others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
     # an earlier test of this process may have left a thread (a Dask client's, a timer's)
-    assert _pool_context().get_start_method() == ("forkserver" if others else "fork"), others
+    assert pool_context().get_start_method() == ("forkserver" if others else "fork"), others
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert _pool_context().get_start_method() == "forkserver"
+        assert pool_context().get_start_method() == "forkserver"
     finally:
         stop.set()
         thread.join()
@@ -345,7 +345,7 @@ def test_workers_reading_jsonl_report_what_the_reader_reports(tmp_path, tiny_mod
                                                               monkeypatch, jobs):
     """JSONL files are read by the workers in blocks of lines; the output, the problems and
     their order are those of reading the file in this process (the other path)."""
-    import policy_nlp.batch as batch
+    from policy_nlp.batch import local_engine
     from policy_nlp.read import SkipAndReport
 
     src = _messy_corpus(tmp_path / "messy.jsonl")
@@ -358,7 +358,7 @@ def test_workers_reading_jsonl_report_what_the_reader_reports(tmp_path, tiny_mod
         return n, out.read_bytes(), messages
 
     fast = run("fast.jsonl")
-    monkeypatch.setattr(batch, "jsonl_inputs", lambda inputs: None)
+    monkeypatch.setattr(local_engine, "jsonl_inputs", lambda inputs: None)
     slow = run("slow.jsonl")
     assert fast == slow
     n, data, messages = fast
@@ -438,11 +438,11 @@ def test_resume_goes_on_from_a_checkpoint_with_or_without_an_input_position(
         tmp_path, tiny_model_dir, corpus, reference):
     """A checkpoint is resumed by skipping the units done, whether or not it also names the
     input position after them (as checkpoints of an earlier version did)."""
-    from policy_nlp.batch import _model, fingerprint
+    from policy_nlp.batch import fingerprint, process_model
 
     lines = reference.splitlines(keepends=True)
     done = 1000
-    fp = fingerprint([str(corpus)], _model(str(tiny_model_dir)), LabelOptions())
+    fp = fingerprint([str(corpus)], process_model(str(tiny_model_dir)), LabelOptions())
     text = corpus.read_bytes()
     # the position after the 1000th record: line numbers count the blank lines too
     pos, lineno, records = 0, 1, 0

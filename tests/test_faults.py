@@ -350,17 +350,18 @@ def test_a_checkpoint_left_after_the_final_rename_is_recognised(corpus, tiny_mod
     """Item 9: killed between the rename and the checkpoint's removal, the next plain run was
     refused and --resume pointed at a missing .partial."""
     import policy_nlp.batch as batch
+    from policy_nlp.batch import local_engine
 
     out = tmp_path / "out.jsonl"
     partial, ckpt = state_paths(out)
-    real = batch._fsync_dir
+    real = local_engine.fsync_dir
 
     def killed_after_the_rename(directory):
         real(directory)
         if out.exists() and not partial.exists():
             raise SystemExit("killed")
 
-    monkeypatch.setattr(batch, "_fsync_dir", killed_after_the_rename)
+    monkeypatch.setattr(local_engine, "fsync_dir", killed_after_the_rename)
     with pytest.raises(SystemExit):
         label_to_file([str(corpus)], str(out), model_dir=tiny_model_dir)
     monkeypatch.undo()

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError, OutputError
 
@@ -231,3 +232,33 @@ def _write_holder(fd: int) -> None:
     os.ftruncate(fd, 0)
     os.lseek(fd, 0, os.SEEK_SET)
     os.write(fd, data + b"\n")
+
+
+# --- a run's state files: replaced atomically and durably ---------------------------------------
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make the renames in ``directory`` durable (where the platform can open a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - not every platform opens directories
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_json(path: Path, data: dict[str, Any]) -> None:
+    """Replace the small JSON file ``path`` (a run's checkpoint, a manifest) atomically and
+    durably: written to ``path.tmp``, fsync'd, renamed over ``path``, and the rename fsync'd.
+    An :class:`OSError` is the caller's to report, as only it knows what the failure means (a
+    checkpoint's run keeps its work for ``--resume``): unlike
+    :func:`policy_nlp.write.atomic_output`, which says that no output was written."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, ensure_ascii=False, indent=1))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
