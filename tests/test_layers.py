@@ -14,7 +14,9 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "policy_nlp"
 
-#: The layers, bottom first. A module may import its own layer and the layers below it.
+#: The layers, bottom first. A module may import its own layer and the layers below it. A
+#: package's modules (batch.chunks, validation.sheet…) are in the package's layer; inside a
+#: package they must not import each other in a cycle (test_no_import_cycles).
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundations", {"errors", "text", "kernels", "era", "limits", "outputs"}),
     ("reading", {"read", "read_formats", "codebook"}),
@@ -72,11 +74,12 @@ def _imports(path: Path) -> list[tuple[str, list[str], int]]:
             else:
                 continue
             names = [a.name for a in node.names]
-            if not target:  # from . import x: each name is a module of the package
-                out.extend((n, [], node.lineno) for n in names if (SRC / f"{n}.py").exists()
-                           or (SRC / n).is_dir())
-            else:
-                out.append((target, names, node.lineno))
+            folder = SRC.joinpath(*target.split(".")) if target else SRC
+            # from . import x, from .batch import chunks: a name that is a module counts as one
+            modules = [n for n in names if (folder / f"{n}.py").exists() or (folder / n).is_dir()]
+            out.extend((".".join(filter(None, [target, n])), [], node.lineno) for n in modules)
+            if target:
+                out.append((target, [n for n in names if n not in modules], node.lineno))
         elif isinstance(node, ast.Import):
             for a in node.names:
                 if a.name.startswith("policy_nlp."):
@@ -85,8 +88,19 @@ def _imports(path: Path) -> list[tuple[str, list[str], int]]:
 
 
 MODULES = {_module_name(p): p for p in sorted(SRC.rglob("*.py"))}
-GRAPH = {m: {t.split(".")[0] if t.split(".")[0] in MODULES else t for t, _, _ in _imports(p)}
-         - {m} for m, p in MODULES.items()}
+
+
+def _resolve(target: str) -> str:
+    """The module an import names: itself, or the longest module (a package's submodule, else
+    the package) it starts with."""
+    parts = target.split(".")
+    for n in range(len(parts), 0, -1):
+        if ".".join(parts[:n]) in MODULES:
+            return ".".join(parts[:n])
+    return target
+
+
+GRAPH = {m: {_resolve(t) for t, _, _ in _imports(p)} - {m} for m, p in MODULES.items()}
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
