@@ -1,4 +1,4 @@
-"""The prediction-powered estimator of validation.py on synthetic data with planted errors."""
+"""The prediction-powered estimator (policy_nlp.validation) on synthetic data, planted errors."""
 
 from __future__ import annotations
 
