@@ -29,9 +29,10 @@ labels each on a Dask worker into ``part-NNNNN.jsonl`` of an output directory an
 local engine's JSONL output, and nothing in the output directory that the engine did not make
 is touched.
 
-The modules, downhill: ``chunks`` (the work of one chunk) ← ``stop`` (signals) ← ``workers``
-(processes) ← ``blocks`` (JSONL read by the workers) ← ``checkpoint`` ← ``local_engine``;
-``dask_engine`` beside it. This package re-exports what callers use.
+The modules import downhill: ``chunks`` (the work of one chunk) and ``stop`` (signals) import
+no other; ``workers`` (processes) imports both, ``blocks`` (JSONL read by the workers) and
+``checkpoint`` import ``chunks``; ``local_engine`` imports them all, ``dask_engine`` ``chunks``,
+``stop`` and ``blocks``. This package re-exports what callers use.
 """
 
 from __future__ import annotations
