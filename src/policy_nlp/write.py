@@ -332,6 +332,12 @@ def write_table(rows: Iterable[dict[str, Any]], path: str | Path, fmt: str) -> i
         return write_rows(rows, out, fmt)
 
 
+def write_json(value: Any, path: str | Path) -> None:
+    """One JSON document (metrics, a comparison), indented, atomically."""
+    with atomic_output(path) as out:
+        out.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
 def format_table(records: list[dict[str, Any]], *, width: int | None = None) -> str:
     """A readable table of labeled paragraphs for a terminal, aligned by display width.
 
