@@ -299,7 +299,7 @@ def heatmap(panel: pd.DataFrame, *, rows: str = "region", measure: str = "chars"
         raise InputError(f"the panel has no column {rows!r} to make the heatmap's rows")
     cols = share_columns(panel, measure, groups=groups)
     ids = [c.removeprefix(MEASURES[measure] + ("group_" if groups else "")) for c in cols]
-    keyed = panel.assign(_row=panel[rows].fillna(panel["report_id"]).astype(str))
+    keyed = panel.assign(_row=panel[rows].astype(object).fillna(panel["report_id"]).astype(str))
     table = keyed.groupby("_row", sort=True)[cols].mean() * 100
     counts = keyed.groupby("_row", sort=True).size()
     labels = [f"{r} (n={counts[r]})" if counts[r] > 1 else r for r in table.index]
@@ -332,7 +332,7 @@ def pages(panel: pd.DataFrame, kind: str, *, rows: str = "region",
         data = _sorted(panel)
         return [data.iloc[i:i + per_page] for i in range(0, len(data), per_page)]
     if kind == "heatmap" and per_page and rows in panel.columns:
-        keys = panel[rows].fillna(panel["report_id"]).astype(str)
+        keys = panel[rows].astype(object).fillna(panel["report_id"]).astype(str)
         values = sorted(keys.unique())
         if len(values) > per_page:
             return [panel[keys.isin(values[i:i + per_page])]
