@@ -50,9 +50,9 @@ def profile_to_file(inputs: Sequence[str], output: str, *, model: Any = None,
                     on_error: Any = None, validation: str | Path | None = None,
                     corrected: str | None = None, estimator: str | None = None,
                     ci: float | None = None, by: Sequence[str] | None = None,
-                    progress: Callable[[int], None] | None = None) -> ProfileResult:
+                    fmt: str | None = None, progress: Callable[[int], None] | None = None) -> ProfileResult:
     """Profile ``inputs`` into the panel ``output`` (``.csv``, ``.parquet``, ``.jsonl``,
-    ``.dta``; ``-``: CSV on standard output), one row per report (``long``: per report and
+    ``.dta``, or ``fmt``; ``-``: CSV or JSONL on standard output), one row per report (``long``: per report and
     theme). ``model`` is a loaded model, or a directory or shipped model's name to load once the
     outputs are checked. With ``validation`` (a coded sheet of ``validation-sample``), the
     shares of all reports and of each level corrected by it go to ``corrected``."""
@@ -63,7 +63,7 @@ def profile_to_file(inputs: Sequence[str], output: str, *, model: Any = None,
     from .shares import DEFAULT_ESTIMATOR, ShareRates, check_estimator
     from .write import check_output_file, check_panel_writer, panel_format, write_panel
 
-    fmt = panel_format(output)
+    fmt = panel_format(output, fmt)
     check_panel_writer(output, fmt)
     read_too = [*inputs, validation]  # an output must not replace what the run reads
     check_output_file(output, read_too)

@@ -15,13 +15,24 @@ from .options import (IdCol, ModelOpt, ProgressOpt, Records, StrictOpt, TextCol,
                       VerboseOpt)
 
 
+class PanelFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+    jsonl = "jsonl"
+    dta = "dta"
+
+
 def profile(
     inputs: Annotated[list[str], typer.Argument(
         help="Report files, directories, CSV/JSONL files of reports (or of paragraphs with a "
              "report_id); - for standard input.")],
     output: Annotated[str, typer.Option(
-        "--output", "-o", help="The panel: OUT.csv, OUT.parquet or OUT.jsonl (- for CSV on "
-                               "standard output).")],
+        "--output", "-o", help="The panel: OUT.csv, OUT.parquet, OUT.jsonl or OUT.dta "
+                               "(Stata); - for standard output.")],
+    format: Annotated[PanelFormat | None, typer.Option(
+        "--format", "-f", help="csv, parquet, jsonl or dta (default: from the output's "
+                               "extension; csv on standard output).", show_default=False)
+    ] = None,
     model: ModelOpt = None,
     unit: Annotated[UnitOpt, typer.Option(
         help="Attribute whole paragraphs to their label, or each sentence to its own (a "
@@ -79,7 +90,7 @@ def profile(
         records=records.value, text_col=text_col, id_col=id_col, on_error=policy,
         validation=validation, corrected=corrected, estimator=estimator, ci=ci,
         by=[c.strip() for c in by.split(",") if c.strip()] if by else None,
-        progress=bar.update)
+        fmt=format.value if format else None, progress=bar.update)
     bar.close()
     log(f"{result.reports} reports ({result.paragraphs} paragraphs) profiled in "
         f"{bar.elapsed:.1f}s -> {output}")
@@ -174,7 +185,8 @@ def plot(
     kind: Annotated[PlotKind, typer.Option(
         help="bars: stacked theme shares per report; heatmap: rows (regions) x themes; "
              "trends: chosen themes over the years; all: the three.")] = PlotKind.all,
-    fmt: Annotated[str, typer.Option("--format", help="png or svg, for a folder.")] = "png",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="png or svg, for a folder.")
+                   ] = "png",
     where: Annotated[list[str] | None, typer.Option(
         help="Keep the reports whose COLUMN equals VALUE, e.g. level=national; repeat to "
              "narrow further.", metavar="COLUMN=VALUE", show_default=False)] = None,

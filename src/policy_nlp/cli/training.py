@@ -12,7 +12,7 @@ from ..errors import InputError
 from . import render
 from .app import labels_name, load, load_labels, log
 from .options import (GroupCol, IdCol, LabelCol, LabelsOpt, ModelOpt, ParagraphsOpt,
-                      PreferOpt, StrictLabelsOpt, TextCol, train_defaults)
+                      PreferOpt, StrictLabelsOpt, TableFormat, TextCol, train_defaults)
 
 _DEFAULTS = train_defaults()
 
@@ -241,6 +241,9 @@ def audit(
     labels: LabelsOpt,
     output: Annotated[str, typer.Option("--output", "-o",
                                         help="Review sheet: OUT.csv or OUT.jsonl.")],
+    format: Annotated[TableFormat | None, typer.Option(
+        "--format", "-f", help="csv or jsonl (default: from the output's extension; csv on "
+                               "standard output).", show_default=False)] = None,
     paragraphs: ParagraphsOpt = None,
     text_col: TextCol = "text",
     label_col: LabelCol = "label",
@@ -268,7 +271,7 @@ def audit(
     from ..train import TrainConfig
     from ..write import check_output_file, format_for_path, write_table
 
-    fmt = format_for_path(output, "csv")
+    fmt = format_for_path(output, "csv", given=format.value if format else None)
     check_output_file(output, [*labels, paragraphs])
     book = resolve_codebook(codebook)
     data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
