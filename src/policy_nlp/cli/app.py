@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from ..errors import EXIT_SKIPPED, ArgumentError, OutputError, PolicyNLPError
-from .render import log, set_verbose  # noqa: F401 - used by every command module
+from .render import log
 
 app = typer.Typer(
     no_args_is_help=True,

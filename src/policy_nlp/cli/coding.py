@@ -11,7 +11,8 @@ import typer
 
 from ..errors import InputError
 from . import render
-from .app import load, load_labels, log
+from .app import load, load_labels
+from .render import log
 from .options import (CodebookOpt, FormatOpt, GroupCol, IdCol, JsonOpt, LabelCol, LabelsOpt,
                       ModelOpt, ParagraphsOpt, PreferOpt, StrictLabelsOpt, TextCol, TextFormat)
 

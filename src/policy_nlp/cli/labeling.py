@@ -9,7 +9,8 @@ import typer
 
 from ..errors import InputError
 from . import render
-from .app import error_policy, finish, load, log, set_verbose
+from .app import error_policy, finish, load
+from .render import log, set_verbose
 from .options import (IdCol, ModelOpt, OutFormat, ProgressOpt, Records, StrictOpt, TableFormat,
                       TextCol, UnitOpt, UnitOption, VerboseOpt)
 

@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from . import render
-from .app import error_policy, finish, load, log, set_verbose
+from .app import error_policy, finish, load
+from .render import log, set_verbose
 from .options import (IdCol, ModelOpt, ProgressOpt, Records, StrictOpt, TextCol, UnitOpt,
                       VerboseOpt)
 

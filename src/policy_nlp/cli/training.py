@@ -10,7 +10,8 @@ import typer
 
 from ..errors import InputError
 from . import render
-from .app import labels_name, load, load_labels, log
+from .app import labels_name, load, load_labels
+from .render import log
 from .options import (GroupCol, IdCol, LabelCol, LabelsOpt, ModelOpt, ParagraphsOpt,
                       PreferOpt, StrictLabelsOpt, TableFormat, TextCol, train_defaults)
 
