@@ -486,3 +486,13 @@ def test_python_m_policy_nlp_cli_runs():
     proc = subprocess.run([sys.executable, "-m", "policy_nlp.cli", "--version"],
                           capture_output=True, text=True, check=False, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("policy-nlp ")
+
+
+def test_evaluate_learning_curve_needs_folds(model, tmp_path):
+    """Once ignored without --cv-folds; now refused, by the library, under the flag's name."""
+    labels = tmp_path / "l.jsonl"
+    labels.write_text('{"id": "a#1", "text": "推进碳达峰碳中和。", "label": "environment"}\n',
+                      encoding="utf-8")
+    result = run("evaluate", "--labels", labels, "-m", model, "--learning-curve")
+    assert result.exit_code == 2, result.stderr
+    assert "--learning-curve needs cross-validation folds" in result.stderr

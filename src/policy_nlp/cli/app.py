@@ -48,7 +48,8 @@ def _main(
 
 
 #: library parameters whose flag is not ``--`` + the name with dashes
-FLAGS = {"n": "-n", "n_boot": "--resamples", "n_jobs": "--jobs", "C": "--C", "fmt": "--format"}
+FLAGS = {"n": "-n", "n_boot": "--resamples", "n_jobs": "--jobs", "C": "--C", "fmt": "--format",
+         "with_learning_curve": "--learning-curve"}
 
 
 def flag_of(param: str) -> str:

@@ -161,7 +161,7 @@ def evaluate(
 ) -> None:
     """Accuracy, macro-F1, per-theme precision/recall/F1 and the confusion matrix."""
     from ..codebook import resolve_codebook
-    from ..evaluate import evaluate_as_is, evaluate_configuration, training_overlap
+    from ..evaluate import evaluate_labels
     from ..metrics import format_metrics
     from ..write import check_output_dir, check_output_file, write_json
 
@@ -174,17 +174,13 @@ def evaluate(
     m = load(model)
     data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col,
                        resolve_codebook(model=m), prefer=prefer, blank_errors=strict)
-    curve = None
-    if cv_folds:
-        metrics, reliability, curve = evaluate_configuration(
-            m, data, cv_folds=cv_folds, n_jobs=jobs, with_learning_curve=learning_curve,
-            source=labels_name(labels), progress=log)
-    else:
-        if overlap := training_overlap(m, data):
-            log(f"warning: {overlap}, so scores on them are optimistic; score it on labels it "
-                "was not trained on, or use --cv-folds 5 (or the card's cross-validation "
-                "metrics)")
-        metrics, reliability = evaluate_as_is(m, data, source=labels_name(labels))
+    metrics, reliability, curve, overlap = evaluate_labels(
+        m, data, cv_folds=cv_folds, n_jobs=jobs, with_learning_curve=learning_curve,
+        source=labels_name(labels), progress=log)
+    if overlap:
+        log(f"warning: {overlap}, so scores on them are optimistic; score it on labels it "
+            "was not trained on, or use --cv-folds 5 (or the card's cross-validation "
+            "metrics)")
     if output is not None:
         write_json(metrics, output)
         log(f"metrics written to {output}")
