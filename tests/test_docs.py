@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from policy_nlp.cli import EXAMPLES, app
 from policy_nlp.text import display_width
-from tests.conftest import FIXTURES, assert_no_traceback, fixture_rows, write_pool
+from .conftest import FIXTURES, assert_no_traceback, fixture_rows, write_pool
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 COMMAND = typer.main.get_command(app)
