@@ -179,7 +179,7 @@ def main(argv=None) -> int:
     from policy_nlp.evaluate import expected_calibration_error
     from policy_nlp.labels import load_joined
     from policy_nlp.model import softmax
-    from policy_nlp.report import plot_learning_curve, plot_reliability
+    from policy_nlp.html_report import plot_learning_curve, plot_reliability
     from policy_nlp.train import (
         TrainConfig,
         cross_validate,

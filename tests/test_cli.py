@@ -412,3 +412,87 @@ def test_json_output_is_format_json_in_every_command(model):
         assert new.exit_code == 0 and old.exit_code == 0, (argv, new.stderr)
         assert json.loads(new.stdout) == json.loads(old.stdout)
         assert not run(*argv, "-m", model).stdout.lstrip().startswith(("{", "["))
+
+
+def test_old_flag_names_work_but_are_hidden(model, tmp_path):
+    """--text/--no-text (label) and --json are kept for scripts, out of --help."""
+    assert "--no-text" not in run("label", "-h").stdout
+    assert "--include-text" in run("label", "-h").stdout
+    for name in ("info", "themes", "explain", "validate-labels", "agreement"):
+        assert "--json" not in run(name, "-h").stdout, name
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "推进碳达峰碳中和。"}\n', encoding="utf-8")
+    result = run("label", src, "-o", "-", "-m", model, "--no-progress", "--text")
+    assert result.exit_code == 0 and json.loads(result.stdout)["text"] == "推进碳达峰碳中和。"
+
+
+def test_table_outputs_take_format_from_the_name_or_the_flag(model, tmp_path):
+    """profile and audit: --format where the name does not say (standard output), never a
+    format the name contradicts; the refusal comes before any work."""
+    src = tmp_path / "r.txt"
+    src.write_text("一、总体要求\n推进碳达峰碳中和。\n稳住经济增长。\n", encoding="utf-8")
+    result = run("profile", src, "-o", "-", "-f", "jsonl", "-m", model, "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["report_id"]
+    for out, fmt in (("p.csv", "parquet"), ("p.parquet", "jsonl")):
+        result = run("profile", src, "-o", tmp_path / out, "-f", fmt, "-m", model,
+                     "--no-progress")
+        assert result.exit_code == 2 and f"--format {fmt} but the name" in result.stderr
+        assert not (tmp_path / out).exists() and "profiled" not in result.stderr
+    labels = tmp_path / "l.jsonl"
+    labels.write_text('{"id": "a", "text": "推进碳达峰碳中和。", "label": "environment"}\n',
+                      encoding="utf-8")
+    result = run("audit", "--labels", labels, "-o", tmp_path / "a.csv", "-f", "jsonl")
+    assert result.exit_code == 2 and "--format jsonl but the name says csv" in result.stderr
+
+
+def test_library_checks_name_the_parameter(model):
+    """Argument checks moved out of the command line live in the library and name the
+    parameter; the command line shows the flag."""
+    from policy_nlp.codebook import load_codebook
+    from policy_nlp.errors import ArgumentError
+    from policy_nlp.explain import theme_entries
+    from policy_nlp.model import load_model
+    from policy_nlp.plot import draw_figures
+    from policy_nlp.predict import classify_input
+    from policy_nlp.profile import corrected_path
+    from policy_nlp.suggest import check_sheet_format
+    from policy_nlp.write import panel_format
+
+    m = load_model(model)
+    for call, param in ((lambda: classify_input(m), "source"),
+                        (lambda: classify_input(m, "a.txt", text="x"), "source"),
+                        (lambda: classify_input(m, text="x", unit="word"), "unit"),
+                        (lambda: draw_figures([], "f", kind="pie"), "kind"),
+                        (lambda: draw_figures([], "f", fmt="gif"), "fmt"),
+                        (lambda: corrected_path("-", None), "corrected"),
+                        (lambda: check_sheet_format("s.csv", "xml"), "fmt"),
+                        (lambda: panel_format("p.csv", "xlsx"), "fmt"),
+                        (lambda: theme_entries(m, None, top=-1), "top")):
+        with pytest.raises(ArgumentError) as caught:
+            call()
+        assert caught.value.param == param
+    entries = theme_entries(m, load_codebook(), ["economy"], top=3)
+    assert [e["id"] for e in entries] == ["economy"] and len(entries[0]["top_terms"]) == 3
+    assert check_sheet_format("s.jsonl", None) == "jsonl"
+    assert check_sheet_format("-", "csv") == "csv"
+    bad = run("plot", "p.csv", "-o", "figs", "--format", "gif")
+    assert bad.exit_code == 2 and "--format gif: figures are png or svg" in bad.stderr
+
+
+def test_python_m_policy_nlp_cli_runs():
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", "policy_nlp.cli", "--version"],
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("policy-nlp ")
+
+
+def test_evaluate_learning_curve_needs_folds(model, tmp_path):
+    """Once ignored without --cv-folds; now refused, by the library, under the flag's name."""
+    labels = tmp_path / "l.jsonl"
+    labels.write_text('{"id": "a#1", "text": "推进碳达峰碳中和。", "label": "environment"}\n',
+                      encoding="utf-8")
+    result = run("evaluate", "--labels", labels, "-m", model, "--learning-curve")
+    assert result.exit_code == 2, result.stderr
+    assert "--learning-curve needs cross-validation folds" in result.stderr

@@ -4,7 +4,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from policy_nlp.cli import app
-from policy_nlp.report import reliability_bins
+from policy_nlp.html_report import reliability_bins
 
 from .conftest import FIXTURES
 

@@ -6,7 +6,7 @@ import json
 import numpy as np
 from typer.testing import CliRunner
 
-from policy_nlp.active import margins, select
+from policy_nlp.suggest import margins, select
 from policy_nlp.cli import app
 
 from .conftest import FIXTURES

@@ -277,7 +277,7 @@ def test_corrected_output_is_checked_before_any_work(tmp_path, tiny_model_dir, c
     same = run(*base, "-o", tmp_path / "p.csv", "--corrected", tmp_path / "p.csv")
     assert same.exit_code == 2 and "is the panel's own output" in same.stderr
     piped = run(*base, "-o", "-")
-    assert piped.exit_code == 2 and "needs --corrected FILE" in piped.stderr
+    assert piped.exit_code == 2 and "--corrected FILE is needed" in piped.stderr
     missing = run(*base[:-3], "--validation", tmp_path / "nope.csv", "-o", tmp_path / "p.csv")
     assert missing.exit_code == 2 and "nope.csv: no such file" in missing.stderr
     assert not (tmp_path / "p.csv").exists()

@@ -303,6 +303,15 @@ def disagreement_rows(codings: Codings) -> list[dict]:
     return rows
 
 
+def write_disagreements(codings: Codings, path) -> int:
+    """Write the :func:`disagreement_rows` sheet to ``path`` (``OUT.csv``, with a byte-order
+    mark for spreadsheets, or ``OUT.jsonl``; ``-``: standard output), atomically; returns the
+    number of rows."""
+    from .write import format_for_path, write_table
+
+    return write_table(disagreement_rows(codings), path, format_for_path(path, "csv"))
+
+
 def format_agreement(result: dict, *, top: int = 8) -> str:
     """The text report of :func:`agreement`."""
     def est(e: dict) -> str:

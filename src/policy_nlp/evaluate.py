@@ -134,3 +134,27 @@ def evaluate_configuration(model: ThemeModel, data: LabeledData, *, cv_folds: in
     return metrics, reliability, curve
 
 
+
+
+def evaluate_labels(model: ThemeModel, data: LabeledData, *, cv_folds: int = 0,
+                    n_jobs: int = 2, with_learning_curve: bool = False,
+                    source: str = "the labels", progress=None
+                    ) -> tuple[dict[str, Any], Reliability, list[dict] | None, str | None]:
+    """``policy-nlp evaluate``: the model as it is on ``data`` (``cv_folds`` 0), else its
+    configuration retrained in ``cv_folds`` report-grouped folds
+    (:func:`evaluate_configuration`). Returns the metrics, the reliability data, the learning
+    curve (or None) and, scoring the model as it is, what to warn of when ``data`` holds its
+    training paragraphs (:func:`training_overlap`; None otherwise)."""
+    from .errors import ArgumentError
+
+    if with_learning_curve and not cv_folds:
+        raise ArgumentError("with_learning_curve", "needs cross-validation folds (the curve "
+                                                   "retrains the configuration)")
+    if cv_folds:
+        metrics, reliability, curve = evaluate_configuration(
+            model, data, cv_folds=cv_folds, n_jobs=n_jobs,
+            with_learning_curve=with_learning_curve, source=source, progress=progress)
+        return metrics, reliability, curve, None
+    overlap = training_overlap(model, data)
+    metrics, reliability = evaluate_as_is(model, data, source=source)
+    return metrics, reliability, None, overlap

@@ -13,6 +13,7 @@ by a space) of :mod:`policy_nlp.features`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ import numpy as np
 from .model import softmax
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .codebook import Codebook
     from .model import ThemeModel
 
 __all__ = ["Contribution", "Explanation", "Term", "explain_text", "feature_term", "readable_term",
@@ -192,3 +194,32 @@ def top_terms(model: ThemeModel, theme: str, n: int = 20, *,
     chosen = _readable_first(ranked, n) if readable else [next(ranked) for _ in
                                                           range(min(n, row.shape[0]))]
     return [Term(term, kind, float(row[j])) for j, kind, term in chosen]
+
+
+def top_themes(model: ThemeModel, text: str, k: int = 3) -> list[tuple[str, float]]:
+    """The ``k`` most probable themes of ``text`` with their probabilities, best first."""
+    proba = model.predict_proba([text])[0]
+    return sorted(zip(model.themes, (float(p) for p in proba), strict=True),
+                  key=lambda tp: -tp[1])[:k]
+
+
+def theme_entries(model: ThemeModel, codebook: Codebook, themes: Sequence[str] | None = None,
+                  *, top: int = 0) -> list[dict[str, Any]]:
+    """The model's ``themes`` (default: all) as the codebook names them (``id``, ``group``,
+    ``zh``, ``en``), with each one's ``top`` strongest terms (``top_terms``, see
+    :func:`top_terms`) when ``top`` is above 0 (``policy-nlp themes``)."""
+    from .errors import ArgumentError
+
+    if top < 0:
+        raise ArgumentError("top", f"must be 0 or more, not {top}")
+    chosen = list(themes or model.themes)
+    for t in chosen:
+        _theme_index(model, t)  # an unknown theme: the same message as everywhere
+    out = []
+    for t in chosen:
+        th = codebook.theme(t)
+        entry: dict[str, Any] = {"id": t, "group": th.group, "zh": th.zh, "en": th.en}
+        if top:
+            entry["top_terms"] = [x.to_dict() for x in top_terms(model, t, top)]
+        out.append(entry)
+    return out

@@ -299,7 +299,7 @@ def heatmap(panel: pd.DataFrame, *, rows: str = "region", measure: str = "chars"
         raise InputError(f"the panel has no column {rows!r} to make the heatmap's rows")
     cols = share_columns(panel, measure, groups=groups)
     ids = [c.removeprefix(MEASURES[measure] + ("group_" if groups else "")) for c in cols]
-    keyed = panel.assign(_row=panel[rows].fillna(panel["report_id"]).astype(str))
+    keyed = panel.assign(_row=panel[rows].astype(object).fillna(panel["report_id"]).astype(str))
     table = keyed.groupby("_row", sort=True)[cols].mean() * 100
     counts = keyed.groupby("_row", sort=True).size()
     labels = [f"{r} (n={counts[r]})" if counts[r] > 1 else r for r in table.index]
@@ -332,7 +332,7 @@ def pages(panel: pd.DataFrame, kind: str, *, rows: str = "region",
         data = _sorted(panel)
         return [data.iloc[i:i + per_page] for i in range(0, len(data), per_page)]
     if kind == "heatmap" and per_page and rows in panel.columns:
-        keys = panel[rows].fillna(panel["report_id"]).astype(str)
+        keys = panel[rows].astype(object).fillna(panel["report_id"]).astype(str)
         values = sorted(keys.unique())
         if len(values) > per_page:
             return [panel[keys.isin(values[i:i + per_page])]
@@ -423,3 +423,61 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=dpi)
     return path
+
+
+def draw_figures(panels: str | Path | Iterable[str | Path], output: str | Path, *,
+                 kind: str = "all", fmt: str = "png", where: Iterable[str] = (),
+                 themes: Sequence[str] | None = None, measure: str = "chars",
+                 groups: bool = False, rows: str = "region", dpi: int = 150,
+                 per_figure: int = 40, progress: Any = None) -> list[tuple[str, Path]]:
+    """Read panels written by ``profile``, keep the reports ``where`` says (``COLUMN=VALUE``
+    each), and draw the figures of ``kind`` (one of :data:`KINDS`, or ``all``) into
+    ``output``: a folder (``KIND.png`` or ``.svg``, by ``fmt``), or one ``FILE.png`` /
+    ``FILE.svg`` for a single kind. A kind with more than ``per_figure`` bars or heatmap rows
+    makes several figures, ``KIND-1.png`` … Returns (kind, path) of every figure written, each
+    also passed to ``progress(kind, path)`` as it is; a missing Chinese font is warned about
+    once (:class:`MissingCJKFontWarning`)."""
+    from .errors import ArgumentError, require
+    from .write import check_output_dir, check_output_file
+
+    require("matplotlib", "plot", "plot")
+    if kind != "all" and kind not in KINDS:
+        raise ArgumentError("kind", f"must be {', '.join(KINDS)} or all, not {kind!r}")
+    if measure not in MEASURES:
+        raise ArgumentError("measure", f"must be {' or '.join(MEASURES)}, not {measure!r}")
+    if per_figure < 0:
+        raise ArgumentError("per_figure", f"must be 0 (one figure) or more, not {per_figure}")
+    output = Path(output)
+    kinds = list(KINDS) if kind == "all" else [kind]
+    if output.suffix.lower() in (".png", ".svg"):
+        if len(kinds) > 1:
+            raise InputError(f"{output}: one file holds one figure; give --kind, or a folder")
+        targets = [output]
+    elif fmt not in ("png", "svg"):
+        raise ArgumentError("fmt", f"{fmt}: figures are png or svg")
+    else:
+        targets = [output / f"{k}.{fmt}" for k in kinds]
+    panel = filter_panel(read_panel(panels), where)
+    if len(targets) == 1 and targets[0] == output:
+        check_output_file(output)
+    else:
+        check_output_dir(output)
+        output.mkdir(parents=True, exist_ok=True)
+    written: list[tuple[str, Path]] = []
+    for k, target in zip(kinds, targets, strict=True):
+        parts = pages(panel, k, rows=rows, per_page=per_figure)
+        for i, part in enumerate(parts, 1):
+            title = None if len(parts) == 1 else f"{k}, part {i} of {len(parts)}"
+            if k == "bars":
+                fig = bars(part, measure=measure, groups=groups, title=title)
+            elif k == "heatmap":
+                fig = heatmap(part, rows=rows, measure=measure, groups=groups, title=title)
+            else:
+                fig = trends(part, themes=themes, measure=measure, groups=groups)
+            path = target if len(parts) == 1 else target.with_name(
+                f"{target.stem}-{i}{target.suffix}")
+            save_figure(fig, path, dpi=dpi)
+            written.append((k, path))
+            if progress is not None:
+                progress(k, path)
+    return written

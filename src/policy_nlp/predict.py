@@ -278,3 +278,38 @@ def label_sentences(model: ThemeModel, units: Iterable[Unit], *, batch_size: int
             n_sentences = 0
     if batch:
         yield from flush()
+
+
+def classify_input(model: ThemeModel, source: str | None = None, *, text: str | None = None,
+                   unit: str = "paragraph", explain_terms: int = 0, text_col: str = "text",
+                   id_col: str = "id", on_error: Any = None) -> list[dict[str, Any]]:
+    """Every paragraph of one report (``source``: a file, or ``-`` for standard input), or of
+    one pasted ``text``, labeled (``unit="sentence"``: with its sentences' themes), with the
+    ``explain_terms`` terms behind each label (``evidence``) when above 0 (``policy-nlp
+    classify``)."""
+    from .errors import ArgumentError
+
+    if (source is None) == (text is None):
+        raise ArgumentError("source", "or text: give one of them")
+    if unit not in ("paragraph", "sentence"):
+        raise ArgumentError("unit", f"must be paragraph or sentence, not {unit!r}")
+    if explain_terms < 0:
+        raise ArgumentError("explain_terms", f"must be 0 or more, not {explain_terms}")
+    if text is not None:
+        units = units_of_text(text)
+    else:
+        from .read import iter_documents
+
+        docs = iter_documents([source], text_col=text_col, id_col=id_col, on_error=on_error)
+        units = list(iter_units(docs, records="reports"))
+        if not units:
+            raise InputError(f"{source}: no paragraphs found")
+    labeler = label_sentences if unit == "sentence" else label_units
+    records = list(labeler(model, units))
+    if explain_terms:
+        from .explain import explain_text
+
+        for rec in records:
+            found = explain_text(model, rec["text"], theme=rec["label"], top=explain_terms)
+            rec["evidence"] = [c.to_dict() for c in found.terms]
+    return records

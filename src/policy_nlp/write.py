@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
-from .errors import InputError, OutputError, require
+from .errors import ArgumentError, InputError, OutputError, require
 from .outputs import open_stream, output_target, refuse_an_input
 from .text import clip
 from .read import jsonl_loads
@@ -332,6 +332,12 @@ def write_table(rows: Iterable[dict[str, Any]], path: str | Path, fmt: str) -> i
         return write_rows(rows, out, fmt)
 
 
+def write_json(value: Any, path: str | Path) -> None:
+    """One JSON document (metrics, a comparison), indented, atomically."""
+    with atomic_output(path) as out:
+        out.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
 def format_table(records: list[dict[str, Any]], *, width: int | None = None) -> str:
     """A readable table of labeled paragraphs for a terminal, aligned by display width.
 
@@ -380,19 +386,32 @@ def evidence_label(term: dict[str, Any]) -> str:
     return text if term["kind"] == "word" else f"~{text}"
 
 
-def panel_format(path: str | Path) -> str:
-    """The panel format an output name asks for: ``.csv``, ``.parquet``, ``.jsonl`` or
-    ``.dta`` (Stata)."""
+PANEL_FORMATS = ("csv", "parquet", "jsonl", "dta")
+
+
+def panel_format(path: str | Path, given: str | None = None) -> str:
+    """The panel format of an output: ``given`` (a ``--format``: csv, parquet, jsonl or dta),
+    else the name's extension (``.csv``, ``.parquet``, ``.jsonl``, ``.dta`` for Stata), else
+    CSV for standard output (``-``). Another extension, or a ``given`` format that contradicts
+    the name's, is refused."""
+    if given is not None and given not in PANEL_FORMATS:
+        raise ArgumentError("fmt", f"must be one of {', '.join(PANEL_FORMATS)}, not {given!r}")
     suffix = Path(path).suffix.lower()
     if suffix in (".parquet", ".pq"):
-        return "parquet"
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    if suffix == ".dta":
-        return "dta"
-    if suffix == ".csv" or str(path) == "-":
-        return "csv"
-    raise InputError(f"{path}: a panel is written as .csv, .parquet, .jsonl or .dta")
+        by_name = "parquet"
+    elif suffix in (".jsonl", ".ndjson"):
+        by_name = "jsonl"
+    elif suffix == ".dta":
+        by_name = "dta"
+    elif suffix == ".csv":
+        by_name = "csv"
+    elif str(path) == "-":
+        return given or "csv"
+    else:
+        raise InputError(f"{path}: a panel is written as .csv, .parquet, .jsonl or .dta")
+    if given and given != by_name:
+        raise InputError(f"{path}: --format {given} but the name says {by_name}")
+    return by_name
 
 
 def check_panel_writer(path: str | Path, fmt: str) -> None:

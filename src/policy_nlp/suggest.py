@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -137,3 +138,79 @@ def suggest(model, pool: list[PoolItem], n: int, *, per_report: int | None = Non
             "margin": round(float(margin[i]), 4), "label": "",
         })
     return rows
+
+
+#: the formats of a coding sheet: a table, or an annotation tool's file (and its extension)
+SHEET_FORMATS = ("csv", "jsonl", "label-studio", "doccano")
+TOOL_EXTENSIONS = {"label-studio": ".json", "doccano": ".jsonl"}
+
+
+@dataclass
+class SuggestResult:
+    """What :func:`suggest_to_file` read and wrote."""
+
+    pool: int
+    reports: int
+    labeled: int
+    written: int
+    fmt: str
+
+
+def check_sheet_format(output: str | Path, fmt: str | None) -> str:
+    """The format of a coding sheet ``output``: ``fmt`` (one of :data:`SHEET_FORMATS`), else
+    CSV or JSONL from the name's extension (CSV for ``-`` and a name without one). A tool's
+    file must carry its own extension, never a ``.csv`` that holds JSON."""
+    from .write import format_for_path
+
+    if fmt is not None and fmt not in SHEET_FORMATS:
+        raise ArgumentError("fmt", f"must be one of {', '.join(SHEET_FORMATS)}, not {fmt!r}")
+    wanted = TOOL_EXTENSIONS.get(fmt or "")
+    if wanted is None:
+        return format_for_path(output, "csv", given=fmt)
+    if str(output) != "-" and Path(output).suffix.lower() != wanted:
+        raise InputError(f"{output}: --format {fmt} writes {wanted[1:]}; name the output "
+                         f"OUT{wanted}")
+    return fmt
+
+
+def suggest_to_file(model, pool: str | Path, output: str | Path, n: int, *,
+                    fmt: str | None = None, per_report: int | None = None,
+                    labeled: Iterable[str | Path] = (), text_col: str = "text",
+                    id_col: str = "id", log: Any = None) -> SuggestResult:
+    """``policy-nlp suggest``: read the ``pool``, skip the ids of the ``labeled`` files, and
+    write the :func:`suggest` sheet of ``n`` paragraphs to ``output`` (``-``: standard output)
+    as CSV (with a byte-order mark, for spreadsheets) or JSONL, or as Label Studio tasks or
+    doccano JSONL (``fmt``, see :func:`check_sheet_format`), atomically. ``model`` is a loaded
+    model, or a directory or shipped model's name to load once the arguments are checked.
+    ``log`` gets a line on the pool before the work."""
+    from .labels import label_file_ids
+    from .model import ThemeModel, load_model
+    from .write import atomic_output, check_output_file, write_table
+
+    if n < 1:
+        raise ArgumentError("n", f"must be at least 1, not {n}")
+    fmt = check_sheet_format(output, fmt)
+    labeled = list(labeled)
+    check_output_file(output, [pool, *labeled])
+    m = model if isinstance(model, ThemeModel) else load_model(model)
+    items = read_pool(pool, text_col=text_col, id_col=id_col)
+    done: set[str] = set()
+    for path in labeled:
+        done |= label_file_ids(path, id_col=id_col)
+    reports = len({i.report_id for i in items})
+    if log is not None:
+        log(f"{len(items)} paragraphs of {reports} reports in the pool"
+            + (f", {len(done)} ids already labeled" if done else ""))
+    rows = suggest(m, items, n, per_report=per_report, labeled_ids=done)
+    if fmt in TOOL_EXTENSIONS:
+        from .annotate import write_sheet
+
+        with atomic_output(output) as out:
+            written = write_sheet(rows, out, fmt,
+                                  model_version=str(m.card.get("name")
+                                                    or (None if m is model else model)
+                                                    or "default"))
+    else:
+        written = write_table(rows, output, fmt)
+    return SuggestResult(pool=len(items), reports=reports, labeled=len(done), written=written,
+                         fmt=fmt)

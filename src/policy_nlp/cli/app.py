@@ -1,0 +1,132 @@
+"""The typer application, its error handling and exit codes, and helpers every command uses.
+
+A problem with the user's input or model ends a command with a one-line message and a non-zero
+exit code (2 for input, 3 for model problems, 4 for an output that cannot be written), never a
+traceback: :func:`handle_errors` turns :class:`~policy_nlp.errors.PolicyNLPError` into them, and
+an :class:`~policy_nlp.errors.ArgumentError` (a library parameter out of range) into a message
+that names the flag setting it (:func:`flag_of`). ``classify``, ``label`` and ``profile`` skip a
+bad file or record and report it instead (exit 5 at the end, the output written), unless
+``--strict``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import EXIT_SKIPPED, ArgumentError, OutputError, PolicyNLPError
+from .render import log
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 80},
+    rich_markup_mode=None,
+    help="Label the paragraphs of work reports (政府工作报告) by policy theme.",
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        print(f"policy-nlp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """Label the paragraphs of work reports (政府工作报告) by policy theme."""
+
+
+#: library parameters whose flag is not ``--`` + the name with dashes
+FLAGS = {"n": "-n", "n_boot": "--resamples", "n_jobs": "--jobs", "C": "--C", "fmt": "--format",
+         "with_learning_curve": "--learning-curve"}
+
+
+def flag_of(param: str) -> str:
+    """The command-line flag that sets a library parameter (``cv_folds`` -> ``--cv-folds``)."""
+    return FLAGS.get(param, "--" + param.replace("_", "-"))
+
+
+def handle_errors(func):
+    """Turn :class:`PolicyNLPError` into a one-line message and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ArgumentError as exc:  # a library parameter: shown as the flag that sets it
+            log(f"policy-nlp: error: {flag_of(exc.param)} {exc.problem}")
+            raise typer.Exit(exc.exit_code) from None
+        except PolicyNLPError as exc:
+            log(f"policy-nlp: error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt as exc:  # Ctrl-C (130), or SIGTERM where a run stops (143)
+            log("policy-nlp: interrupted; no output file was written")
+            raise typer.Exit(getattr(exc, "exit_code", 130)) from None
+        except BrokenPipeError:
+            raise typer.Exit(0) from None
+        except OSError as exc:
+            # reading goes through read.py, which reports its own problems as InputError: an
+            # OSError that gets here is a file or directory being made or written (a full
+            # disk, no permission, a missing or read-only place)
+            where = f"{exc.filename}: " if exc.filename else ""
+            log(f"policy-nlp: error: {where}cannot write the output: {exc.strerror or exc}")
+            raise typer.Exit(OutputError.exit_code) from None
+
+    return wrapper
+
+
+def error_policy(strict: bool):
+    """The reading layer's error policy: None (raise) for --strict, else skip and report."""
+    from ..read import SkipAndReport
+
+    return None if strict else SkipAndReport(report=lambda m: log(f"policy-nlp: {m}"))
+
+
+def finish(policy, n: int) -> None:
+    """After a run: exit 5 (EXIT_SKIPPED) with a summary if the policy reported problems."""
+    if policy is not None and policy.problems:
+        log(f"policy-nlp: warning: {n} paragraphs labeled; {policy.summary()}")
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+def load(model: Path | None):
+    """The model of ``--model`` (a directory, or a shipped model's name; default: default)."""
+    from ..model import load_model
+
+    return load_model(model)
+
+
+def load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
+                strict: bool = True, prefer: str | None = None, blank_errors: bool = False,
+                warn_blank: bool = True):
+    """The labels of one or more --labels files, their columns named by the flags; the rows
+    skipped for a blank label are warned about here (``warn_blank``) or by the validation
+    report."""
+    from ..labels import blank_summary
+    from ..labels import load_labels as load
+
+    data = load(labels, paragraphs=paragraphs, codebook=book, strict=strict,
+                prefer=prefer, blank="error" if blank_errors else "skip",
+                columns={"text": text_col, "label": label_col, "id": id_col,
+                         "group": group_col})
+    if warn_blank and data.blank:
+        log(f"policy-nlp: warning: {blank_summary(data.blank)}")
+    return data
+
+
+def labels_name(labels: list[str]) -> str:
+    """The --labels files by name, joined by ``+`` (the source named in metrics)."""
+    from ..labels import LabelSource
+
+    return "+".join(LabelSource.parse(s).path.name for s in labels)
