@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "policy_nlp"
 #: The layers, bottom first. A module may import its own layer and the layers below it.
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundations", {"errors", "text", "kernels", "era", "limits", "outputs"}),
-    ("reading", {"read", "read_formats", "codebook"}),
+    ("reading", {"read", "codebook"}),
     ("text steps and writing", {"split", "tokenize", "write", "metadata"}),
     ("features", {"features"}),
     ("model", {"model"}),
