@@ -232,7 +232,7 @@ ROWS = {
                                        "table.csv: no text column 'text'; columns found: id, body",
                                        [], absent=["c1"]),
     "duplicated ids": Row(duplicated_ids, 5,
-                          "good.jsonl:line 1: duplicate id 'g1' (an earlier record", [], n_out=3),
+                          "good.jsonl:1: duplicate id 'g1' (an earlier record", [], n_out=3),
     "directory with unreadable files": Row(unreadable_files, 5,
                                            "secret.txt: cannot read (Permission denied)",
                                            ["a#000"]),

@@ -364,7 +364,7 @@ def test_workers_reading_jsonl_report_what_the_reader_reports(tmp_path, tiny_mod
     n, data, messages = fast
     assert n == 2 * (300 - 2 + 1) and len(data.splitlines()) == n  # the report: 2 paragraphs
     assert any("messy.jsonl:11: not valid JSON" in m for m in messages)
-    assert any("messy.jsonl:line 201: duplicate id 'p000002'" in m for m in messages)
+    assert any("messy.jsonl:201: duplicate id 'p000002'" in m for m in messages)
     assert len(messages) == 2 * 2 + 2 + 298  # 2 bad lines twice, 2 + 298 duplicate ids
 
 
@@ -377,7 +377,7 @@ def test_a_block_report_replays_problems_and_duplicate_ids_in_input_order(monkey
     from policy_nlp.batch import BlockReport
     from policy_nlp.read import IdMemory, SkipAndReport, id_keys
 
-    monkeypatch.setattr(read, "UNIQUE_ID_LIMIT", 5)
+    monkeypatch.setattr(read.documents, "UNIQUE_ID_LIMIT", 5)
     blocks = [(["a", "b"], [(0, "bad line 1"), (2, "bad line 4")]),
               (["c", "a", "d", "d", "e", "f", "c", "f"], [(2, "bad line 8"), (8, "bad line 99")])]
 
@@ -423,7 +423,7 @@ def test_checking_ids_at_once_reports_what_checking_one_by_one_does(monkeypatch,
     from policy_nlp import read
     from policy_nlp.read import IdMemory, SkipAndReport, id_keys
 
-    monkeypatch.setattr(read, "UNIQUE_ID_LIMIT", 5)
+    monkeypatch.setattr(read.documents, "UNIQUE_ID_LIMIT", 5)
     got, expected = [], []
     at_once, one_by_one = IdMemory(), IdMemory()
     for names in batches:

@@ -76,7 +76,7 @@ def test_label_keeps_ids_as_given_and_renames_colliding_fields(tmp_path, tiny_mo
 def test_records_without_text_are_errors(tmp_path, tiny_model_dir, text):
     src = _jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "稳增长。"}, {"id": "b",
                                                                           "text": text}])
-    with pytest.raises(InputError, match="in.jsonl:line 2"):
+    with pytest.raises(InputError, match="in.jsonl:2"):
         list(iter_units(iter_documents([src])))
     result = runner.invoke(app, ["classify", "--text", text or " ", "-m", str(tiny_model_dir)])
     assert result.exit_code == 2 and "nothing to classify" in result.stderr
@@ -145,7 +145,7 @@ def test_duplicate_ids_are_checked_within_a_memory_bound(tmp_path, monkeypatch):
 
     src = _jsonl(tmp_path / "in.jsonl", [{"id": i, "text": "稳增长。"} for i in
                                          ("a", "b", "c", "a", "c")])
-    monkeypatch.setattr(read, "UNIQUE_ID_LIMIT", 2)
+    monkeypatch.setattr(read.documents, "UNIQUE_ID_LIMIT", 2)
     reports = []
     policy = SkipAndReport(report=reports.append)
     docs = list(iter_documents([src], on_error=policy, unique_ids=True))
@@ -176,5 +176,5 @@ def test_a_record_without_text_is_skipped_and_reported_like_any_bad_record(tmp_p
                                  "--no-progress"])
     assert result.exit_code == 5, result.stderr
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["a", "c"]
-    assert "in.jsonl:line 2: no text to classify" in result.stderr
-    assert "in.jsonl:line 3: the id field 'id' must be a string or a number" in result.stderr
+    assert "in.jsonl:2: no text to classify" in result.stderr
+    assert "in.jsonl:3: the id field 'id' must be a string or a number" in result.stderr

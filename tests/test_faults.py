@@ -465,7 +465,7 @@ def test_dask_reports_duplicate_ids_as_the_local_engine_does(tmp_path, tiny_mode
     manifest = dask_label([a, b], tmp_path / "parts", tiny_model_dir, on_error=dask)
     assert manifest["rows"] == 200 and "id_keys" not in manifest["parts"][0]
     assert len(said["dask"]) == 99 and said["dask"] == said["local"]  # p5: an id per file
-    assert said["dask"][0] == f"kept: {b}:line 1: duplicate id 'p000000' (an earlier record or " \
+    assert said["dask"][0] == f"kept: {b}:1: duplicate id 'p000000' (an earlier record or " \
         "report has it)"
     with pytest.raises(InputError, match="duplicate id"):
         dask_label([a, b], tmp_path / "strict", tiny_model_dir)

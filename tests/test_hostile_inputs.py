@@ -583,7 +583,7 @@ def test_ids_that_are_no_json_numbers_or_booleans_are_skipped(tmp_path, tiny_mod
     proc = cli("label", str(path), "--model", str(tiny_model_dir), "-o", "-")
     err = assert_clean_failure(
         proc, 5, "ids.jsonl:1: not valid JSON (the number 1e400 is beyond the range",
-        "ids.jsonl:line 2: the id field 'id' must be a string or a number (got True)",
+        "ids.jsonl:2: the id field 'id' must be a string or a number (got True)",
         "ids.jsonl:3: not valid JSON (NaN is not a JSON number)",
         "ids.jsonl:4: not valid JSON (-Infinity is not a JSON number)")
     (rec,) = assert_valid_json_lines(proc.stdout)

@@ -19,7 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "policy_nlp"
 #: package they must not import each other in a cycle (test_no_import_cycles).
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundations", {"errors", "text", "kernels", "era", "limits", "outputs"}),
-    ("reading", {"read", "read_formats", "codebook"}),
+    ("reading", {"read", "codebook"}),
     ("text steps and writing", {"split", "tokenize", "write", "metadata"}),
     ("features", {"features"}),
     ("model", {"model"}),

@@ -152,7 +152,7 @@ def test_read_csv_rows(tmp_path: Path) -> None:
     assert [d.id for d in docs] == ["r1", "r2"]
     assert docs[0].text == "一、回顾\n全年增长。"
     assert docs[0].meta == {"year": "2024"}
-    assert [d.source for d in docs] == [f"{path}:row 1", f"{path}:row 2"]
+    assert [d.source for d in docs] == [f"{path}:2", f"{path}:5"]  # where each starts
     assert {(d.kind, d.encoding) for d in docs} == {("record", "utf-8-sig")}
 
 
@@ -200,7 +200,7 @@ def test_read_csv_row_of_wrong_length(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", "id,text\nr1,好。\nr2,好。,多余\n")
     docs = read_documents(path)
     assert next(docs).id == "r1"
-    with pytest.raises(InputError, match=r"a.csv:row 2: has 3 fields but the header has 2"):
+    with pytest.raises(InputError, match=r"a.csv:3: has 3 fields but the header has 2"):
         next(docs)
 
 
@@ -234,7 +234,7 @@ def test_read_jsonl_records(tmp_path: Path) -> None:
         ("r1", "一、回顾\n增长。", {"year": 2024}),
         ("data:3", "第二份。", {"level": "county"}),
     ]
-    assert [d.source for d in docs] == [f"{path}:line 1", f"{path}:line 3"]
+    assert [d.source for d in docs] == [f"{path}:1", f"{path}:3"]
     assert {(d.kind, d.encoding) for d in docs} == {("record", "utf-8")}
 
 
@@ -251,7 +251,7 @@ def test_read_jsonl_ids_meta_in_order_and_blank_lines(tmp_path: Path) -> None:
     docs = list(read_documents(path))
     assert [(d.id, d.raw_id) for d in docs] == [("d:1", None), ("0", 0), ("d:5", None)]
     assert [list(d.meta.items()) for d in docs] == [[("b", 1), ("a", [2])], [("z", None)], []]
-    assert [d.source for d in docs] == [f"{path}:line {n}" for n in (1, 3, 5)]
+    assert [d.source for d in docs] == [f"{path}:{n}" for n in (1, 3, 5)]
     (same,) = read_documents(write_jsonl(tmp_path / "e.jsonl", '{"t": "四。", "x": 1}'),
                              text_col="t", id_col="t")  # the id column is the text column
     assert (same.id, same.raw_id, same.meta) == ("四。", "四。", {"x": 1})
@@ -449,7 +449,7 @@ def test_normalize_text_shortcuts_equal_the_four_substitutions():
     four substitutions it documents."""
     import random
 
-    from policy_nlp import read as rd
+    from policy_nlp import text as rd
 
     def by_definition(text):
         text = rd._LINE_BREAKS.sub("\n", text)
@@ -516,7 +516,7 @@ def test_utf8_jsonl_lines_are_read_from_their_bytes_as_from_their_text(tmp_path:
     assert [(d.id, d.text) for d in docs] == [
         ("123456789012345678901234567890", "长整数。"), ("s", "\ufffd 孤立代理。")]
     assert docs[0].raw_id == 123456789012345678901234567890 and docs[0].meta == {"x": 0.5}
-    assert [d.source for d in docs] == [f"{path}:line {n}" for n in (1, 4)]
+    assert [d.source for d in docs] == [f"{path}:{n}" for n in (1, 4)]
     assert len(problems) == 3  # NaN is no JSON: written out, it would make invalid JSON
     assert f"{path}:5: not valid JSON (NaN is not a JSON number)" in problems[0]
     assert f"{path}:6: not valid JSON" in problems[1]

@@ -237,7 +237,7 @@ def test_pdf_with_a_non_embedded_cjk_font_reads_the_same_on_any_machine(tmp_path
     and, without a CJK font, drop every text object of one character (a paragraph's last 。
     on a line of its own, all of a PDF drawn a character at a time). Read from the PDF's own
     codes and widths, every character is there, ``·`` (U+00B7) too, on any machine."""
-    from policy_nlp import read_formats
+    from policy_nlp.read.formats import pdf as read_formats
 
     blocks = ["一、总体要求", "开展“服务企业·面对面”活动，稳定和扩大就业，切实保障和改善民生。"
               "推进重点领域改革。", "二、主要任务", "扩大国内需求。"]
@@ -255,7 +255,7 @@ def test_pdf_with_a_non_embedded_cjk_font_reads_the_same_on_any_machine(tmp_path
 
 @pytest.mark.skipif(find_cjk_ttf() is None, reason="no CJK TrueType font to embed here")
 def test_pdf_with_embedded_fonts_is_read_by_pdfium(tmp_path):
-    from policy_nlp import read_formats
+    from policy_nlp.read.formats import pdf as read_formats
 
     blocks = ["一、总体要求", "坚持稳中求进工作总基调。"]
     path = make_pdf(tmp_path / "t.pdf", blocks, headings={blocks[0]}, font="ttf", glyphs=True)
@@ -278,7 +278,7 @@ def test_pdf_with_embedded_fonts_is_read_by_pdfium(tmp_path):
     ("Annex: list of projects, 2024 to 2026, by district and sector." * 2, "not Chinese"),
 ])
 def test_page_problem(text, problem):
-    from policy_nlp.read_formats import page_problem
+    from policy_nlp.read import page_problem
 
     got = page_problem(text)
     assert (got is None) if problem is None else (problem in got)

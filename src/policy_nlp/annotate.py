@@ -12,10 +12,10 @@ Written (for coders to code):
   list, the rest as metadata).
 
 Read (coded): :func:`annotations_from_export` turns the records of a Label Studio export
-(JSON, JSON-MIN or CSV, already parsed into dicts by :mod:`policy_nlp.labels`) into one
+(JSON, JSON-MIN or CSV, already parsed into dicts by :mod:`policy_nlp.read.records`) into one
 :class:`Annotation` per annotation, several per task when several annotators coded it; a task
 no one coded gives one with ``label=None``. doccano's JSONL needs no reader of its own: its
-``label`` list is read by the table reader (:mod:`policy_nlp.labels`).
+``label`` list is read by the table reader (:mod:`policy_nlp.read.records`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from xml.sax.saxutils import quoteattr
 
 from .codebook import Codebook
 from .errors import InputError
+from .read import jsonl_loads
 
 #: the names of the configuration's controls (``from_name`` in the exports) and text object
 PRIMARY, SECONDARY, TEXT = "theme", "secondary", "text"
@@ -164,7 +165,7 @@ def _choices(value, where: str) -> list[str]:
             return []
         if text[0] in "[{":
             try:
-                value = json.loads(text)
+                value = jsonl_loads(text)  # (as every JSON the package reads)
             except json.JSONDecodeError:
                 return [text]
         else:

@@ -164,7 +164,7 @@ def explain_text(model: ThemeModel, text: str, *, theme: str | None = None,
     ('environment', 3, True)
     """
     from .errors import InputError
-    from .read import has_content
+    from .text import has_content
 
     if not has_content(text):
         raise InputError("the text is empty or only punctuation: nothing to explain")

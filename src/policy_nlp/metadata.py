@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .read import normalize_text
+from .text import normalize_text
 
 __all__ = ["LEVELS", "META_FROM_TEXT", "level_of", "normalize_region", "report_metadata"]
 

@@ -145,21 +145,38 @@ def read_panel(paths: str | Path | Iterable[str | Path]) -> pd.DataFrame:
         if fmt == "dta":
             raise InputError(f"{p}: a Stata panel is for Stata; plot reads the panel as .csv, "
                              ".parquet or .jsonl (write one with profile -o panel.csv)")
-        try:
-            if fmt == "parquet":
+        if fmt == "parquet":
+            try:
                 frames.append(pd.read_parquet(p))
-            elif fmt == "jsonl":
-                frames.append(pd.read_json(p, lines=True))
-            else:
-                frames.append(pd.read_csv(p))
-        except (ValueError, OSError, pd.errors.ParserError) as exc:
-            raise InputError(f"{p}: cannot read the panel ({exc})") from None
+            except (ValueError, OSError) as exc:
+                raise InputError(f"{p}: cannot read the panel ({exc})") from None
+        else:
+            frames.append(_table_frame(Path(p), numbers=fmt == "csv"))
     panel = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if set(_LONG_COLUMNS) <= set(panel.columns):
         panel = _wide(panel)
     if not share_columns(panel):
         raise InputError(f"{paths[0]}: not a panel of policy-nlp profile (no char_share_ columns)")
     return panel
+
+
+def _table_frame(path: Path, *, numbers: bool) -> pd.DataFrame:
+    """A CSV or JSONL panel, read by the one reader of tables (:mod:`policy_nlp.read.records`,
+    so that a bad row is named ``FILE:LINE`` as in every command). An empty CSV cell is
+    missing; a CSV column whose cells are all numbers (``numbers``) is read as numbers."""
+    import pandas as pd
+
+    from .read import table_rows
+
+    frame = pd.DataFrame.from_records([row for _, row in table_rows(path)])
+    if numbers:
+        for col in frame.columns:
+            values = frame[col].mask(frame[col] == "")
+            try:
+                frame[col] = pd.to_numeric(values)
+            except (ValueError, TypeError):
+                frame[col] = values
+    return frame
 
 
 def filter_panel(panel: pd.DataFrame, where: Iterable[str]) -> pd.DataFrame:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import InputError
-from .read import Document, has_content, without_surrogates
+from .read import Document
 from .split import split_report, split_sentences
+from .text import has_content, without_surrogates
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .read import has_content, normalize_text
+from .text import has_content, normalize_text
 
 __all__ = ["Paragraph", "SplitReport", "split_report", "split_sentences"]
 

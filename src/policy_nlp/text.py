@@ -1,5 +1,8 @@
 """Text helpers every step uses; this module imports nothing of the package.
 
+Normalising: :func:`normalize_text` (line ends, invisible characters, indents), what a text
+must hold to be classified (:func:`has_content`), lone surrogates (:func:`without_surrogates`).
+
 Display width: how many terminal columns a string takes. Chinese characters and full-width
 forms take two (Unicode East Asian Width W and F). So do the punctuation marks whose width
 Unicode leaves "ambiguous" (A) and that Chinese text uses as full-width marks -- “ ” ‘ ’ — …
@@ -10,10 +13,61 @@ Unicode leaves "ambiguous" (A) and that Chinese text uses as full-width marks --
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["clip", "display_width", "pad"]
+__all__ = ["clip", "display_width", "has_content", "is_blank", "normalize_text", "pad",
+           "without_surrogates"]
+
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85\x0c]")
+_INDENT = re.compile("^[ \t\u00a0\u3000]+", re.MULTILINE)
+_TRAILING = re.compile("[ \t\u00a0\u3000]+$", re.MULTILINE)
+_BLANKS = " \t\u00a0\u3000"  # what _INDENT and _TRAILING remove
+# a character that _LINE_BREAKS or _ZERO_WIDTH replaces
+_ODD_CHARS = re.compile("[\r\u2028\u2029\x85\x0c\u200b\u200c\u200d\u2060\ufeff]")
+_WORD_CHAR = re.compile(r"[^\W_]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def normalize_text(text: str) -> str:
+    """Normalise line ends, invisible characters and indents, leaving the content intact.
+
+    CRLF, lone CR (and Unicode line/paragraph separators, form feeds) become LF; zero-width
+    characters (U+200B..U+200D, U+2060, U+FEFF) are removed wherever they are; each line loses its
+    indent (spaces, tabs, NBSP, full-width U+3000) and its trailing whitespace. Nothing else is
+    changed: no width folding, no change of punctuation, blank lines are kept.
+
+    Examples
+    --------
+    >>> normalize_text("\\u3000\\u3000一、工作回顾 \\r\\n\\u200b现在，\\r")
+    '一、工作回顾\\n现在，\\n'
+    """
+    if _ODD_CHARS.search(text) is not None:
+        text = _LINE_BREAKS.sub("\n", text)
+        text = _ZERO_WIDTH.sub("", text)
+    if "\n" not in text:  # one line (most records): strip its ends, no regex needed
+        return text.strip(_BLANKS)
+    text = _INDENT.sub("", text)
+    return _TRAILING.sub("", text)
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``text`` holds nothing but whitespace and zero-width characters."""
+    return not _ZERO_WIDTH.sub("", text).strip()
+
+
+def has_content(text: str) -> bool:
+    """Whether a text has anything to classify: a letter, CJK character or digit."""
+    return _WORD_CHAR.search(text) is not None
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD: what Python makes of a byte that
+    is not UTF-8 in a command-line argument, say, is no character (it can be neither
+    segmented nor written as UTF-8)."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
 @lru_cache(maxsize=4096)

@@ -219,7 +219,7 @@ def _cut(text: str, backend: str) -> list[str]:
         except UnicodeEncodeError:  # a lone surrogate (a bad byte of a command-line argument
             # decoded by Python, say) is no character and jieba-rs takes only UTF-8: cut it as
             # U+FFFD, as the readers do
-            from .read import without_surrogates
+            from .text import without_surrogates
 
             text = without_surrogates(text)
             tokens = _rjieba().cut(text, HMM)

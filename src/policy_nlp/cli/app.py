@@ -76,7 +76,7 @@ def handle_errors(func):
         except BrokenPipeError:
             raise typer.Exit(0) from None
         except OSError as exc:
-            # reading goes through read.py, which reports its own problems as InputError: an
+            # reading goes through read/, which reports its own problems as InputError: an
             # OSError that gets here is a file or directory being made or written (a full
             # disk, no permission, a missing or read-only place)
             where = f"{exc.filename}: " if exc.filename else ""

@@ -52,7 +52,8 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
     without the design columns, an id given twice, or a sheet with no coded row is an
     :class:`InputError` naming the rows.
     """
-    from ..labels import table_rows, theme_id
+    from ..labels import theme_id
+    from ..read import table_rows
 
     path = Path(path)
     ids: list[str] = []

@@ -1,31 +1,16 @@
-"""Readers for Word (.docx), PDF (text layer) and web pages (.html/.htm): file -> plain text.
+"""PDF (text layer): paragraphs re-joined, running headers, footers and page numbers dropped.
 
-Each reader returns the document's text as lines, one paragraph (or heading) per line, which
-:mod:`policy_nlp.read` normalises and hands to the splitter like the text of a ``.txt`` report,
-so headings, paragraphs and section paths come out the same way whatever the format.
-
-* **Word** (python-docx): the body's paragraphs and tables in document order; page headers and
-  footers, which live in other parts of the file, are left out. A table row becomes one line with
-  its cells separated by tabs.
-* **PDF** (pypdfium2, i.e. PDFium, the PDF engine of Chromium): the text layer with the position
-  of every character. Lines are re-joined into paragraphs where the PDF broke them (a line that
-  runs to the right margin goes on in the next one unless that is indented or set apart), running
-  headers and footers (a line at the top or foot of the page that repeats on other pages, digits
-  aside) and page numbers (``— 3 —``, ``- 3 -``, ``第3页``, ``3/20``) are dropped. Chosen over
-  pypdf, which splits glyph-by-glyph positioned Chinese text into one character a line, and over
-  pdfminer.six, which reads these PDFs as well but 10 to 30 times slower
-  (``scripts/compare_pdf_libs.py``). A PDF with a font that is not embedded is read with
-  pdfminer.six instead, from the PDF's own codes and widths, as PDFium's text then depends on the
-  fonts installed on the machine (:func:`pdf_text`). A page whose text looks damaged is reported.
-  A PDF without a text layer (a scan) is refused: OCR it first.
-* **Web pages** (lxml): the charset declared by the page (else detected like a text file); the
-  article body is the element holding most paragraph text that is not link text, found by
-  scoring ``<p>``-like blocks and their ancestors (the idea of Readability); navigation, header,
-  footer, sidebars, scripts, styles and forms are dropped first. Block elements and ``<br>`` end
-  lines; a line break in the page's source between two Chinese characters is not a space.
-
-The third-party libraries are imported only when a file of their format is read; where one is
-missing, :class:`~policy_nlp.errors.InputError` says what to install.
+pypdfium2 (PDFium, the PDF engine of Chromium) reads the text layer with the position of every
+character. Lines are re-joined into paragraphs where the PDF broke them (a line that runs to the
+right margin goes on in the next one unless that is indented or set apart), running headers and
+footers (a line at the top or foot of the page that repeats on other pages, digits aside) and
+page numbers (``— 3 —``, ``- 3 -``, ``第3页``, ``3/20``) are dropped. Chosen over pypdf, which
+splits glyph-by-glyph positioned Chinese text into one character a line, and over pdfminer.six,
+which reads these PDFs as well but 10 to 30 times slower (``scripts/compare_pdf_libs.py``). A
+PDF with a font that is not embedded is read with pdfminer.six instead, from the PDF's own codes
+and widths, as PDFium's text then depends on the fonts installed on the machine
+(:func:`pdf_text`). A page whose text looks damaged is reported. A PDF without a text layer (a
+scan) is refused: OCR it first.
 """
 
 from __future__ import annotations
@@ -34,90 +19,14 @@ import itertools
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import limits
-from .errors import InputError, InputWarning
+from ...errors import InputError, InputWarning
+from .base import require, short_error
 
-__all__ = ["docx_text", "html_text", "pdf_text"]
-
-
-def _require(module: str, package: str, what: str, source: str):
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise InputError(
-            f"{source}: reading {what} needs the package {package!r}, which is not installed "
-            f"(pip install {package})"
-        ) from None
-
-
-# --- Word -------------------------------------------------------------------------------------
-
-
-def docx_text(path: Path) -> str:
-    """The text of a .docx file: body paragraphs and table rows in order, one a line.
-
-    Raises
-    ------
-    InputError
-        If the file is not a readable .docx (e.g. an old binary .doc renamed, or a truncated file).
-    """
-    docx = _require("docx", "python-docx", "Word files", str(path))
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    with limits.open_regular(path, str(path)) as fh:
-        # refused if it would inflate past the limit
-        limits.open_zip(fh, str(path), what=".docx file").close()
-        fh.seek(0)
-        try:
-            document = docx.Document(fh)
-            return "\n".join(_docx_lines(document, Paragraph, Table, str(path)))
-        except InputError:
-            raise
-        except Exception as exc:  # python-docx raises zipfile, KeyError, lxml and its own
-            raise InputError(f"{path}: not a readable .docx file ({_short(exc)})") from None
-
-
-#: XML bytes of the zip limit per paragraph or table a .docx may hold: python-docx takes ~30 µs
-#: a paragraph, so millions of empty ``<w:p/>`` (6 bytes each) would take minutes to walk
-_BYTES_PER_ITEM = 100
-
-
-def _docx_lines(document, Paragraph, Table, source: str) -> list[str]:  # noqa: N803
-    lines: list[str] = []
-    most = limits.UNZIPPED.bytes // _BYTES_PER_ITEM
-    for n, item in enumerate(document.iter_inner_content()):
-        if n >= most:
-            raise InputError(
-                f"{source}: more than {most:,} paragraphs and tables, the most a .docx may "
-                f"hold under the limit on its uncompressed content (one per {_BYTES_PER_ITEM} "
-                f"bytes of it); if the file is trusted, raise it with the environment variable "
-                f"{limits.UNZIPPED.env}=<megabytes>")
-        if isinstance(item, Paragraph):
-            lines.append(item.text)
-        elif isinstance(item, Table):
-            for row in item.rows:
-                cells: list[str] = []
-                for cell in row.cells:  # a merged cell is repeated across the columns it spans
-                    text = " ".join(cell.text.split())
-                    if not cells or cells[-1] != text:
-                        cells.append(text)
-                lines.append("\t".join(cells))
-    return lines
-
-
-def _short(exc: BaseException) -> str:
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {msg}"[:160] if msg else type(exc).__name__
-
-
-# --- PDF --------------------------------------------------------------------------------------
+__all__ = ["page_problem", "pdf_text"]
 
 _PAGE_NUMBER = re.compile(
     r"^[\s\-－—–_·•|]*(?:第\s*)?[\dⅠ-Ⅻⅰ-ⅻ]+(?:\s*页)?(?:\s*[/／]\s*(?:共\s*)?\d+\s*页?)?"
@@ -169,7 +78,7 @@ def pdf_text(path: Path, on_problem: Callable[[InputWarning], None] | None = Non
     InputError
         For a file that is not a readable PDF, an encrypted one, or one without a text layer.
     """
-    pdfium = _require("pypdfium2", "pypdfium2", "PDF files", str(path))
+    pdfium = require("pypdfium2", "pypdfium2", "PDF files", str(path))
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
@@ -245,7 +154,7 @@ def _pdfminer_lines(path: Path) -> list[_Line]:
     previous character. A gap wider than half a character between two characters that are not
     both Chinese becomes a space (PDFium does the same).
     """
-    _require("pdfminer", "pdfminer.six", "PDFs whose fonts are not embedded", str(path))
+    require("pdfminer", "pdfminer.six", "PDFs whose fonts are not embedded", str(path))
     from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LTChar, LTContainer
     from pdfminer.pdfinterp import PDFPageInterpreter
@@ -303,7 +212,7 @@ def _pdfminer_lines(path: Path) -> list[_Line]:
     except InputError:
         raise
     except Exception as exc:  # pdfminer raises its own and struct/zlib/key errors on bad files
-        raise InputError(f"{path}: not a readable PDF ({_short(exc)})") from None
+        raise InputError(f"{path}: not a readable PDF ({short_error(exc)})") from None
     return lines
 
 
@@ -538,152 +447,3 @@ def _join_lines(lines: list[_Line]) -> list[str]:
             paragraphs[-1] = last + glue + line.text
         prev = line
     return paragraphs
-
-
-# --- HTML -------------------------------------------------------------------------------------
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
-_DROP_TAGS = (
-    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "nav", "header",
-    "footer", "aside", "form", "select", "button", "input", "textarea", "head", "object", "embed",
-    "video", "audio", "map",
-)
-_BLOCK_TAGS = frozenset((
-    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul",
-    "ol", "dl", "dt", "dd", "tr", "table", "tbody", "thead", "tfoot", "blockquote", "pre",
-    "center", "figure", "figcaption", "hr", "address", "caption", "td", "th",
-))
-_CHROME_HINT = re.compile(
-    r"(?:^|[\s_-])(?:nav|navbar|menu|header|footer|foot|sidebar|side|breadcrumb|crumb|share|"
-    r"related|recommend|comment|toolbar|tools|copyright|banner|login|search|ad|ads|links?)"
-    r"(?:$|[\s_-])",
-    re.I,
-)
-_METADATA_BLOCK = re.compile(
-    r"(?:发布时间|发布日期|发文日期|浏览次数|点击数|阅读次数|字体|字号)\s*[:：]|【\s*(?:打印|关闭)"
-)
-_SPACE_RUN = re.compile(r"[ \t\r\n\f]+")
-_CJK_BREAK = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])[ \t\r\n\f]*\n"
-                        r"[ \t\r\n\f]*(?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])")
-
-
-def declared_charset(data: bytes) -> str | None:
-    """The charset a page declares in its first 4 KB (``<meta charset>`` or http-equiv)."""
-    m = _META_CHARSET.search(data[:4096])
-    if not m:
-        return None
-    name = m.group(1).decode("ascii").lower()
-    if name in ("gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "euc-cn"):
-        return "gb18030"  # the superset: pages declared gb2312 routinely use GBK characters
-    import codecs
-
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def html_text(text: str, source: str) -> str:
-    """The article text of a web page, one block a line (see the module's description)."""
-    lxml_html = _require("lxml.html", "lxml", "web pages", source)
-    from lxml import etree
-
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str with an XML declaration
-    try:
-        root = lxml_html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
-        raise InputError(f"{source}: not a readable web page ({_short(exc)})") from None
-    for el in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
-        _remove(el)
-    for el in list(root.iter(*_DROP_TAGS)):
-        _remove(el)
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.tag in ("html", "body"):
-            continue
-        hint = f"{el.get('class', '')} {el.get('id', '')}"
-        if _CHROME_HINT.search(hint) and _text_len(el) < 2000:
-            _remove(el)
-    body = _main_node(root)
-    out: list[str] = []
-    _render(body, out)
-    rendered = "".join(out)
-    lines = [_SPACE_RUN.sub(" ", line).strip() for line in rendered.split("\n")]
-    return "\n".join(line for line in lines if line)
-
-
-def _remove(el) -> None:
-    """Remove an element but keep its tail text (the text after it belongs to its parent)."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
-
-
-def _text_len(el) -> int:
-    return sum(len(t.strip()) for t in el.itertext())
-
-
-def _main_node(root):
-    """The element holding the article: most paragraph text that is not link text."""
-    scores: dict = {}
-    for el in root.iter("p", "div", "td", "section", "article", "pre", "li"):
-        if any(child.tag in ("p", "div", "section", "article", "table") for child in el):
-            continue  # a container; its paragraphs are counted themselves
-        if _METADATA_BLOCK.search(el.text_content()[:200]):
-            continue  # the date/source/font-size line above an article is not its text
-        own = _text_len(el)
-        links = sum(_text_len(a) for a in el.iter("a"))
-        value = own - 2 * links
-        if value <= 0:
-            continue
-        sentences = len(re.findall("[，。；！？,.;!?]", el.text_content()))
-        value = value + 20 * sentences if sentences else value / 2  # prose, not a menu
-        if sum(1 for _ in el.iter("br")) >= 2:  # paragraphs as <br> lines: it is the container
-            scores[el] = scores.get(el, 0) + value
-            value /= 2
-        parent = el.getparent()
-        if parent is None:
-            continue
-        scores[parent] = scores.get(parent, 0) + value
-        grand = parent.getparent()
-        if grand is not None:
-            scores[grand] = scores.get(grand, 0) + value / 2
-    if not scores:
-        body = root.find("body")
-        return body if body is not None else root
-    best = max(scores, key=scores.get)
-    # a report split over several sibling containers: take their common parent
-    parent = best.getparent()
-    if parent is not None and scores.get(parent, 0) > 1.3 * scores[best]:
-        best = parent
-    return best
-
-
-def _render(el, out: list[str]) -> None:
-    tag = el.tag if isinstance(el.tag, str) else ""
-    block = tag in _BLOCK_TAGS
-    if tag == "br":
-        out.append("\n")
-    elif block:
-        out.append("\n")
-    if el.text and tag != "br":
-        out.append(_inline(el.text))
-    for child in el:
-        _render(child, out)
-        if child.tail:
-            out.append(_inline(child.tail))
-    if tag in ("td", "th"):
-        out.append("\t")
-    elif block:
-        out.append("\n")
-
-
-def _inline(text: str) -> str:
-    """Source whitespace of inline text: a line break between Chinese characters vanishes."""
-    return _CJK_BREAK.sub("", text).replace("\n", " ")
