@@ -30,14 +30,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .ngram_keys import (  # noqa: F401 - _char_codes: tests import it from here
-    _CHAR_BITS,
-    _WHITE_SPACES,
-    _char_codes,
-    _char_keys,
-    _hash_lookup,
-    _hash_table,
-    _ngram_keys,
+from .features_fit import fit_arrays, fit_blocks, transform_blocks
+from .ngram_keys import (
+    CHAR_BITS,
+    WHITE_SPACES,
+    char_codes,
+    char_keys,
+    hash_lookup,
+    hash_table,
+    ngram_key_pairs,
 )
 from .tokenize import (
     BATCH_SEPARATOR,
@@ -88,7 +89,7 @@ class FeatureSpec:
 
 def char_analyzer(text: str, ngram: tuple[int, int]) -> list[str]:
     """Character n-grams exactly as scikit-learn's ``analyzer="char"`` (lowercased)."""
-    doc = _WHITE_SPACES.sub(" ", text.lower())
+    doc = WHITE_SPACES.sub(" ", text.lower())
     lo, hi = ngram
     n_chars = len(doc)
     out: list[str] = []
@@ -119,7 +120,7 @@ class _Block:
     backend: str = DEFAULT_BACKEND
     _index: dict[str, int] | None = field(init=False, repr=False, default=None)
     # the vectorised path: rows of (key, column), an open-addressing hash table of the terms'
-    # int64 keys (see _hash_table); None: no fast path
+    # int64 keys (see hash_table); None: no fast path
     _table: np.ndarray | None = field(init=False, repr=False, default=None)
     _token_ids: dict[str, int] | None = field(init=False, repr=False, default=None)
     _base: int = field(init=False, repr=False, default=0)  # word n-gram keys: ids in this base
@@ -148,7 +149,7 @@ class _Block:
         if self.kind == "char":
             if self.ngram[1] > 3:
                 return False
-            keys = _char_keys(self.terms)
+            keys = char_keys(self.terms)
         else:
             ids: dict[str, int] = {}
             split = [t.split(" ") for t in self.terms]
@@ -169,19 +170,19 @@ class _Block:
         # the column of each single character or token, by its code: what the kernel looks up
         # for 1-grams instead of the hash table (a term given twice: its first column, as the
         # hash table gives it)
-        single = np.flatnonzero(keys < (1 << _CHAR_BITS) if self.kind == "char" else
+        single = np.flatnonzero(keys < (1 << CHAR_BITS) if self.kind == "char" else
                                 np.array([" " not in t for t in self.terms], bool))[::-1]
         unigrams = np.full(int(keys[single].max(initial=0)) + 1, -1, np.int32)
         unigrams[keys[single]] = single
         self._unigrams = unigrams
         # last: another thread takes a block with a hash table as ready for the kernel
-        self._table = _hash_table(keys)
+        self._table = hash_table(keys)
         return True
 
     def _lookup(self, keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(doc, column) of the keys that are vocabulary terms."""
         assert self._table is not None
-        cols = _hash_lookup(self._table, keys)
+        cols = hash_lookup(self._table, keys)
         hit = cols >= 0
         return docs[hit], cols[hit]
 
@@ -189,7 +190,7 @@ class _Block:
         """Per-position integer codes of a batch (code point + 1, or token id, 0 = none) and
         the length of each text in positions."""
         if self.kind == "char":
-            return _char_codes(texts)
+            return char_codes(texts)
         ids = self._token_ids
         assert ids is not None
         get, backend = ids.__getitem__, self.backend
@@ -212,7 +213,7 @@ class _Block:
     def pairs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(doc, column) of every n-gram occurrence in the batch that is a vocabulary term."""
         codes, lens = self.codes(texts)
-        doc, key = _ngram_keys(codes, lens, self.ngram, None if self.kind == "char" else
+        doc, key = ngram_key_pairs(codes, lens, self.ngram, None if self.kind == "char" else
                                self._base)
         return self._lookup(key, doc)
 
@@ -240,7 +241,7 @@ class _Block:
         hash table."""
         assert self._table is not None
         return (self.ngram[0], self.ngram[1], 0 if self.kind == "char" else self._base,
-                _CHAR_BITS, self._table, len(self._table).bit_length() - 1, self._unigrams)
+                CHAR_BITS, self._table, len(self._table).bit_length() - 1, self._unigrams)
 
     def add_scores(self, texts: list[str], sublinear_tf: bool, weights: np.ndarray,
                    out: np.ndarray) -> None:
@@ -456,5 +457,15 @@ class Featurizer:
         return csr_matrix((vals, cols, indptr), shape=(len(texts), self.n_features))
 
 
-# the fitting side (scikit-learn at training time), exported here too
-from .features_fit import fit_blocks, fit_featurizer, transform_blocks  # noqa: E402
+def fit_featurizer(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
+                   ) -> tuple[Featurizer, csr_matrix]:
+    """Fit the TF-IDF blocks on the training texts: the featurizer and the texts' matrix
+    (:func:`~policy_nlp.features_fit.fit_arrays`, vectorised; with scikit-learn,
+    :func:`fit_blocks`, where its keys do not fit an int64)."""
+    fitted = fit_arrays(texts, tokens, spec)
+    if fitted is None:
+        vectorizers = fit_blocks(texts, tokens, spec)
+        return (Featurizer.from_fitted(spec, vectorizers),
+                transform_blocks(vectorizers, texts, tokens))
+    blocks, matrix = fitted
+    return Featurizer(spec, blocks), matrix

@@ -1,9 +1,10 @@
 """Fitting the TF-IDF features (training only): vocabularies and idf weights.
 
-:func:`fit_featurizer` fits and transforms the training texts in one vectorised pass;
+:func:`fit_arrays` fits and transforms the training texts in one vectorised pass;
 :func:`fit_blocks` / :func:`transform_blocks` do the same with scikit-learn's
 ``TfidfVectorizer`` (the reference, and the fallback where n-grams do not fit an int64 key).
-Both give a :class:`~policy_nlp.features.Featurizer`, which replays the fit at prediction time.
+:func:`policy_nlp.features.fit_featurizer` makes either a
+:class:`~policy_nlp.features.Featurizer`, which replays the fit at prediction time.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .ngram_keys import _char_codes, _decode_key, _ngram_keys
+from .ngram_keys import char_codes, decode_key, ngram_key_pairs
 
 if TYPE_CHECKING:  # pragma: no cover
     from scipy.sparse import csr_matrix
 
-    from .features import Featurizer, FeatureSpec
+    from .features import FeatureSpec
 
 
 def _identity(x):
@@ -61,24 +62,20 @@ def _fit_vectorizer(vec, docs, kind: str, spec: FeatureSpec):
         ) from None
 
 
-def fit_featurizer(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
-                   ) -> tuple[Featurizer, csr_matrix]:
-    """Fit the TF-IDF blocks and transform the training texts in one go, vectorised.
+def fit_arrays(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
+               ) -> tuple[list[tuple[str, list[str], np.ndarray]], csr_matrix] | None:
+    """Fit the TF-IDF blocks and transform the training texts in one go, vectorised: the
+    blocks ``(kind, terms, idf)`` of a :class:`~policy_nlp.features.Featurizer` and the
+    matrix (what :func:`~policy_nlp.features.fit_featurizer` returns as a featurizer).
 
     The same vocabularies (sorted as scikit-learn sorts them), idf weights and matrix as
     ``fit_blocks`` + ``transform_blocks`` (tested), about 15x faster: every n-gram becomes an
     int64 key (dense ids of the characters or tokens, in base V + 1), and one ``np.unique``
     over (key, paragraph) pairs gives the counts and, the keys coming out sorted, the
-    document frequencies. Falls back to scikit-learn where key and paragraph do not fit in
-    62 bits together (long n-grams, huge vocabularies or corpora).
+    document frequencies. None where key and paragraph do not fit in 62 bits together (long
+    n-grams, huge vocabularies or corpora): fit with scikit-learn then.
     """
     from scipy.sparse import coo_matrix, hstack
-
-    from .features import Featurizer
-
-    def sklearn_fit() -> tuple[Featurizer, csr_matrix]:
-        fitted = fit_blocks(texts, tokens, spec)
-        return Featurizer.from_fitted(spec, fitted), transform_blocks(fitted, texts, tokens)
 
     n_docs = len(texts)
     doc_bits = max(n_docs, 1).bit_length()
@@ -88,7 +85,7 @@ def fit_featurizer(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
             continue
         # dense ids 1..V of the characters (or tokens) of the training texts
         if kind == "char":
-            points, lens = _char_codes(texts)
+            points, lens = char_codes(texts)
             present = np.bincount(points, minlength=1) > 0  # no sort: a table of code points
             uniq = np.flatnonzero(present)
             table = np.zeros(len(present), np.int64)
@@ -108,8 +105,8 @@ def fit_featurizer(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
             sep = " "
         base = len(names)
         if (base ** ngram[1]).bit_length() + doc_bits > 62:
-            return sklearn_fit()  # keys too wide (long n-grams, a huge vocabulary)
-        doc, key = _ngram_keys(codes, lens, ngram, base)
+            return None  # keys too wide (long n-grams, a huge vocabulary)
+        doc, key = ngram_key_pairs(codes, lens, ngram, base)
         # one sort of (key, doc) pairs: counts per pair, and the keys come out sorted
         pair, counts = np.unique((key << doc_bits) | doc, return_counts=True)
         pkey, pdoc = pair >> doc_bits, pair & ((1 << doc_bits) - 1)
@@ -127,7 +124,7 @@ def fit_featurizer(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
             raise InputError(
                 f"no {kind} n-gram occurs in at least min_df={spec.min_df} of the {n_docs} "
                 "training paragraphs; lower --min-df or add data")
-        terms = [_decode_key(int(k), names, base, sep) for k in ukeys[kept]]
+        terms = [decode_key(int(k), names, base, sep) for k in ukeys[kept]]
         order = sorted(range(len(terms)), key=terms.__getitem__)  # scikit-learn's column order
         terms = [terms[i] for i in order]
         col_of = np.full(len(ukeys), -1, np.int64)
@@ -145,7 +142,7 @@ def fit_featurizer(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
         mat.sort_indices()
         mats.append(mat)
         blocks.append((kind, terms, idf))
-    return Featurizer(spec, blocks), hstack(mats, format="csr")
+    return blocks, hstack(mats, format="csr")
 
 
 def transform_blocks(blocks: list[tuple[str, Any]], texts: list[str], tokens: list[list[str]]):

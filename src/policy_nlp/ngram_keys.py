@@ -13,14 +13,14 @@ import re
 import numpy as np
 
 # scikit-learn's own whitespace folding for character analyzers
-_WHITE_SPACES = re.compile(r"\s\s+")
+WHITE_SPACES = re.compile(r"\s\s+")
 
 # which code points are whitespace (``\s``, str.isspace): up to U+3000, the last one, and then
 # False for all above
 _IS_SPACE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
 
 
-def _char_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def char_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Code point + 1 of every character of the analysed texts (as ``char_analyzer``), and
     each text's length."""
     docs = [t.lower() for t in texts]
@@ -28,7 +28,7 @@ def _char_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     space = _IS_SPACE[np.minimum(points, len(_IS_SPACE) - 1)]
     if (space[1:] & space[:-1]).any():  # runs of whitespace to fold (rare: the search is
         # dearer than this test, and a run across two texts only costs the search)
-        docs = [_WHITE_SPACES.sub(" ", d) for d in docs]
+        docs = [WHITE_SPACES.sub(" ", d) for d in docs]
         points = np.frombuffer("".join(docs).encode("utf-32-le", "surrogatepass"), np.uint32)
     lens = np.fromiter(map(len, docs), np.int64, len(docs))
     codes = points.astype(np.int64)
@@ -36,7 +36,7 @@ def _char_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return codes, lens
 
 
-def _ngram_keys(codes: np.ndarray, lens: np.ndarray, ngram: tuple[int, int],
+def ngram_key_pairs(codes: np.ndarray, lens: np.ndarray, ngram: tuple[int, int],
                 base: int | None) -> tuple[np.ndarray, np.ndarray]:
     """(doc, key) of every n-gram (lo <= n <= hi) inside a text, over concatenated ``codes``
     (0 = a position no n-gram may use). ``base`` None: 21-bit character keys; else ids in
@@ -57,7 +57,7 @@ def _ngram_keys(codes: np.ndarray, lens: np.ndarray, ngram: tuple[int, int],
             nxt = codes[j : j + m]
             valid &= nxt > 0
             if base is None:
-                key |= nxt << (_CHAR_BITS * j)
+                key |= nxt << (CHAR_BITS * j)
             else:
                 key += nxt * base**j
         docs_out.append(doc_of[:m][valid])
@@ -67,7 +67,7 @@ def _ngram_keys(codes: np.ndarray, lens: np.ndarray, ngram: tuple[int, int],
     return np.concatenate(docs_out), np.concatenate(keys_out)
 
 
-def _decode_key(key: int, names: list[str], base: int, sep: str) -> str:
+def decode_key(key: int, names: list[str], base: int, sep: str) -> str:
     parts = []
     while key:
         key, r = divmod(key, base)
@@ -75,7 +75,7 @@ def _decode_key(key: int, names: list[str], base: int, sep: str) -> str:
     return sep.join(parts)
 
 
-_CHAR_BITS = 21  # every code point (< 0x110000) + 1 fits in 21 bits; three fit in an int64
+CHAR_BITS = 21  # every code point (< 0x110000) + 1 fits in 21 bits; three fit in an int64
 
 
 _EMPTY = -1  # keys are positive
@@ -89,7 +89,7 @@ def _slots(keys: np.ndarray, bits: int) -> np.ndarray:
     return h.view(np.int64)
 
 
-def _hash_table(keys: np.ndarray) -> np.ndarray:
+def hash_table(keys: np.ndarray) -> np.ndarray:
     """An open-addressing hash table (linear probing, load <= 1/4) of ``keys`` -> their
     index: one row (key, index) per slot, so that a probe that hits reads one cache line;
     built and probed with whole-array numpy steps. About 5x faster to probe than
@@ -115,7 +115,7 @@ def _hash_table(keys: np.ndarray) -> np.ndarray:
     return table
 
 
-def _hash_lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+def hash_lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """The value of each key in the table, -1 where it is absent."""
     out = np.full(len(keys), -1, np.int64)
     table_keys, table_vals = table[:, 0], table[:, 1]
@@ -132,7 +132,7 @@ def _hash_lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return out
 
 
-def _char_keys(terms: list[str]) -> np.ndarray:
+def char_keys(terms: list[str]) -> np.ndarray:
     """The int64 key of each term of at most 3 characters (code point + 1, 21 bits each)."""
     lens = np.fromiter(map(len, terms), np.int64, len(terms))
     codes = np.frombuffer("".join(terms).encode("utf-32-le", "surrogatepass"), np.uint32)
@@ -142,5 +142,5 @@ def _char_keys(terms: list[str]) -> np.ndarray:
     keys = np.zeros(len(terms), np.int64)
     for j in range(int(lens.max()) if len(terms) else 0):
         sel = lens > j
-        keys[sel] |= codes[starts[sel] + j] << (_CHAR_BITS * j)
+        keys[sel] |= codes[starts[sel] + j] << (CHAR_BITS * j)
     return keys
