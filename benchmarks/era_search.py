@@ -24,15 +24,25 @@ of single-theme paragraphs as extra rows of weight 0.1) but without era weights,
   weigh differently in old reports; a paragraph whose year is unknown gets the shared copy
   only, which is also scored (``year hidden``);
 * the section heading path as a feature block (char 1-3-grams, weight 0.5), alone and with
-  the era weights.
+  the era weights (the shared corpus's ``section``, in training and at prediction);
+* the ``S`` variants (issue 18's section feature, as the product would have it): the section
+  path our splitter gives each paragraph (``split.split_report`` of the report, what
+  ``label`` passes at prediction; the corpus's own paths differ for half the paragraphs,
+  ``benchmarks/section_paths.py``), by char 1-3-grams or words, at weights 0.3 to 1.0, with
+  a share of the training paragraphs' sections blanked (section dropout), with and without
+  era weights; the previous paragraph's text as a down-weighted block (context), with and
+  without the section. Each is scored with the splitter's sections of the test rows and with
+  them blanked (``no section at prediction``: a record or ``classify --text`` without one),
+  and compared with the shipped default (era weights 0.5).
 
 Out-of-fold scores of each variant are cached (``--cache``), keyed by the labels' hash, so a
 rerun only fits new variants. The table gives accuracy by level and, for national reports, by
 era, macro-F1 over all rows and over the ``random`` rows (the rows drawn at random by level:
 the distribution of paragraphs in general); then each variant's differences from
-``unweighted`` (and the default from ``before``: the measure the issue asks for) with 95%
+``unweighted`` (the ``S`` section variants from the default; and the default from ``before``: the measure the issue asks for) with 95%
 intervals from a paired bootstrap over reports. ``--only before`` runs that comparison alone
-(``before``, ``unweighted`` and the default).
+(``before``, ``unweighted`` and the default); names with a comma are separated by ``;``
+(``--only "before;S char 0.5, dropout 0.3"``). ``--versus 'BASE|OTHER'`` adds differences.
 """
 
 from __future__ import annotations
@@ -71,11 +81,12 @@ OLD_SAMPLES = ("random", "rare")  # the rows the model shipped before this issue
 class Corpus:
     """The shared labels with what every variant needs, computed once."""
 
-    def __init__(self):
+    def __init__(self, seed: int = 0):
         self.data = load_joined(SHARED / "labels" / "train.jsonl",
                                 SHARED / "corpus" / "paragraphs.jsonl")
         self.book = load_codebook()
-        self.config = TrainConfig(era_balance=0.0)  # era weights are variants here
+        # era weights are variants here; the seed draws the folds
+        self.config = TrainConfig(era_balance=0.0, seed=seed)
         self.k = len(self.book.ids)
         d = self.data
         self.y = np.array([self.book.ids.index(lbl) for lbl in d.labels])
@@ -85,10 +96,31 @@ class Corpus:
                                  for e in self.eras])
         self.samples = np.array([str(s) for s in d.samples])
         self.sections = [" ".join(s) for s in d.sections]
+        self.split_sections, self.previous = _from_splitter(d)
+        self.split_key = hashlib.sha256(json.dumps([self.split_sections, self.previous],
+                                                   ensure_ascii=False).encode()).hexdigest()[:16]
         self.folds = report_folds(d, self.book, self.config)
         self.tokens = tokenize_all(d.texts, self.config)
         self.sentences = sentence_rows(d, self.config)
         self.key = d.sha256()[:16]
+
+
+def _from_splitter(d) -> tuple[list[str], list[str]]:
+    """The section path our splitter (``split.split_report``) gives each labeled paragraph,
+    and the text of the paragraph before it in that split ("" for a report's first), the
+    paragraph found by its text among the split paragraphs of its report: what ``label`` gives
+    the model at prediction time. A paragraph the splitter cuts differently gets "" for both."""
+    from policy_nlp.split import split_report
+
+    found: dict[str, dict[str, tuple[str, str]]] = {}
+    with open(SHARED / "corpus" / "reports.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            paras = split_report(r["text"], r["id"]).paragraphs
+            found[r["id"]] = {p.text: (" ".join(p.section), paras[p.index - 1].text
+                                       if p.index else "") for p in paras}
+    pairs = [found.get(g, {}).get(t, ("", "")) for g, t in zip(d.groups, d.texts, strict=True)]
+    return [a for a, _ in pairs], [b for _, b in pairs]
 
 
 class Fold:
@@ -186,6 +218,61 @@ def v_section(name: str, power: float) -> Variant:
     return run
 
 
+def v_context(name: str, *, source: str = "split", weight: float = 0.5,
+              analyzer: str = "char", power: float = 0.0, dropout: float = 0.0,
+              previous: float = 0.0) -> Variant:
+    """The section path (``source``: "split", our splitter's, what ``label`` gives at
+    prediction time; "corpus", the shared paragraphs' ``section``) as a TF-IDF block of
+    ``analyzer`` ("char" 1-3-grams or "word" 1-2-grams) times ``weight``; with ``dropout`` a
+    seeded share of the training paragraphs (and their sentence rows) have it blanked; with
+    ``previous`` > 0 the previous paragraph's text as a char 1-3-gram block of that weight.
+    Always scored with the splitter's sections of the test rows, and also with them blanked
+    (``, no section at prediction``: a record or ``--text`` without a section), and a
+    ``corpus``-trained variant also with the corpus's own test sections."""
+    def run(f: Fold):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from policy_nlp.features import word_analyzer
+
+        c = f.c
+        secs = c.split_sections if source == "split" else c.sections
+        if analyzer == "char":
+            vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2,
+                                  sublinear_tf=True)
+        else:
+            backend = c.config.features.tokenizer
+            vec = TfidfVectorizer(analyzer=lambda t: word_analyzer(t, (1, 2), backend),
+                                  min_df=2, sublinear_tf=True)
+        keep = np.ones(len(c.y), bool)
+        if dropout:
+            keep = np.random.default_rng(0).random(len(c.y)) >= dropout
+        if weight:
+            S = vec.fit_transform([secs[i] if keep[i] else "" for i in f.of]) * weight
+            tests = {name: vec.transform([c.split_sections[i] for i in f.te]) * weight,
+                     f"{name}, no section at prediction": csr_matrix((len(f.te), S.shape[1]))}
+        else:  # no section block: the previous paragraph alone
+            S, tests = csr_matrix((len(f.of), 0)), {name: csr_matrix((len(f.te), 0))}
+        blocks, blocks_te = [f.X, S], [f.Xte]
+        if source == "corpus":
+            tests[f"{name}, corpus sections at prediction"] = vec.transform(
+                [c.sections[i] for i in f.te]) * weight
+        if previous:
+            pv = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=5,
+                                 sublinear_tf=True)
+            blocks.append(pv.fit_transform([c.previous[i] for i in f.of]) * previous)
+            blocks_te.append(pv.transform([c.previous[i] for i in f.te]) * previous)
+        clf = make_classifier(c.config).fit(
+            hstack(blocks, format="csr"), c.y[f.of],
+            sample_weight=f.era_weighted(power) if power else f.weight)
+        coef, intercept = expand_linear(clf, c.k)
+        out = {}
+        for tname, Ste in tests.items():
+            Xte = hstack([blocks_te[0], Ste, *blocks_te[1:]], format="csr")
+            out[tname] = np.asarray(Xte @ coef.T) + intercept
+        return out
+    return run
+
+
 def v_before(c: Corpus, tr: np.ndarray, te: np.ndarray):
     rows = tr[np.isin(c.samples[tr], OLD_SAMPLES)]
     f = Fold(c, rows, te)
@@ -208,6 +295,24 @@ VARIANTS: dict[str, Variant] = {
     "section heading": v_section("section heading", 0.0),
     "section heading + era weights 0.5": v_section("section heading + era weights 0.5", 0.5),
 }
+# issue 18's section feature, with the sections our splitter gives at prediction time
+CONTEXT_VARIANTS = {
+    "S corpus-trained, char 0.5": dict(source="corpus"),
+    "S char 0.5": dict(),
+    "S char 0.5, dropout 0.3": dict(dropout=0.3),
+    "S char 0.5, era weights 0.5": dict(power=0.5),
+    "S char 0.5, dropout 0.3, era weights 0.5": dict(dropout=0.3, power=0.5),
+    "S char 0.3": dict(weight=0.3),
+    "S char 1.0": dict(weight=1.0),
+    "S word 0.5": dict(analyzer="word"),
+    "S char 0.5 + previous paragraph 0.3": dict(previous=0.3),
+    "S char 0.3, era weights 0.5": dict(weight=0.3, power=0.5),
+    "S word 0.5, era weights 0.5": dict(analyzer="word", power=0.5),
+    "S none, previous paragraph 0.3, era weights 0.5": dict(weight=0.0, previous=0.3,
+                                                            power=0.5),
+    "S char 0.5 + previous paragraph 0.3, era weights 0.5": dict(previous=0.3, power=0.5),
+}
+VARIANTS.update({k: v_context(k, **v) for k, v in CONTEXT_VARIANTS.items()})
 BEFORE = "before (random+rare rows only)"
 
 
@@ -227,7 +332,10 @@ def run_fold(c: Corpus, k: int, names: list[str], want_before: bool) -> dict[str
 
 
 def cache_path(cache: Path, c: Corpus, name: str) -> Path:
-    digest = hashlib.sha256(f"{c.key}|{c.config.to_dict()}|{name}".encode()).hexdigest()[:16]
+    # an ``S`` variant also depends on what the splitter gives (it changes with split.py)
+    split = f"|{c.split_key}" if name.startswith("S ") else ""
+    digest = hashlib.sha256(f"{c.key}|{c.config.to_dict()}|{name}{split}".encode()
+                            ).hexdigest()[:16]
     return cache / f"{digest}.npy"
 
 
@@ -249,7 +357,8 @@ def oof_scores(c: Corpus, names: list[str], cache: Path, jobs: int) -> dict[str,
             np.save(cache_path(cache, c, name), scores)
     out = {}
     for name in names:
-        for variant in (name, f"{name}, year hidden"):
+        for variant in (name, f"{name}, year hidden", f"{name}, no section at prediction",
+                        f"{name}, corpus sections at prediction"):
             p = cache_path(cache, c, variant)
             if p.is_file():
                 out[variant] = np.load(p)
@@ -299,17 +408,23 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--only", default="", help="comma-separated variant names (and 'before')")
     ap.add_argument("--n-boot", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=0,
+                    help="the folds' seed (0: the folds of policy-nlp train); another seed "
+                         "checks a variant chosen on seed 0 on other folds")
+    ap.add_argument("--versus", default="",
+                    help="more differences to give: 'BASE|OTHER;BASE|OTHER' (variant names)")
     args = ap.parse_args(argv)
     if not (SHARED / "labels" / "train.jsonl").is_file():
         print(f"{SHARED} is absent: the era search needs the shared labels", file=sys.stderr)
         return 2
     names = [BEFORE, *VARIANTS]
     if args.only:
-        keep = {BEFORE if n == "before" else n for n in args.only.split(",")} | {UNWEIGHTED,
+        sep = ";" if ";" in args.only else ","  # ';' between names that have a comma
+        keep = {BEFORE if n == "before" else n for n in args.only.split(sep)} | {UNWEIGHTED,
                                                                                  DEFAULT}
         names = [n for n in names if n in keep]
     t0 = time.perf_counter()
-    c = Corpus()
+    c = Corpus(args.seed)
     scores = oof_scores(c, names, args.cache, args.jobs)
     preds = {name: s.argmax(axis=1) for name, s in scores.items()}
     rows = {name: summarize(c, p) for name, p in preds.items()}
@@ -327,9 +442,12 @@ def main(argv=None) -> int:
         lines.append(f"| {name} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | "
                      f"{r['macro_f1_random']:.4f} | "
                      + " | ".join(f"{r[k]:.4f}" for k in cols) + " |")
-    pairs = [(UNWEIGHTED, n) for n in preds if n not in (UNWEIGHTED, BEFORE)]
+    # the section variants against the shipped default, the others against ``unweighted``
+    pairs = [(DEFAULT if n.startswith("S ") else UNWEIGHTED, n) for n in preds
+             if n not in (UNWEIGHTED, BEFORE, DEFAULT)]
     if BEFORE in preds:
         pairs.insert(0, (BEFORE, DEFAULT))
+    pairs[:0] = [tuple(p.split("|")) for p in args.versus.split(";") if p]
     lines += ["", "## Differences (second minus first), 95% paired bootstrap interval over "
               f"reports ({args.n_boot} resamples)", ""]
     diffs = {}

@@ -155,7 +155,7 @@ def test_char_codes_fold_whitespace_as_scikit_learn_does():
     runs of whitespace (any Unicode space) folded to one space, within a text only."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from policy_nlp.features import _char_codes
+    from policy_nlp.ngram_keys import char_codes
 
     analyzer = CountVectorizer(analyzer="char", ngram_range=(1, 1)).build_analyzer()
     batches = [
@@ -164,7 +164,7 @@ def test_char_codes_fold_whitespace_as_scikit_learn_does():
         ["ends ", " starts"],  # a run only across two texts
     ]
     for texts in batches:
-        codes, lens = _char_codes(texts)
+        codes, lens = char_codes(texts)
         assert lens.tolist() == [len(analyzer(t)) for t in texts]
         assert (codes - 1).tolist() == [ord(c) for t in texts for c in analyzer(t)]
 

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("foundations", {"errors", "text", "kernels", "era", "limits", "outputs"}),
     ("reading", {"read", "codebook"}),
     ("text steps and writing", {"split", "tokenize", "write", "metadata"}),
-    ("features", {"features"}),
+    ("features", {"ngram_keys", "features_fit", "features"}),
     ("model", {"model"}),
     ("prediction", {"predict", "explain"}),
     ("aggregation, labels, scores", {"aggregate", "shares", "labels", "annotate", "metrics"}),

@@ -536,3 +536,25 @@ def test_items_of_a_last_subsection_and_addresses_inside_a_part_stay() -> None:
     assert got["建设更高水平平安城市。完善立体化治安防控体系，严厉打击违法犯罪。"] == third
     assert got["三是加强应急管理。健全应急预案体系，提升防灾减灾救灾能力。"] == third
     assert got["同时，我们也清醒地看到，发展中还存在不少困难和问题。"] == ["一、今年主要任务"]
+
+
+def test_a_list_dash_broken_off_its_text_is_no_heading() -> None:
+    # a web page broke "——改革开放深入推进。" at a link: the dash alone, the linked words
+    # alone. The words are the item's text, not a part heading over the rest of the speech.
+    text = ("各位代表：\n一、过去一年工作回顾\n全年主要目标任务圆满完成。\n"
+            "——就业增长超出预期。城镇新增就业一千万人。\n——\n改革开放\n"
+            "深入推进。重要领域和关键环节改革取得突破性进展，供给侧结构性改革初见成效。\n"
+            "——经济结构加快调整。消费在经济增长中发挥主要拉动作用。\n"
+            "二、今年工作总体部署\n今年发展的主要预期目标是：国内生产总值增长六点五左右。\n")
+    r = split_report(text, "x")
+    assert "改革开放" not in r.headings
+    texts = [p.text for p in r.paragraphs]
+    assert "——改革开放深入推进。重要领域和关键环节改革取得突破性进展，供给侧结构性改革初见成效。" in texts
+    assert [p.section for p in r.paragraphs][-1] == ["二、今年工作总体部署"]
+    assert all(p.section == ["一、过去一年工作回顾"] for p in r.paragraphs[:-1])
+
+
+def test_a_dash_line_before_a_heading_is_still_dropped() -> None:
+    r = split_report("各位代表：\n一、回顾\n全年任务圆满完成。\n——\n二、部署\n今年预期目标是增长。\n", "x")
+    assert [p.text for p in r.paragraphs] == ["全年任务圆满完成。", "今年预期目标是增长。"]
+    assert r.headings == ["一、回顾", "二、部署"]

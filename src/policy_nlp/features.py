@@ -2,8 +2,9 @@
 
 Two implementations of one transform:
 
-* :func:`fit_blocks` / :func:`transform_blocks` use scikit-learn's ``TfidfVectorizer`` for
-  *training* (fitting vocabularies and idf weights);
+* :func:`fit_featurizer` (and :func:`fit_blocks` / :func:`transform_blocks`, with
+  scikit-learn's ``TfidfVectorizer``) fit vocabularies and idf weights for *training*
+  (:mod:`policy_nlp.features_fit`, exported here);
 * :class:`Featurizer` replays a fitted union from plain arrays (vocabulary lists and idf
   vectors) for *prediction*, so that a saved model is data, not pickled code, and predicting
   never imports scikit-learn.
@@ -12,7 +13,8 @@ The featurizer works on a whole batch of texts at once, with numpy and no loop p
 characters become integer code points, every character n-gram (n <= 3) one int64 key (21 bits
 a character), looked up with ``np.searchsorted`` among the sorted keys of the vocabulary;
 tokens map to ids through a dict, word n-grams to int64 keys the same way; ``np.unique`` counts
-(paragraph, column) pairs, which give the CSR matrix. Blocks it cannot key in 63 bits (char
+(paragraph, column) pairs, which give the CSR matrix (the keys and hash tables:
+:mod:`policy_nlp.ngram_keys`). Blocks it cannot key in 63 bits (char
 n-grams longer than 3, huge word vocabularies) fall back to the per-paragraph reference
 :meth:`Featurizer.transform_one_reference`.
 
@@ -21,7 +23,6 @@ n-grams longer than 3, huge word vocabularies) fall back to the per-paragraph re
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from itertools import chain
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .features_fit import fit_arrays, fit_blocks, transform_blocks
+from .ngram_keys import (
+    CHAR_BITS,
+    WHITE_SPACES,
+    char_codes,
+    char_keys,
+    hash_lookup,
+    hash_table,
+    ngram_key_pairs,
+)
 from .tokenize import (
     BATCH_SEPARATOR,
     DEFAULT_BACKEND,
@@ -40,9 +51,6 @@ from .tokenize import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from scipy.sparse import csr_matrix
-
-# scikit-learn's own whitespace folding for character analyzers
-_WHITE_SPACES = re.compile(r"\s\s+")
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,7 @@ class FeatureSpec:
 
 def char_analyzer(text: str, ngram: tuple[int, int]) -> list[str]:
     """Character n-grams exactly as scikit-learn's ``analyzer="char"`` (lowercased)."""
-    doc = _WHITE_SPACES.sub(" ", text.lower())
+    doc = WHITE_SPACES.sub(" ", text.lower())
     lo, hi = ngram
     n_chars = len(doc)
     out: list[str] = []
@@ -100,201 +108,6 @@ def word_analyzer(text: str, ngram: tuple[int, int], backend: str = DEFAULT_BACK
     return out
 
 
-def _identity(x):
-    return x
-
-
-def fit_blocks(texts: list[str], tokens: list[list[str]], spec: FeatureSpec) -> list[tuple[str, Any]]:
-    """Fit one scikit-learn ``TfidfVectorizer`` per feature block (training only).
-
-    ``tokens`` are ``tokenize(text, spec.tokenizer)`` of each text, computed once by the
-    caller so that
-    cross-validation folds do not segment the same paragraphs again.
-    """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    common = {"sublinear_tf": spec.sublinear_tf, "min_df": spec.min_df, "max_df": spec.max_df,
-              "dtype": np.float64}
-    blocks: list[tuple[str, Any]] = []
-    if spec.char_ngram:
-        vec = TfidfVectorizer(analyzer="char", ngram_range=spec.char_ngram, **common)
-        blocks.append(("char", _fit_vectorizer(vec, texts, "char", spec)))
-    if spec.word_ngram:
-        vec = TfidfVectorizer(analyzer="word", tokenizer=_identity, preprocessor=_identity,
-                              token_pattern=None, lowercase=False,
-                              ngram_range=spec.word_ngram, **common)
-        blocks.append(("word", _fit_vectorizer(vec, tokens, "word", spec)))
-    if not blocks:
-        raise ValueError("FeatureSpec needs at least one of char_ngram and word_ngram")
-    return blocks
-
-
-def _fit_vectorizer(vec, docs, kind: str, spec: FeatureSpec):
-    try:
-        return vec.fit(docs)
-    except ValueError as exc:  # sklearn: "After pruning, no terms remain" / "empty vocabulary"
-        from .errors import InputError
-
-        raise InputError(
-            f"no {kind} n-gram occurs in at least min_df={spec.min_df} of the {len(docs)} "
-            f"training paragraphs ({exc}); lower --min-df or add data"
-        ) from None
-
-
-def fit_featurizer(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
-                   ) -> tuple[Featurizer, csr_matrix]:
-    """Fit the TF-IDF blocks and transform the training texts in one go, vectorised.
-
-    The same vocabularies (sorted as scikit-learn sorts them), idf weights and matrix as
-    ``fit_blocks`` + ``transform_blocks`` (tested), about 15x faster: every n-gram becomes an
-    int64 key (dense ids of the characters or tokens, in base V + 1), and one ``np.unique``
-    over (key, paragraph) pairs gives the counts and, the keys coming out sorted, the
-    document frequencies. Falls back to scikit-learn where key and paragraph do not fit in
-    62 bits together (long n-grams, huge vocabularies or corpora).
-    """
-    from scipy.sparse import coo_matrix, hstack
-
-    def sklearn_fit() -> tuple[Featurizer, csr_matrix]:
-        fitted = fit_blocks(texts, tokens, spec)
-        return Featurizer.from_fitted(spec, fitted), transform_blocks(fitted, texts, tokens)
-
-    n_docs = len(texts)
-    doc_bits = max(n_docs, 1).bit_length()
-    blocks, mats = [], []
-    for kind, ngram in (("char", spec.char_ngram), ("word", spec.word_ngram)):
-        if ngram is None:
-            continue
-        # dense ids 1..V of the characters (or tokens) of the training texts
-        if kind == "char":
-            points, lens = _char_codes(texts)
-            present = np.bincount(points, minlength=1) > 0  # no sort: a table of code points
-            uniq = np.flatnonzero(present)
-            table = np.zeros(len(present), np.int64)
-            table[uniq] = np.arange(1, len(uniq) + 1)
-            codes = table[points]
-            names = [""] + [chr(int(c) - 1) for c in uniq]
-            sep = ""
-        else:
-            vocab: dict[str, int] = {}
-            for doc in tokens:
-                for tok in doc:
-                    vocab.setdefault(tok, len(vocab) + 1)
-            lens = np.fromiter(map(len, tokens), np.int64, n_docs)
-            codes = np.fromiter((vocab[t] for doc in tokens for t in doc), np.int64,
-                                int(lens.sum()))
-            names = ["", *vocab]
-            sep = " "
-        base = len(names)
-        if (base ** ngram[1]).bit_length() + doc_bits > 62:
-            return sklearn_fit()  # keys too wide (long n-grams, a huge vocabulary)
-        doc, key = _ngram_keys(codes, lens, ngram, base)
-        # one sort of (key, doc) pairs: counts per pair, and the keys come out sorted
-        pair, counts = np.unique((key << doc_bits) | doc, return_counts=True)
-        pkey, pdoc = pair >> doc_bits, pair & ((1 << doc_bits) - 1)
-        new_key = np.empty(len(pkey), bool)
-        new_key[:1] = True
-        np.not_equal(pkey[1:], pkey[:-1], out=new_key[1:])
-        key_id = np.cumsum(new_key) - 1
-        ukeys = pkey[new_key]
-        df = np.bincount(key_id, minlength=len(ukeys))
-        max_count = spec.max_df if isinstance(spec.max_df, int) else spec.max_df * n_docs
-        kept = np.flatnonzero((df >= spec.min_df) & (df <= max_count))
-        if len(kept) == 0:
-            from .errors import InputError
-
-            raise InputError(
-                f"no {kind} n-gram occurs in at least min_df={spec.min_df} of the {n_docs} "
-                "training paragraphs; lower --min-df or add data")
-        terms = [_decode_key(int(k), names, base, sep) for k in ukeys[kept]]
-        order = sorted(range(len(terms)), key=terms.__getitem__)  # scikit-learn's column order
-        terms = [terms[i] for i in order]
-        col_of = np.full(len(ukeys), -1, np.int64)
-        col_of[kept[order]] = np.arange(len(kept))
-        idf = np.log((1.0 + n_docs) / (1.0 + df[kept[order]])) + 1.0
-        col = col_of[key_id]
-        sel = col >= 0
-        pdoc, col, tf = pdoc[sel], col[sel], counts[sel].astype(np.float64)
-        if spec.sublinear_tf:
-            tf = np.log(tf) + 1.0
-        w = tf * idf[col]
-        norm = np.sqrt(np.bincount(pdoc, w * w, minlength=n_docs))
-        w /= norm[pdoc]
-        mat = coo_matrix((w, (pdoc, col)), shape=(n_docs, len(terms))).tocsr()
-        mat.sort_indices()
-        mats.append(mat)
-        blocks.append((kind, terms, idf))
-    return Featurizer(spec, blocks), hstack(mats, format="csr")
-
-
-# which code points are whitespace (``\s``, str.isspace): up to U+3000, the last one, and then
-# False for all above
-_IS_SPACE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
-
-
-def _char_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Code point + 1 of every character of the analysed texts (as ``char_analyzer``), and
-    each text's length."""
-    docs = [t.lower() for t in texts]
-    points = np.frombuffer("".join(docs).encode("utf-32-le", "surrogatepass"), np.uint32)
-    space = _IS_SPACE[np.minimum(points, len(_IS_SPACE) - 1)]
-    if (space[1:] & space[:-1]).any():  # runs of whitespace to fold (rare: the search is
-        # dearer than this test, and a run across two texts only costs the search)
-        docs = [_WHITE_SPACES.sub(" ", d) for d in docs]
-        points = np.frombuffer("".join(docs).encode("utf-32-le", "surrogatepass"), np.uint32)
-    lens = np.fromiter(map(len, docs), np.int64, len(docs))
-    codes = points.astype(np.int64)
-    codes += 1
-    return codes, lens
-
-
-def _ngram_keys(codes: np.ndarray, lens: np.ndarray, ngram: tuple[int, int],
-                base: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """(doc, key) of every n-gram (lo <= n <= hi) inside a text, over concatenated ``codes``
-    (0 = a position no n-gram may use). ``base`` None: 21-bit character keys; else ids in
-    that base."""
-    n_pos = len(codes)
-    ends = np.repeat(np.cumsum(lens), lens)
-    doc_of = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
-    starts = np.arange(n_pos, dtype=np.int64)
-    docs_out, keys_out = [], []
-    lo, hi = ngram
-    for n in range(lo, hi + 1):
-        m = n_pos - n + 1
-        if m <= 0:
-            break
-        key = codes[:m].copy()
-        valid = (starts[:m] + n <= ends[:m]) & (key > 0)
-        for j in range(1, n):
-            nxt = codes[j : j + m]
-            valid &= nxt > 0
-            if base is None:
-                key |= nxt << (_CHAR_BITS * j)
-            else:
-                key += nxt * base**j
-        docs_out.append(doc_of[:m][valid])
-        keys_out.append(key[valid])
-    if not docs_out:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(docs_out), np.concatenate(keys_out)
-
-
-def _decode_key(key: int, names: list[str], base: int, sep: str) -> str:
-    parts = []
-    while key:
-        key, r = divmod(key, base)
-        parts.append(names[r])
-    return sep.join(parts)
-
-
-def transform_blocks(blocks: list[tuple[str, Any]], texts: list[str], tokens: list[list[str]]):
-    """The training-side transform of :func:`fit_blocks`: a CSR matrix, blocks side by side."""
-    from scipy.sparse import hstack
-
-    parts = [vec.transform(texts if kind == "char" else tokens) for kind, vec in blocks]
-    return hstack(parts, format="csr")
-
-
-_CHAR_BITS = 21  # every code point (< 0x110000) + 1 fits in 21 bits; three fit in an int64
 _MAX_TOKEN_CACHE = 1 << 20
 
 
@@ -307,7 +120,7 @@ class _Block:
     backend: str = DEFAULT_BACKEND
     _index: dict[str, int] | None = field(init=False, repr=False, default=None)
     # the vectorised path: rows of (key, column), an open-addressing hash table of the terms'
-    # int64 keys (see _hash_table); None: no fast path
+    # int64 keys (see hash_table); None: no fast path
     _table: np.ndarray | None = field(init=False, repr=False, default=None)
     _token_ids: dict[str, int] | None = field(init=False, repr=False, default=None)
     _base: int = field(init=False, repr=False, default=0)  # word n-gram keys: ids in this base
@@ -336,7 +149,7 @@ class _Block:
         if self.kind == "char":
             if self.ngram[1] > 3:
                 return False
-            keys = _char_keys(self.terms)
+            keys = char_keys(self.terms)
         else:
             ids: dict[str, int] = {}
             split = [t.split(" ") for t in self.terms]
@@ -357,19 +170,19 @@ class _Block:
         # the column of each single character or token, by its code: what the kernel looks up
         # for 1-grams instead of the hash table (a term given twice: its first column, as the
         # hash table gives it)
-        single = np.flatnonzero(keys < (1 << _CHAR_BITS) if self.kind == "char" else
+        single = np.flatnonzero(keys < (1 << CHAR_BITS) if self.kind == "char" else
                                 np.array([" " not in t for t in self.terms], bool))[::-1]
         unigrams = np.full(int(keys[single].max(initial=0)) + 1, -1, np.int32)
         unigrams[keys[single]] = single
         self._unigrams = unigrams
         # last: another thread takes a block with a hash table as ready for the kernel
-        self._table = _hash_table(keys)
+        self._table = hash_table(keys)
         return True
 
     def _lookup(self, keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(doc, column) of the keys that are vocabulary terms."""
         assert self._table is not None
-        cols = _hash_lookup(self._table, keys)
+        cols = hash_lookup(self._table, keys)
         hit = cols >= 0
         return docs[hit], cols[hit]
 
@@ -377,7 +190,7 @@ class _Block:
         """Per-position integer codes of a batch (code point + 1, or token id, 0 = none) and
         the length of each text in positions."""
         if self.kind == "char":
-            return _char_codes(texts)
+            return char_codes(texts)
         ids = self._token_ids
         assert ids is not None
         get, backend = ids.__getitem__, self.backend
@@ -400,7 +213,7 @@ class _Block:
     def pairs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(doc, column) of every n-gram occurrence in the batch that is a vocabulary term."""
         codes, lens = self.codes(texts)
-        doc, key = _ngram_keys(codes, lens, self.ngram, None if self.kind == "char" else
+        doc, key = ngram_key_pairs(codes, lens, self.ngram, None if self.kind == "char" else
                                self._base)
         return self._lookup(key, doc)
 
@@ -428,7 +241,7 @@ class _Block:
         hash table."""
         assert self._table is not None
         return (self.ngram[0], self.ngram[1], 0 if self.kind == "char" else self._base,
-                _CHAR_BITS, self._table, len(self._table).bit_length() - 1, self._unigrams)
+                CHAR_BITS, self._table, len(self._table).bit_length() - 1, self._unigrams)
 
     def add_scores(self, texts: list[str], sublinear_tf: bool, weights: np.ndarray,
                    out: np.ndarray) -> None:
@@ -453,74 +266,6 @@ class _Block:
             ngram_scores(codes[start:end], lens[first:last], *args, tf, self.idf, weights,
                          out[first:last])
             first, start = last, end
-
-
-_EMPTY = -1  # keys are positive
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _slots(keys: np.ndarray, bits: int) -> np.ndarray:
-    """Fibonacci hashing of int64 keys to ``bits``-bit slots."""
-    h = keys.view(np.uint64) * _GOLDEN
-    h >>= np.uint64(64 - bits)
-    return h.view(np.int64)
-
-
-def _hash_table(keys: np.ndarray) -> np.ndarray:
-    """An open-addressing hash table (linear probing, load <= 1/4) of ``keys`` -> their
-    index: one row (key, index) per slot, so that a probe that hits reads one cache line;
-    built and probed with whole-array numpy steps. About 5x faster to probe than
-    ``np.searchsorted`` on the sorted keys."""
-    bits = max(int(4 * len(keys)).bit_length(), 4)
-    size = 1 << bits
-    table = np.full((size, 2), _EMPTY, np.int64)
-    table_keys, table_vals = table[:, 0], table[:, 1]
-    pending = np.arange(len(keys), dtype=np.int64)
-    slot = _slots(np.ascontiguousarray(keys, np.int64), bits)
-    while len(pending):
-        s = slot[pending]
-        free = table_keys[s] == _EMPTY
-        cand, cs = pending[free], s[free]
-        taken, first = np.unique(cs, return_index=True)  # one key per free slot per round
-        winners = cand[first]
-        table_keys[taken] = keys[winners]
-        table_vals[taken] = winners
-        placed = np.zeros(len(keys), bool)
-        placed[winners] = True
-        pending = pending[~placed[pending]]
-        slot[pending] = (slot[pending] + 1) & (size - 1)
-    return table
-
-
-def _hash_lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """The value of each key in the table, -1 where it is absent."""
-    out = np.full(len(keys), -1, np.int64)
-    table_keys, table_vals = table[:, 0], table[:, 1]
-    size = len(table)
-    keys = np.ascontiguousarray(keys, np.int64)
-    slot = _slots(keys, size.bit_length() - 1)
-    idx = np.arange(len(keys), dtype=np.int64)
-    while len(idx):
-        found = table_keys[slot]
-        hit = found == keys
-        out[idx[hit]] = table_vals[slot[hit]]
-        go_on = (found != _EMPTY) & ~hit
-        idx, keys, slot = idx[go_on], keys[go_on], (slot[go_on] + 1) & (size - 1)
-    return out
-
-
-def _char_keys(terms: list[str]) -> np.ndarray:
-    """The int64 key of each term of at most 3 characters (code point + 1, 21 bits each)."""
-    lens = np.fromiter(map(len, terms), np.int64, len(terms))
-    codes = np.frombuffer("".join(terms).encode("utf-32-le", "surrogatepass"), np.uint32)
-    codes = codes.astype(np.int64) + 1
-    starts = np.zeros(len(terms), np.int64)
-    np.cumsum(lens[:-1], out=starts[1:])
-    keys = np.zeros(len(terms), np.int64)
-    for j in range(int(lens.max()) if len(terms) else 0):
-        sel = lens > j
-        keys[sel] |= codes[starts[sel] + j] << (_CHAR_BITS * j)
-    return keys
 
 
 # batches of at most this many texts use the per-text reference path until a bigger batch
@@ -710,3 +455,17 @@ class Featurizer:
 
         indptr, cols, vals = self.transform_arrays(texts)
         return csr_matrix((vals, cols, indptr), shape=(len(texts), self.n_features))
+
+
+def fit_featurizer(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
+                   ) -> tuple[Featurizer, csr_matrix]:
+    """Fit the TF-IDF blocks on the training texts: the featurizer and the texts' matrix
+    (:func:`~policy_nlp.features_fit.fit_arrays`, vectorised; with scikit-learn,
+    :func:`fit_blocks`, where its keys do not fit an int64)."""
+    fitted = fit_arrays(texts, tokens, spec)
+    if fitted is None:
+        vectorizers = fit_blocks(texts, tokens, spec)
+        return (Featurizer.from_fitted(spec, vectorizers),
+                transform_blocks(vectorizers, texts, tokens))
+    blocks, matrix = fitted
+    return Featurizer(spec, blocks), matrix

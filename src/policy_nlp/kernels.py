@@ -130,7 +130,7 @@ def ngram_counts(codes, lens, lo, hi, base, char_bits, table, bits, unigrams,
     ``codes``: per-position positive codes of the concatenated texts (0: no n-gram may use
     the position); ``lens``: positions per text. A key is ``c0 | c1 << char_bits | ...`` when
     ``base`` is 0 (characters), else ``c0 + c1 * base + c2 * base**2 ...`` (token ids).
-    ``table``: the open-addressing table of :func:`policy_nlp.features._hash_table`
+    ``table``: the open-addressing table of :func:`policy_nlp.ngram_keys.hash_table`
     (Fibonacci hashing, linear probing; rows of (key, column), key -1 empty) of ``2**bits``
     rows; ``unigrams``: the column of each single code (-1: none), as long as the largest one
     in the vocabulary needs; the columns are ``< n_terms``.

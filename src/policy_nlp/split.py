@@ -92,6 +92,9 @@ _TOOLBAR_TOKEN = re.compile(
 _TOOLBAR_SEPARATORS = re.compile(r"[\s【】\[\]|｜/／:：、]")
 _CONTENT_CHAR = re.compile(rf"[^\W_]|[{_CONTINUING}]")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+#: A line of nothing but a dash (``——``): on its own a symbols-only line, but before a line of
+#: text it is the opening dash of a list item the source broke off (a link's line break).
+_LEAD_DASH = re.compile(r"——?")
 
 
 @dataclass
@@ -162,8 +165,10 @@ def split_report(text: str, report_id: str) -> SplitReport:
     are page footer and are dropped.
 
     **Chrome.** Anywhere, these lines are never paragraphs: lines of symbols only (no letter,
-    digit, Chinese character or punctuation such as ，。”）); toolbar lines (``【字号：``, or
-    two or more of 下载/打印/全屏/收藏/加大/还原/减小 … on one line or adjacent lines);
+    digit, Chinese character or punctuation such as ，。”）), except a dash ``——`` right above
+    a line of text (the opening dash of a list item broken off it, joined to it); toolbar
+    lines (``【字号：``, or two or more of 下载/打印/全屏/收藏/加大/还原/减小 … on one line or
+    adjacent lines);
     metadata lines (``标题：``, ``来源URL：``, ``正文：`` … with a short or URL value);
     news-agency datelines (``新华社北京3月16日电``); photo captions (ending in ``记者 … 摄``)
     and later lines repeating a caption's text; spaced-out titles (``政 府 工 作 报 告``, kept
@@ -375,6 +380,8 @@ def _drop_chrome(lines: list[str], captions: set[str]) -> list[str]:
             or any(tokens[j] is not None for j in neighbours)
         )
         line = lines[i]
+        if _LEAD_DASH.fullmatch(line) and i + 1 < len(lines) and lines[i + 1]:
+            continue  # the dash of a list item (——改革开放深入推进。) broken off its text
         if toolbar or line in captions or _is_chrome(line) or _is_bare_salutation(line):
             kept[i] = ""
         elif (k > 0 and _ADJACENT_LABEL.match(lines[filled[k - 1]]) and len(line) <= 60
