@@ -612,9 +612,9 @@ def _join_broken_reference(lines: list[str]) -> list[str]:
     def continues(line, following):
         if split._marker_level(line) is not None and split._is_heading(line):
             return False
-        if following.startswith(tuple(split._CONTINUING)):
+        if following.startswith(tuple(split.CONTINUING_MARKS)):
             return True
-        if line.endswith(tuple(split._TERMINAL)) or line.rstrip(split._CLOSERS).endswith(
+        if line.endswith(tuple(split._TERMINAL)) or line.rstrip(split.CLOSING_MARKS).endswith(
                 tuple(split._SENTENCE_END)):
             return False
         return split._marker_level(following) is None and not following.startswith("——")

@@ -15,7 +15,8 @@ import numpy as np
 
 from .errors import InputError
 from .read import Document
-from .split import split_report, split_sentences
+from .sentences import split_sentences
+from .split import split_report
 from .text import has_content, without_surrogates
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -227,7 +228,7 @@ def label_sentences(model: ThemeModel, units: Iterable[Unit], *, batch_size: int
                     sentence_scores: bool = False) -> Iterator[dict[str, Any]]:
     """Label every sentence of each unit; the unit gets the themes its sentences carry.
 
-    Each unit (a paragraph) is split by :func:`~policy_nlp.split.split_sentences` and each
+    Each unit (a paragraph) is split by :func:`~policy_nlp.sentences.split_sentences` and each
     sentence labeled on its own, so a paragraph that goes through four themes one sentence
     each comes out with all four. One output record per unit, as :func:`label_units` writes
     it (with ``paragraph=False`` without the paragraph's own prediction), plus:

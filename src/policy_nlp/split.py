@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import has_content, normalize_text
+from .sentences import split_sentences
+from .text import CLOSING_MARKS, CONTENT_CHAR, CONTINUING_MARKS, has_content, normalize_text
 
 __all__ = ["Paragraph", "SplitReport", "split_report", "split_sentences"]
 
@@ -43,8 +44,6 @@ _MARKERS = tuple(
 )
 _SENTENCE_END = "。！？；!?;"
 _TERMINAL = "。！？；：…!?;:.”’」』"
-_CLOSERS = "”’」』）)\"'"
-_CONTINUING = "，。、；：！？”’」』）》,;:!?)"  # a line starting with one of these goes on the last
 
 _SALUTATION = re.compile(
     r"^各位(?:人大)?代表(?:[、，,](?:各位[\u4e00-\u9fff]{1,6}|同志们|朋友们))*(?P<end>[：:！!]?)$"
@@ -90,7 +89,6 @@ _TOOLBAR_TOKEN = re.compile(
     r"|本页|此页|本文|微信|微博|QQ空间|QQ好友|QQ|朋友圈|复制链接|扫一扫|二维码"
 )
 _TOOLBAR_SEPARATORS = re.compile(r"[\s【】\[\]|｜/／:：、]")
-_CONTENT_CHAR = re.compile(rf"[^\W_]|[{_CONTINUING}]")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 #: A line of nothing but a dash (``——``): on its own a symbols-only line, but before a line of
 #: text it is the opening dash of a list item the source broke off (a link's line break).
@@ -394,7 +392,7 @@ def _is_chrome(line: str) -> bool:
     """Whether a line, on its own, is page chrome: no content, metadata, dateline or caption."""
     if not line:
         return False
-    if not _CONTENT_CHAR.search(line):
+    if not CONTENT_CHAR.search(line):
         return True
     if (m := _METADATA.match(line)) and (len(m["value"]) <= 40 or m["value"].startswith("http")):
         return True
@@ -456,12 +454,12 @@ def _join_broken(lines: list[str]) -> list[str]:
                 pieces.append(sep + line if sep else line)
                 length += len(sep) + len(line)
                 last = line[-1]
-                core = line.rstrip(_CLOSERS)[-1:] or core
+                core = line.rstrip(CLOSING_MARKS)[-1:] or core
                 continue
         if pieces:
             joined.append("".join(pieces))
         pieces = [line] if line else []
-        length, last, core = len(line), line[-1:], line.rstrip(_CLOSERS)[-1:]
+        length, last, core = len(line), line[-1:], line.rstrip(CLOSING_MARKS)[-1:]
     if pieces:
         joined.append("".join(pieces))
     return joined
@@ -473,7 +471,7 @@ def _goes_on(head: str | None, last: str, core: str, following: str) -> bool:
     character and its last that is not a closing quote or bracket ("" if it has none)."""
     if head is not None and _marker_level(head) is not None and _is_heading(head):
         return False
-    if following.startswith(tuple(_CONTINUING)):
+    if following.startswith(tuple(CONTINUING_MARKS)):
         return True
     if last in _TERMINAL or (core and core in _SENTENCE_END):
         return False
@@ -509,14 +507,14 @@ def _set_apart_bare_headings(lines: list[str]) -> tuple[list[str], set[str]]:
         if k > 0 and filled[k - 1] == i - 1:
             prev = lines[i - 1]
             ends = (prev.endswith(tuple(_TERMINAL))
-                    or prev.rstrip(_CLOSERS).endswith(tuple(_SENTENCE_END))
+                    or prev.rstrip(CLOSING_MARKS).endswith(tuple(_SENTENCE_END))
                     or filled[k - 1] in found)
             if _marker_level(prev) is not None and _is_heading(prev):
                 continue  # under a heading line, a short line is that section's text
             if not ends:
                 continue
         nxt = lines[filled[k + 1]]
-        if nxt.startswith(tuple(_CONTINUING)):
+        if nxt.startswith(tuple(CONTINUING_MARKS)):
             continue
         if _marker_level(nxt) is not None or (
                 len(nxt) >= max(30, 2 * len(line)) and any(c in _SENTENCE_END for c in nxt)):
@@ -552,91 +550,3 @@ def _lead_clause(line: str) -> str:
         return line[:end]
     comma = line.find("，", 0, LEAD_MAX)
     return line[:comma] if comma > 0 else line[:LEAD_MAX] + "…"
-
-
-# --- sentences ---------------------------------------------------------------------------------
-
-#: Sentence-final punctuation, full-width and half-width (not ``.``: it is a decimal point too).
-SENTENCE_TERMINATORS = "。！？；!?;"
-#: Paired marks whose content is never split: quotes, book titles and brackets.
-_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "《": "》", "（": "）", "(": ")", "【": "】"}
-_OPENERS = {close: open_ for open_, close in _PAIRS.items()}
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split a paragraph into sentences at 。！？； and their half-width forms ``!?;``.
-
-    A sentence keeps the marks that close it: repeated terminators (``！？``) and closing quotes
-    or brackets right after them (``。”``, ``；）``). Nothing inside a pair of quotes
-    (``“…”``, ``‘…’``, ``「…」``, ``『…』``, ``"…"``), book-title marks ``《…》`` or brackets
-    ``（…）``, ``(…)``, ``【…】`` is split, so a quoted passage stays whole in its sentence;
-    a quote or bracket that is never closed protects nothing. Pieces are stripped, and a piece
-    of punctuation alone goes with the sentence before it.
-
-    Parameters
-    ----------
-    text : str
-        A paragraph.
-
-    Returns
-    -------
-    list of str
-        The sentences in order; ``[]`` for a blank text. Joined, they give back the text less
-        the whitespace between sentences.
-
-    Examples
-    --------
-    >>> split_sentences("稳增长。他说：“要实干！要担当。”再出发；好吗?")
-    ['稳增长。', '他说：“要实干！要担当。”再出发；', '好吗?']
-    """
-    protected = _protected(text)
-    pieces: list[str] = []
-    start, i, n = 0, 0, len(text)
-    while i < n:
-        if text[i] in SENTENCE_TERMINATORS and not protected[i]:
-            i += 1
-            while i < n and (text[i] in SENTENCE_TERMINATORS or text[i] in _CLOSERS):
-                i += 1
-            pieces.append(text[start:i])
-            start = i
-        else:
-            i += 1
-    pieces.append(text[start:])
-    sentences: list[str] = []
-    for piece in pieces:
-        piece = piece.strip()
-        if not piece:
-            continue
-        if sentences and not _CONTENT_CHAR.search(piece.strip(_CONTINUING + _CLOSERS)):
-            sentences[-1] += piece
-        else:
-            sentences.append(piece)
-    return sentences
-
-
-def _protected(text: str) -> list[bool]:
-    """For each character, whether it lies inside a matched pair of quotes or brackets."""
-    stack: list[tuple[str, int]] = []
-    depth = [0] * (len(text) + 1)  # a difference array of the matched spans
-    for i, c in enumerate(text):
-        if c == '"':  # the same mark opens and closes
-            if stack and stack[-1][0] == '"':
-                depth[stack.pop()[1]] += 1
-                depth[i] -= 1
-            else:
-                stack.append((c, i))
-        elif c in _PAIRS:
-            stack.append((c, i))
-        elif c in _OPENERS:
-            opener = _OPENERS[c]
-            for k in range(len(stack) - 1, -1, -1):
-                if stack[k][0] == opener:
-                    depth[stack[k][1]] += 1
-                    depth[i] -= 1
-                    del stack[k:]  # openers above it were never closed
-                    break
-    inside, level = [], 0
-    for d in depth[:-1]:
-        level += d
-        inside.append(level > 0)
-    return inside

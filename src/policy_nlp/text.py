@@ -17,8 +17,16 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["clip", "display_width", "has_content", "is_blank", "normalize_text", "pad",
-           "without_surrogates"]
+__all__ = ["CLOSING_MARKS", "CONTENT_CHAR", "CONTINUING_MARKS", "clip", "display_width",
+           "has_content", "is_blank", "normalize_text", "pad", "without_surrogates"]
+
+#: Marks that close a quotation or a bracket.
+CLOSING_MARKS = "”’」』）)\"'"
+#: Punctuation that goes on what came before: a line (or a piece) starting with one of these.
+CONTINUING_MARKS = "，。、；：！？”’」』）》,;:!?)"
+#: A character that makes a line or a piece more than punctuation: a letter or digit of any
+#: script, or continuing punctuation.
+CONTENT_CHAR = re.compile(rf"[^\W_]|[{CONTINUING_MARKS}]")
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85\x0c]")

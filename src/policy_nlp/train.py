@@ -27,7 +27,7 @@ from .features import FeatureSpec, Featurizer, fit_featurizer
 from .labels import LabeledData
 from .metrics import expected_calibration_error, metrics_report
 from .model import ThemeModel, softmax, text_hashes
-from .split import split_sentences
+from .sentences import split_sentences
 from .tokenize import lexicon_sha256, tokenize, tokenizer_name
 
 
