@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from ..errors import EXIT_SKIPPED, ArgumentError, OutputError, PolicyNLPError
-from .render import log
+from . import render
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -65,13 +65,13 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except ArgumentError as exc:  # a library parameter: shown as the flag that sets it
-            log(f"policy-nlp: error: {flag_of(exc.param)} {exc.problem}")
+            render.error(f"{flag_of(exc.param)} {exc.problem}")
             raise typer.Exit(exc.exit_code) from None
         except PolicyNLPError as exc:
-            log(f"policy-nlp: error: {exc}")
+            render.error(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as exc:  # Ctrl-C (130), or SIGTERM where a run stops (143)
-            log("policy-nlp: interrupted; no output file was written")
+            render.interrupted(getattr(exc, "kept", None))  # label keeps its work so far
             raise typer.Exit(getattr(exc, "exit_code", 130)) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
@@ -80,7 +80,7 @@ def handle_errors(func):
             # OSError that gets here is a file or directory being made or written (a full
             # disk, no permission, a missing or read-only place)
             where = f"{exc.filename}: " if exc.filename else ""
-            log(f"policy-nlp: error: {where}cannot write the output: {exc.strerror or exc}")
+            render.error(f"{where}cannot write the output: {exc.strerror or exc}")
             raise typer.Exit(OutputError.exit_code) from None
 
     return wrapper
@@ -90,13 +90,13 @@ def error_policy(strict: bool):
     """The reading layer's error policy: None (raise) for --strict, else skip and report."""
     from ..read import SkipAndReport
 
-    return None if strict else SkipAndReport(report=lambda m: log(f"policy-nlp: {m}"))
+    return None if strict else SkipAndReport(report=render.problem)
 
 
 def finish(policy, n: int) -> None:
     """After a run: exit 5 (EXIT_SKIPPED) with a summary if the policy reported problems."""
     if policy is not None and policy.problems:
-        log(f"policy-nlp: warning: {n} paragraphs labeled; {policy.summary()}")
+        render.skipped_summary(n, policy.summary())
         raise typer.Exit(EXIT_SKIPPED)
 
 
@@ -121,7 +121,7 @@ def load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book
                 columns={"text": text_col, "label": label_col, "id": id_col,
                          "group": group_col})
     if warn_blank and data.blank:
-        log(f"policy-nlp: warning: {blank_summary(data.blank)}")
+        render.warn(blank_summary(data.blank))
     return data
 
 

@@ -21,15 +21,40 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+#: what starts every line of the command line's own on standard error that is not progress:
+#: ``policy-nlp: error: …``, ``policy-nlp: warning: …``, ``policy-nlp: skipped: …``
+PREFIX = "policy-nlp: "
+
+
+def error(message: str) -> None:
+    """The one line a command that stops shows (the README's "Errors")."""
+    log(f"{PREFIX}error: {message}")
+
+
 def warn(message: str) -> None:
-    log(f"policy-nlp: warning: {message}")
+    """Something the user should look at; the command goes on."""
+    log(f"{PREFIX}warning: {message}")
+
+
+def note(message: str) -> None:
+    """How an option applies; the command goes on."""
+    log(f"{PREFIX}note: {message}")
+
+
+def problem(message: str) -> None:
+    """A bad input reported as it is met (``skipped: …``, ``kept: …``, ``bad label: …``)."""
+    log(f"{PREFIX}{message}")
 
 
 class _StderrHandler(logging.Handler):
-    """Log records of ``policy_nlp`` to the standard error of the moment."""
+    """Log records of ``policy_nlp`` to the standard error of the moment; warnings as
+    :func:`warn` shows them."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        log(f"policy-nlp: {record.getMessage()}")
+        if record.levelno >= logging.WARNING:
+            warn(record.getMessage())
+        else:
+            problem(record.getMessage())
 
 
 def set_verbose(verbose: bool) -> None:
@@ -165,8 +190,59 @@ def validation_report(report) -> None:
 
 def label_problems(report) -> None:
     """The validation report's findings before training, on standard error."""
-    for problem in report.warnings:
-        warn(problem.message)
+    for found in report.warnings:
+        warn(found.message)
     if len(report.errors) > 1:
-        for problem in report.errors:
-            log(f"policy-nlp: bad label: {problem.message}")
+        for found in report.errors:
+            problem(f"bad label: {found.message}")
+
+
+def interrupted(kept=None) -> None:
+    """A run stopped by Ctrl-C or SIGTERM: what it kept for ``--resume``, if anything."""
+    if kept:
+        problem(f"interrupted; the work done so far is kept in {kept}: run the same command "
+                "with --resume to continue it")
+    else:
+        problem("interrupted; no output file was written")
+
+
+def skipped_summary(n: int, summary: str) -> None:
+    """The end of a run that skipped (or kept with a problem) some inputs or records."""
+    warn(f"{n} paragraphs labeled; {summary}")
+
+
+def labeled(run, output: str, seconds: float) -> None:
+    """``label``: how many paragraphs, how long, where (a Dask run: how many parts)."""
+    if run.rows == 0:
+        warn("no paragraphs found in the inputs")
+    if run.parts is None:
+        log(f"{run.rows} paragraphs labeled in {seconds:.1f}s -> {output}")
+    else:
+        log(f"{run.rows} paragraphs labeled in {seconds:.1f}s -> {output}/ "
+            f"({run.parts} parts, manifest.json)")
+
+
+def sample_drawn(result, output: str) -> None:
+    """``validation-sample``: how many paragraphs of how many, per stratum, and what next."""
+    sample = result.sample
+    per = ", ".join(f"{h} {sample.taken[h]} of {sample.sizes[h]:,}" for h in sample.sizes)
+    log(f"{result.rows} of {result.population:,} paragraphs drawn ({per}) -> {output}; fill in "
+        "the 'label' column, then: policy-nlp profile ... --validation " + output)
+
+
+def profiled(result, output: str, validation, seconds: float) -> None:
+    """``profile``: how many reports and paragraphs, where; with ``--validation``, the
+    corrected shares' file and how the model did on the coded sample (on standard output,
+    unless the panel went there)."""
+    log(f"{result.reports} reports ({result.paragraphs} paragraphs) profiled in "
+        f"{seconds:.1f}s -> {output}")
+    if result.corrected is None:
+        return
+    from ..validation import format_sample_metrics
+
+    if result.sheet.blank:
+        warn(f"{validation}: {result.sheet.blank} rows with an empty label were left out (the "
+             "rest of each stratum is taken as its random sample)")
+    log(f"shares corrected by {len(result.sheet.ids)} coded paragraphs -> {result.corrected}")
+    print(format_sample_metrics(result.metrics),
+          file=sys.stderr if output == "-" else sys.stdout)

@@ -123,9 +123,9 @@ def train(
     log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
         f"{len(data.counts())} themes")
     if data.grouping == "row":
-        log(f"warning: some rows name no report (no {group_col!r} column value, no '#' in the "
-            "id), so cross-validation splits them as single paragraphs; paragraphs of one "
-            "report are correlated and the scores will be optimistic")
+        render.warn(f"some rows name no report (no {group_col!r} column value, no '#' in the "
+                    "id), so cross-validation splits them as single paragraphs; paragraphs of "
+                    "one report are correlated and the scores will be optimistic")
     clock = render.Progress("", enabled=False)
     model = train_model(data, config=config, codebook=book, progress=log)
     model.card["training"]["seconds"] = round(clock.elapsed, 1)
@@ -163,9 +163,9 @@ def evaluate(
     from ..codebook import resolve_codebook
     from ..evaluate import evaluate_labels
     from ..metrics import format_metrics
-    from ..write import check_output_dir, check_output_file, write_json
+    from ..write import check_json_output, check_output_dir, write_json
 
-    check_output_file(output, [*labels, paragraphs])
+    check_json_output(output, [*labels, paragraphs])
     if report is not None:
         from ..html_report import require_matplotlib
 
@@ -178,9 +178,9 @@ def evaluate(
         m, data, cv_folds=cv_folds, n_jobs=jobs, with_learning_curve=learning_curve,
         source=labels_name(labels), progress=log)
     if overlap:
-        log(f"warning: {overlap}, so scores on them are optimistic; score it on labels it "
-            "was not trained on, or use --cv-folds 5 (or the card's cross-validation "
-            "metrics)")
+        render.warn(f"{overlap}, so scores on them are optimistic; score it on labels it "
+                    "was not trained on, or use --cv-folds 5 (or the card's cross-validation "
+                    "metrics)")
     if output is not None:
         write_json(metrics, output)
         log(f"metrics written to {output}")
@@ -215,18 +215,19 @@ def compare(
     from ..codebook import resolve_codebook
     from ..compare import compare_models, format_comparison
     from ..evaluate import training_overlap
-    from ..write import write_json
+    from ..write import check_json_output, write_json
 
+    check_json_output(output, [*labels, paragraphs])
     m1, m2 = load(first), load(second)
     data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col,
                        resolve_codebook(model=m1), prefer=prefer, blank_errors=strict)
     for name, m in ((first, m1), (second, m2)):
         if overlap := training_overlap(m, data, str(name)):
-            log(f"warning: {overlap}, so the comparison favours it; compare on labels held "
-                "out from both")
+            render.warn(f"{overlap}, so the comparison favours it; compare on labels held "
+                        "out from both")
     if data.grouping == "row":
-        log("warning: some rows name no report, so the bootstrap resamples them as single "
-            "paragraphs and the interval is too narrow")
+        render.warn("some rows name no report, so the bootstrap resamples them as single "
+                    "paragraphs and the interval is too narrow")
     result = compare_models(m1, m2, data, n_boot=resamples, seed=seed)
     if output is not None:
         write_json(result, output)
