@@ -107,6 +107,16 @@ def load(model: Path | None):
     return load_model(model)
 
 
+def label_columns(text_col: str, label_col: str, id_col: str, group_col: str) -> dict[str, str]:
+    """The columns of a labels table, as the flags name them."""
+    return {"text": text_col, "label": label_col, "id": id_col, "group": group_col}
+
+
+def blank_policy(strict: bool) -> str:
+    """A blank label cell: an error with --strict, else skipped (and warned about)."""
+    return "error" if strict else "skip"
+
+
 def load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
                 strict: bool = True, prefer: str | None = None, blank_errors: bool = False,
                 warn_blank: bool = True):
@@ -117,9 +127,8 @@ def load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book
     from ..labels import load_labels as load
 
     data = load(labels, paragraphs=paragraphs, codebook=book, strict=strict,
-                prefer=prefer, blank="error" if blank_errors else "skip",
-                columns={"text": text_col, "label": label_col, "id": id_col,
-                         "group": group_col})
+                prefer=prefer, blank=blank_policy(blank_errors),
+                columns=label_columns(text_col, label_col, id_col, group_col))
     if warn_blank and data.blank:
         render.warn(blank_summary(data.blank))
     return data
@@ -127,6 +136,6 @@ def load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book
 
 def labels_name(labels: list[str]) -> str:
     """The --labels files by name, joined by ``+`` (the source named in metrics)."""
-    from ..labels import LabelSource
+    from ..labels import sources_name
 
-    return "+".join(LabelSource.parse(s).path.name for s in labels)
+    return sources_name(labels)

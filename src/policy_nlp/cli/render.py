@@ -246,3 +246,47 @@ def profiled(result, output: str, validation, seconds: float) -> None:
     log(f"shares corrected by {len(result.sheet.ids)} coded paragraphs -> {result.corrected}")
     print(format_sample_metrics(result.metrics),
           file=sys.stderr if output == "-" else sys.stdout)
+
+
+def blank_labels(data) -> None:
+    """The rows of a labels file skipped for a blank label (not coded yet), in one warning."""
+    if data.blank:
+        from ..labels import blank_summary
+
+        warn(blank_summary(data.blank))
+
+
+def evaluation(found) -> None:
+    """``evaluate``: warnings, the files written, then the metrics on standard output."""
+    from ..metrics import format_metrics
+
+    blank_labels(found.data)
+    if found.overlap:
+        warn(f"{found.overlap}, so scores on them are optimistic; score it on labels it was "
+             "not trained on, or use --cv-folds 5 (or the card's cross-validation metrics)")
+    if found.output is not None:
+        log(f"metrics written to {found.output}")
+    if found.page is not None:
+        log(f"report written to {found.page}")
+    print(format_metrics(found.metrics))
+
+
+def comparison(found, first: str, second: str) -> None:
+    """``compare``: warnings, the file written, then the comparison on standard output."""
+    from ..compare import format_comparison
+
+    blank_labels(found.data)
+    for overlap in found.overlaps:
+        warn(f"{overlap}, so the comparison favours it; compare on labels held out from both")
+    if found.data.grouping == "row":
+        warn("some rows name no report, so the bootstrap resamples them as single paragraphs "
+             "and the interval is too narrow")
+    if found.output is not None:
+        log(f"comparison written to {found.output}")
+    print(format_comparison(found.result, first, second))
+
+
+def audited(found, output: str) -> None:
+    """``audit``: how many suspect labels of how many, where."""
+    blank_labels(found.data)
+    log(f"{found.written} suspect labels of {len(found.data)} written to {output}")

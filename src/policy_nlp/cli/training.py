@@ -10,7 +10,7 @@ import typer
 
 from ..errors import InputError
 from . import render
-from .app import labels_name, load, load_labels
+from .app import blank_policy, label_columns, labels_name, load_labels
 from .render import log
 from .options import (GroupCol, IdCol, LabelCol, LabelsOpt, ModelOpt, ParagraphsOpt,
                       PreferOpt, StrictLabelsOpt, TableFormat, TextCol, train_defaults)
@@ -160,36 +160,14 @@ def evaluate(
     strict: StrictLabelsOpt = False,
 ) -> None:
     """Accuracy, macro-F1, per-theme precision/recall/F1 and the confusion matrix."""
-    from ..codebook import resolve_codebook
-    from ..evaluate import evaluate_labels
-    from ..metrics import format_metrics
-    from ..write import check_json_output, check_output_dir, write_json
+    from ..evaluate import evaluate_files
 
-    check_json_output(output, [*labels, paragraphs])
-    if report is not None:
-        from ..html_report import require_matplotlib
-
-        require_matplotlib("evaluate --report")
-        check_output_dir(report)
-    m = load(model)
-    data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col,
-                       resolve_codebook(model=m), prefer=prefer, blank_errors=strict)
-    metrics, reliability, curve, overlap = evaluate_labels(
-        m, data, cv_folds=cv_folds, n_jobs=jobs, with_learning_curve=learning_curve,
-        source=labels_name(labels), progress=log)
-    if overlap:
-        render.warn(f"{overlap}, so scores on them are optimistic; score it on labels it "
-                    "was not trained on, or use --cv-folds 5 (or the card's cross-validation "
-                    "metrics)")
-    if output is not None:
-        write_json(metrics, output)
-        log(f"metrics written to {output}")
-    if report is not None:
-        from ..html_report import write_report
-
-        page = write_report(report, metrics, reliability=reliability, learning_curve=curve)
-        log(f"report written to {page}")
-    print(format_metrics(metrics))
+    found = evaluate_files(
+        model, labels, paragraphs=paragraphs, columns=label_columns(
+            text_col, label_col, id_col, group_col), prefer=prefer, blank=blank_policy(strict),
+        cv_folds=cv_folds, n_jobs=jobs, with_learning_curve=learning_curve, output=output,
+        report=report, progress=log)
+    render.evaluation(found)
 
 
 def compare(
@@ -212,27 +190,13 @@ def compare(
 ) -> None:
     """Which model is better on these labels: overall, per theme, and a 95% interval for the
     macro-F1 difference (second minus first) from a paired bootstrap over reports."""
-    from ..codebook import resolve_codebook
-    from ..compare import compare_models, format_comparison
-    from ..evaluate import training_overlap
-    from ..write import check_json_output, write_json
+    from ..compare import compare_files
 
-    check_json_output(output, [*labels, paragraphs])
-    m1, m2 = load(first), load(second)
-    data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col,
-                       resolve_codebook(model=m1), prefer=prefer, blank_errors=strict)
-    for name, m in ((first, m1), (second, m2)):
-        if overlap := training_overlap(m, data, str(name)):
-            render.warn(f"{overlap}, so the comparison favours it; compare on labels held "
-                        "out from both")
-    if data.grouping == "row":
-        render.warn("some rows name no report, so the bootstrap resamples them as single "
-                    "paragraphs and the interval is too narrow")
-    result = compare_models(m1, m2, data, n_boot=resamples, seed=seed)
-    if output is not None:
-        write_json(result, output)
-        log(f"comparison written to {output}")
-    print(format_comparison(result, str(first), str(second)))
+    found = compare_files(
+        first, second, labels, paragraphs=paragraphs, columns=label_columns(
+            text_col, label_col, id_col, group_col), prefer=prefer, blank=blank_policy(strict),
+        n_boot=resamples, seed=seed, output=output)
+    render.comparison(found, str(first), str(second))
 
 
 def audit(
@@ -263,21 +227,11 @@ def audit(
     where that model prefers another theme, with the margin p(suggested) - p(given), and an
     empty 'verdict' column for the reviewer.
     """
-    from ..audit import audit_labels
-    from ..codebook import resolve_codebook
-    from ..features import FeatureSpec
-    from ..train import TrainConfig
-    from ..write import check_output_file, format_for_path, write_table
+    from ..audit import audit_to_file
 
-    fmt = format_for_path(output, "csv", given=format.value if format else None)
-    check_output_file(output, [*labels, paragraphs])
-    book = resolve_codebook(codebook)
-    data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
-                       prefer=prefer, blank_errors=strict)
-    config = TrainConfig(features=FeatureSpec(min_df=min_df), cv_folds=max(cv_folds, 2),
-                         n_jobs=jobs)
-    rows = audit_labels(data, config=config, codebook=book, progress=log)
-    if top:
-        rows = rows[:top]
-    n = write_table((r.to_dict() for r in rows), output, fmt)
-    log(f"{n} suspect labels of {len(data)} written to {output}")
+    found = audit_to_file(
+        labels, output, fmt=format.value if format else None, paragraphs=paragraphs,
+        columns=label_columns(text_col, label_col, id_col, group_col), prefer=prefer,
+        blank=blank_policy(strict), codebook=codebook, top=top, cv_folds=cv_folds,
+        min_df=min_df, n_jobs=jobs, progress=log)
+    render.audited(found, output)
