@@ -301,7 +301,7 @@ def test_dask_engine_cli_errors(tmp_path, corpus):
     runner = CliRunner()
     r = runner.invoke(app, ["label", str(corpus), "-o", str(tmp_path / "x"), "--scheduler",
                             "tcp://127.0.0.1:1"])
-    assert r.exit_code == 2 and "--scheduler needs the dask engine" in r.output
+    assert r.exit_code == 2 and "--scheduler needs --engine dask" in r.output
     r = runner.invoke(app, ["label", str(corpus), "-o", str(tmp_path / "x.csv"), "--engine",
                             "dask"])
     assert r.exit_code == 2 and "JSONL parts" in r.output

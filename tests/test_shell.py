@@ -24,7 +24,7 @@ def run(*args):
 @pytest.mark.parametrize(("kwargs", "param"), [
     ({"engine": "spark"}, "engine"),
     ({"jobs": 0}, "jobs"),
-    ({"commit_every": -1.0}, "checkpoint_every"),
+    ({"commit_every": -1.0}, "commit_every"),
     ({"engine": "dask", "resume": True}, "resume"),
     ({"scheduler": "tcp://127.0.0.1:8786"}, "scheduler"),
     ({"resume": True, "restart": True}, "resume"),

@@ -36,16 +36,16 @@ def check_label_arguments(engine: str = "local", *, jobs: int = 1, resume: bool 
     if jobs < 1:
         raise ArgumentError("jobs", f"must be at least 1, not {jobs}")
     if commit_every < 0:
-        raise ArgumentError("checkpoint_every", f"must be 0 or more, not {commit_every}")
+        raise ArgumentError("commit_every", f"must be 0 or more, not {commit_every}")
     if engine == "dask":
         if resume:
-            raise ArgumentError("resume", "is for the local engine; the dask engine rewrites "
-                                          "its parts")
+            raise ArgumentError("resume", "is for the local engine; the dask engine "
+                                          "rewrites its parts")
         return
     if scheduler:
-        raise ArgumentError("scheduler", "needs the dask engine")
+        raise ArgumentError("scheduler", "needs `engine` dask")
     if resume and restart:
-        raise ArgumentError("resume", "continues an interrupted run, restart discards it: "
+        raise ArgumentError("resume", "continues an interrupted run, `restart` discards it: "
                                       "give one")
 
 

@@ -49,7 +49,8 @@ def _main(
 
 #: library parameters whose flag is not ``--`` + the name with dashes
 FLAGS = {"n": "-n", "n_boot": "--resamples", "n_jobs": "--jobs", "C": "--C", "fmt": "--format",
-         "with_learning_curve": "--learning-curve"}
+         "with_learning_curve": "--learning-curve", "commit_every": "--checkpoint-every",
+         "source": "a report FILE (or - for standard input)", "model_dir": "--model"}
 
 
 def flag_of(param: str) -> str:
@@ -65,7 +66,7 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except ArgumentError as exc:  # a library parameter: shown as the flag that sets it
-            render.error(f"{flag_of(exc.param)} {exc.problem}")
+            render.error(exc.named(flag_of))
             raise typer.Exit(exc.exit_code) from None
         except PolicyNLPError as exc:
             render.error(str(exc))

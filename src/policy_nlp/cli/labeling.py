@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError
 from . import render
 from .app import error_policy, finish, load
 from .render import log, set_verbose
@@ -38,11 +37,6 @@ def classify(
     """Classify every paragraph of one report (or one pasted text)."""
     from ..predict import classify_input
 
-    if file is None and text is None:
-        raise InputError("nothing to classify: give a report FILE (or - for standard input) "
-                         "or --text TEXT")
-    if file is not None and text is not None:
-        raise InputError("give a report FILE (or - for standard input) or --text, not both")
     set_verbose(verbose)
     policy = error_policy(strict)
     m = load(model)
