@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ArgumentError, InputError
+from .errors import InputError
+from .metrics import check_resamples
 
 if TYPE_CHECKING:  # pragma: no cover
     from .labels import LabeledData
@@ -39,12 +40,6 @@ def _per_theme_f1(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
     tp = np.bincount(y, weights=w * (y == pred), minlength=k)
     denom = true + predicted
     return np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)
-
-
-def check_resamples(n_boot: int) -> None:
-    """A bootstrap of fewer than 100 resamples gives no usable interval."""
-    if n_boot < 100:
-        raise ArgumentError("n_boot", f"must be at least 100, not {n_boot}")
 
 
 def paired_bootstrap(y: np.ndarray, pred1: np.ndarray, pred2: np.ndarray, groups: list[str],

@@ -116,27 +116,3 @@ def label_columns(text_col: str, label_col: str, id_col: str, group_col: str) ->
 def blank_policy(strict: bool) -> str:
     """A blank label cell: an error with --strict, else skipped (and warned about)."""
     return "error" if strict else "skip"
-
-
-def load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
-                strict: bool = True, prefer: str | None = None, blank_errors: bool = False,
-                warn_blank: bool = True):
-    """The labels of one or more --labels files, their columns named by the flags; the rows
-    skipped for a blank label are warned about here (``warn_blank``) or by the validation
-    report."""
-    from ..labels import blank_summary
-    from ..labels import load_labels as load
-
-    data = load(labels, paragraphs=paragraphs, codebook=book, strict=strict,
-                prefer=prefer, blank=blank_policy(blank_errors),
-                columns=label_columns(text_col, label_col, id_col, group_col))
-    if warn_blank and data.blank:
-        render.warn(blank_summary(data.blank))
-    return data
-
-
-def labels_name(labels: list[str]) -> str:
-    """The --labels files by name, joined by ``+`` (the source named in metrics)."""
-    from ..labels import sources_name
-
-    return sources_name(labels)

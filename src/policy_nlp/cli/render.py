@@ -248,19 +248,19 @@ def profiled(result, output: str, validation, seconds: float) -> None:
           file=sys.stderr if output == "-" else sys.stdout)
 
 
-def blank_labels(data) -> None:
-    """The rows of a labels file skipped for a blank label (not coded yet), in one warning."""
-    if data.blank:
+def blank_labels(where: list[str]) -> None:
+    """The rows of labels files skipped for a blank label (not coded yet), in one warning."""
+    if where:
         from ..labels import blank_summary
 
-        warn(blank_summary(data.blank))
+        warn(blank_summary(where))
 
 
 def evaluation(found) -> None:
     """``evaluate``: warnings, the files written, then the metrics on standard output."""
     from ..metrics import format_metrics
 
-    blank_labels(found.data)
+    blank_labels(found.data.blank)
     if found.overlap:
         warn(f"{found.overlap}, so scores on them are optimistic; score it on labels it was "
              "not trained on, or use --cv-folds 5 (or the card's cross-validation metrics)")
@@ -275,7 +275,7 @@ def comparison(found, first: str, second: str) -> None:
     """``compare``: warnings, the file written, then the comparison on standard output."""
     from ..compare import format_comparison
 
-    blank_labels(found.data)
+    blank_labels(found.data.blank)
     for overlap in found.overlaps:
         warn(f"{overlap}, so the comparison favours it; compare on labels held out from both")
     if found.data.grouping == "row":
@@ -288,5 +288,63 @@ def comparison(found, first: str, second: str) -> None:
 
 def audited(found, output: str) -> None:
     """``audit``: how many suspect labels of how many, where."""
-    blank_labels(found.data)
+    blank_labels(found.data.blank)
     log(f"{found.written} suspect labels of {len(found.data)} written to {output}")
+
+
+def agreement(found, disagreements, as_json: bool) -> None:
+    """``agreement``: the codes skipped, the sheet written, the coefficients (text or JSON)."""
+    blank_labels(found.blank)
+    if found.disagreements is not None:
+        log(f"{found.disagreements} disagreements written to {disagreements}")
+    if as_json:
+        print_json(found.result)
+    else:
+        from ..agreement import format_agreement
+
+        print(format_agreement(found.result))
+
+
+def training_data(data, group_col: str) -> None:
+    """``train``: what it trains on; a warning where the cross-validation cannot group."""
+    log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
+        f"{len(data.counts())} themes")
+    if data.grouping == "row":
+        warn(f"some rows name no report (no {group_col!r} column value, no '#' in the id), so "
+             "cross-validation splits them as single paragraphs; paragraphs of one report are "
+             "correlated and the scores will be optimistic")
+
+
+def trained(model, output, seconds: float) -> None:
+    """``train``: where the model went; its cross-validation scores on standard output."""
+    from ..metrics import format_metrics
+
+    log(f"model written to {output} ({seconds:.1f}s)")
+    cv = model.card["metrics"]["cross_validation"]
+    if cv:
+        print(f"report-grouped {cv['folds']}-fold cross-validation")
+        print(format_metrics(cv))
+
+
+def document(text: str) -> None:
+    """A document made by the library (Label Studio's XML configuration), on standard output
+    as it is."""
+    sys.stdout.write(text)
+
+
+#: the annotation tools ``suggest`` writes tasks for, by format
+TOOLS = {"label-studio": "Label Studio", "doccano": "doccano"}
+
+
+def suggested(result, output: str, n: int) -> None:
+    """``suggest``: how many of the ``n`` asked for, where, and what to do next."""
+    if result.written < n:
+        log(f"only {result.written} paragraphs could be suggested (pool size, --per-report and "
+            "duplicate texts limit the choice)")
+    if result.fmt in TOOLS:
+        log(f"{result.written} tasks written to {output}; import them into "
+            f"{TOOLS[result.fmt]}, code them, export, then policy-nlp train --labels EXPORT "
+            "-o MODEL")
+    else:
+        log(f"{result.written} paragraphs to code written to {output}; fill in the 'label' "
+            f"column, then policy-nlp train --labels {output} -o MODEL")

@@ -24,16 +24,13 @@ def explain(
     as_json: JsonOpt = False,
 ) -> None:
     """Show why a text got its theme: the terms that contributed most (TF-IDF x weight)."""
-    from ..explain import explain_text, top_themes
-    from ..read import without_surrogates
+    from ..explain import explain_paragraph
 
-    m = load(model)
-    text = without_surrogates(text)
-    found = explain_text(m, text, theme=theme, top=top)
+    found, ranked = explain_paragraph(load(model), text, theme=theme, top=top)
     if as_json or output_format is TextFormat.json:
         render.print_json(found.to_dict())
     else:
-        render.explanation(found, top_themes(m, text, 3))
+        render.explanation(found, ranked)
 
 
 def themes(

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError
 from . import render
-from .app import blank_policy, label_columns, labels_name, load_labels
+from .app import blank_policy, label_columns
 from .render import log
 from .options import (GroupCol, IdCol, LabelCol, LabelsOpt, ModelOpt, ParagraphsOpt,
                       PreferOpt, StrictLabelsOpt, TableFormat, TextCol, train_defaults)
@@ -31,21 +30,6 @@ class FeatureSet(str, Enum):
 class ClassWeight(str, Enum):
     none = "none"
     balanced = "balanced"
-
-
-def check_labels(data, book, labels: list[str]):
-    """The validation report train runs first: its findings on standard error; bad labels
-    refuse the run."""
-    from ..labels import validate
-
-    report = validate(data, book)
-    render.label_problems(report)
-    if len(report.errors) == 1:
-        raise InputError(report.errors[0].message)
-    if report.errors:
-        raise InputError(f"{labels_name(labels)}: {len(report.errors)} bad labels (listed "
-                         "above); nothing trained")
-    return report
 
 
 def train(
@@ -103,7 +87,7 @@ def train(
     """Train a model from labeled paragraphs and write it with its model card."""
     from ..codebook import resolve_codebook
     from ..features import FeatureSpec
-    from ..metrics import format_metrics
+    from ..labels import refuse_bad_labels, sources_name, validate_files
     from ..model import check_model_output
     from ..train import TrainConfig
     from ..train import train as train_model
@@ -117,24 +101,17 @@ def train(
                          class_weight=None if class_weight is ClassWeight.none else "balanced")
     check_model_output(output)
     book = resolve_codebook(codebook)
-    data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
-                       strict=False, prefer=prefer, blank_errors=strict, warn_blank=False)
-    check_labels(data, book, labels)
-    log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
-        f"{len(data.counts())} themes")
-    if data.grouping == "row":
-        render.warn(f"some rows name no report (no {group_col!r} column value, no '#' in the "
-                    "id), so cross-validation splits them as single paragraphs; paragraphs of "
-                    "one report are correlated and the scores will be optimistic")
+    data, report = validate_files(labels, paragraphs=paragraphs, columns=label_columns(
+        text_col, label_col, id_col, group_col), codebook=book, prefer=prefer,
+        blank=blank_policy(strict))
+    render.label_problems(report)
+    refuse_bad_labels(report, sources_name(labels))
+    render.training_data(data, group_col)
     clock = render.Progress("", enabled=False)
     model = train_model(data, config=config, codebook=book, progress=log)
     model.card["training"]["seconds"] = round(clock.elapsed, 1)
     model.save(output)
-    log(f"model written to {output} ({clock.elapsed:.1f}s)")
-    cv = model.card["metrics"]["cross_validation"]
-    if cv:
-        print(f"report-grouped {cv['folds']}-fold cross-validation")
-        print(format_metrics(cv))
+    render.trained(model, output, clock.elapsed)
 
 
 def evaluate(
