@@ -34,7 +34,7 @@ def _show_version(value: bool) -> None:
     if value:
         from .. import __version__
 
-        print(f"policy-nlp {__version__}")
+        render.version(__version__)
         raise typer.Exit()
 
 

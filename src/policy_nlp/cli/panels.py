@@ -11,7 +11,7 @@ import typer
 
 from . import render
 from .app import error_policy, finish
-from .render import log, set_verbose
+from .render import set_verbose
 from .options import (IdCol, ModelOpt, ProgressOpt, Records, StrictOpt, TextCol, UnitOpt,
                       VerboseOpt)
 
@@ -194,6 +194,6 @@ def plot(
         draw_figures(panels, output, kind=kind.value, fmt=fmt, where=where or [],
                      themes=[t.strip() for t in themes.split(",") if t.strip()] if themes
                      else None, measure=measure.value, groups=groups, rows=rows, dpi=dpi,
-                     per_figure=per_figure, progress=lambda k, path: log(f"{k}: {path}"))
+                     per_figure=per_figure, progress=render.figure_written)
     for w in {str(w.message) for w in caught}:
         render.warn(w)

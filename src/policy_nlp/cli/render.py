@@ -96,6 +96,10 @@ class Progress:
             self._show(end="\n")
 
 
+def version(number: str) -> None:
+    print(f"policy-nlp {number}")
+
+
 def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2))
 
@@ -348,3 +352,8 @@ def suggested(result, output: str, n: int) -> None:
     else:
         log(f"{result.written} paragraphs to code written to {output}; fill in the 'label' "
             f"column, then policy-nlp train --labels {output} -o MODEL")
+
+
+def figure_written(kind: str, path) -> None:
+    """``plot``: one line per figure written."""
+    log(f"{kind}: {path}")
