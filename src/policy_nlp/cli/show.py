@@ -60,12 +60,11 @@ def info(
     as_json: JsonOpt = False,
 ) -> None:
     """Show the model card and the themes."""
-    from ..model import model_dir, read_card
+    from ..model import model_dir
 
-    directory = model_dir(model)
+    directory = model_dir(model)  # a shipped model's name: shown as its directory
     m = load(directory)
-    card = read_card(directory)
     if as_json or output_format is TextFormat.json:
-        render.print_json(card)
+        render.print_json(m.card)
     else:
-        render.model_card(directory, card, m.secondary_threshold, m.max_secondary)
+        render.model_card(directory, m.card, m.secondary_threshold, m.max_secondary)
