@@ -28,7 +28,8 @@ from itertools import combinations
 
 import numpy as np
 
-from .errors import ArgumentError, InputError
+from .errors import InputError
+from .metrics import check_resamples
 
 MISSING = -1
 
@@ -198,8 +199,7 @@ def agreement(codings: Codings, *, n_boot: int = 1000, seed: int = 0) -> dict:
     Keys: ``coders``, ``n_items``, ``krippendorff_alpha``, ``fleiss_kappa``, ``cohen_kappa``
     (two coders; else None), ``pairs`` (Cohen's κ of every pair), ``per_theme``,
     ``confusion`` (two coders) or ``coincidence``, ``disagreements`` (item ids)."""
-    if n_boot < 100:
-        raise ArgumentError("n_boot", f"must be at least 100, not {n_boot}")
+    check_resamples(n_boot)
     k = len(codings.themes)
     counts = codings.counts()
     _, m, agree, c = _alpha_parts(counts)
@@ -352,3 +352,35 @@ def format_agreement(result: dict, *, top: int = 8) -> str:
         lines += [f"  {a} <-> {b}: {n:g}" for n, a, b in confused[:top]]
     lines.append(f"{len(result['disagreements'])} items with different themes")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class AgreementResult:
+    """What :func:`agreement_files` found and wrote: the coefficients (``result``, see
+    :func:`agreement`), the places of the codes skipped as blank, and the number of rows of
+    the disagreements sheet (None: not asked for)."""
+
+    result: dict
+    blank: list[str]
+    disagreements: int | None = None
+
+
+def agreement_files(sources, *, codebook=None, paragraphs=None, blank: str = "skip",
+                    n_boot: int = 1000, seed: int = 0, disagreements=None) -> AgreementResult:
+    """``policy-nlp agreement``: read the coders' files (:func:`load_codings`; ``codebook`` a
+    TOML file, default the shipped one), measure their agreement (:func:`agreement`) and write
+    the items they disagree on to ``disagreements`` (:func:`write_disagreements`), the
+    arguments and the output checked before any work."""
+    from .codebook import resolve_codebook
+    from .write import check_output_file, format_for_path
+
+    check_resamples(n_boot)
+    sources = list(sources) if isinstance(sources, (list, tuple)) else [sources]
+    if disagreements is not None:
+        format_for_path(disagreements, "csv")
+    check_output_file(disagreements, [*sources, paragraphs])
+    codings, skipped = load_codings(sources, codebook=resolve_codebook(codebook),
+                                    paragraphs=paragraphs, blank=blank)
+    result = agreement(codings, n_boot=n_boot, seed=seed)
+    written = None if disagreements is None else write_disagreements(codings, disagreements)
+    return AgreementResult(result=result, blank=skipped, disagreements=written)

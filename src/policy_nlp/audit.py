@@ -9,6 +9,7 @@ sheet, most suspect first (the "confident learning" idea of cleanlab, in its sim
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -79,3 +80,46 @@ def audit_labels(data: LabeledData, *, config: TrainConfig | None = None,
         ))
     rows.sort(key=lambda r: (-r.margin, r.id))
     return rows
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """What :func:`audit_to_file` wrote: ``written`` suspect labels of the ``data`` audited
+    (its ``blank`` rows skipped)."""
+
+    written: int
+    data: LabeledData
+
+
+def audit_to_file(labels, output: str, *, fmt: str | None = None,
+                  paragraphs: str | Path | None = None, columns: dict[str, str] | None = None,
+                  prefer: str | None = None, blank: str = "skip",
+                  codebook: str | Path | None = None, top: int = 0, cv_folds: int = 5,
+                  min_df: int | None = None, n_jobs: int = 2, progress: Progress = quiet
+                  ) -> AuditResult:
+    """``policy-nlp audit``: read the ``labels`` files (coded with ``codebook``, a TOML file;
+    default: the shipped one), :func:`audit_labels` them with ``cv_folds`` report-grouped
+    folds (at least 2) and write the ``top`` most suspect (0: all) to ``output`` as CSV (with
+    a byte-order mark) or JSONL (``fmt``, else by the extension), atomically; the output is
+    checked before any work."""
+    from .codebook import resolve_codebook
+    from .errors import ArgumentError
+    from .features import FeatureSpec
+    from .labels import load_labels
+    from .write import check_output_file, format_for_path, write_table
+
+    if top < 0:
+        raise ArgumentError("top", f"must be 0 (all) or more, not {top}")
+    sources = labels if isinstance(labels, (list, tuple)) else [labels]
+    fmt = format_for_path(output, "csv", given=fmt)
+    check_output_file(output, [*sources, paragraphs])
+    spec = FeatureSpec() if min_df is None else FeatureSpec(min_df=min_df)
+    config = TrainConfig(features=spec, cv_folds=max(cv_folds, 2), n_jobs=n_jobs)
+    book = resolve_codebook(codebook)
+    data = load_labels(sources, paragraphs=paragraphs, columns=columns, codebook=book,
+                       prefer=prefer, blank=blank)
+    rows = audit_labels(data, config=config, codebook=book, progress=progress)
+    if top:
+        rows = rows[:top]
+    written = write_table((r.to_dict() for r in rows), output, fmt)
+    return AuditResult(written=written, data=data)

@@ -136,10 +136,14 @@ def resolve_codebook(path: str | Path | None = None, *, model: Any = None) -> Co
     Raises
     ------
     InputError
-        Both a path and a model are given (they could disagree), or the file is not a codebook.
+        Both a path and a model are given (they could disagree: an
+        :class:`~policy_nlp.errors.ArgumentError`), or the file is not a codebook.
     """
     if path is not None and model is not None:
-        raise InputError("give a codebook file or a model to take the codebook from, not both")
+        from .errors import ArgumentError
+
+        raise ArgumentError("codebook", "or `model`, not both: the codebook is a file's or a "
+                                        "model's")
     if path is not None:
         return load_codebook(path)
     if model is not None:

@@ -8,11 +8,14 @@ same draw, and the 2.5th and 97.5th percentiles of the differences bound the 95%
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ArgumentError, InputError
+from .errors import InputError
+from .metrics import check_resamples
 
 if TYPE_CHECKING:  # pragma: no cover
     from .labels import LabeledData
@@ -42,8 +45,7 @@ def _per_theme_f1(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
 def paired_bootstrap(y: np.ndarray, pred1: np.ndarray, pred2: np.ndarray, groups: list[str],
                      *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Bootstrap over groups (reports) of macro-F1 and accuracy, model 2 minus model 1."""
-    if n_boot < 100:
-        raise ArgumentError("n_boot", f"must be at least 100, not {n_boot}")
+    check_resamples(n_boot)
     k = int(max(y.max(), pred1.max(), pred2.max())) + 1
     names, g = np.unique(np.array(groups), return_inverse=True)
     rng = np.random.default_rng(seed)
@@ -138,3 +140,46 @@ def format_comparison(result: dict[str, Any], first: str, second: str) -> str:
         lines.append(f"{theme:<22}{m['support']:>8}{m['f1_first']:>10.4f}"
                      f"{m['f1_second']:>11.4f}{m['f1_diff']:>+9.4f}")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What :func:`compare_files` found: the comparison (``result``), the ``data`` compared on
+    (its ``blank`` rows skipped), what to warn of for each model trained on some of it
+    (``overlaps``), and the JSON file written (or None)."""
+
+    result: dict[str, Any]
+    data: LabeledData
+    overlaps: list[str]
+    output: Path | None = None
+
+
+def compare_files(first: Any, second: Any, labels, *, paragraphs: str | Path | None = None,
+                  columns: dict[str, str] | None = None, prefer: str | None = None,
+                  blank: str = "skip", n_boot: int = 1000, seed: int = 0,
+                  output: str | Path | None = None, names: tuple[str, str] | None = None
+                  ) -> Comparison:
+    """``policy-nlp compare``: read the ``labels`` files (the codebook the first model's) and
+    :func:`compare_models` on them; the comparison as JSON to ``output`` (a JSON name, checked
+    before any work). ``first`` and ``second`` are loaded models, or directories or shipped
+    models' names (``names``: how the overlap warnings call them; default: as given)."""
+    from .codebook import resolve_codebook
+    from .evaluate import training_overlap
+    from .labels import load_labels
+    from .model import ThemeModel, load_model
+    from .write import check_json_output, write_json
+
+    sources = labels if isinstance(labels, (list, tuple)) else [labels]
+    check_resamples(n_boot)
+    check_json_output(output, [*sources, paragraphs])
+    names = names or (str(first), str(second))
+    m1, m2 = (m if isinstance(m, ThemeModel) else load_model(m) for m in (first, second))
+    data = load_labels(sources, paragraphs=paragraphs, columns=columns,
+                       codebook=resolve_codebook(model=m1), prefer=prefer, blank=blank)
+    overlaps = [found for name, m in zip(names, (m1, m2))
+                if (found := training_overlap(m, data, name))]
+    result = compare_models(m1, m2, data, n_boot=n_boot, seed=seed)
+    if output is not None:
+        write_json(result, output)
+    return Comparison(result=result, data=data, overlaps=overlaps,
+                      output=None if output is None else Path(output))

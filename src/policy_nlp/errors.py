@@ -89,14 +89,27 @@ def require(module: str, extra: str, what: str) -> None:
         raise MissingDependencyError(f"{what} needs {module}: pip install 'policy-nlp[{extra}]'")
 
 
+#: another parameter named in an :class:`ArgumentError`'s problem: ```restart```
+_NAMED_PARAM = re.compile(r"`([A-Za-z_]\w*)`")
+
+
 class ArgumentError(InputError):
-    """A library function's argument is out of range: the message names the parameter as the
-    function does (``cv_folds must be …``); the command line shows it under the flag's name
-    (``--cv-folds must be …``), see :attr:`param` and :attr:`problem`."""
+    """A library function's argument is out of range, or two arguments do not go together:
+    the message names the parameter as the function does (``cv_folds must be …``); the
+    command line shows it under the flag's name (``--cv-folds must be …``), see :attr:`param`,
+    :attr:`problem` and :meth:`named`. Another parameter the problem names is written in
+    backticks (``"continues a run, `restart` discards it"``), so that each reader sees it
+    under its own name too."""
 
     def __init__(self, param: str, problem: str):
-        super().__init__(f"{param} {problem}")
         self.param, self.problem = param, problem
+        super().__init__(self.named(str))
+
+    def named(self, name_of) -> str:
+        """The message with each parameter shown as ``name_of(param)`` (the command line: the
+        flag that sets it)."""
+        return (f"{name_of(self.param)} "
+                f"{_NAMED_PARAM.sub(lambda m: name_of(m.group(1)), self.problem)}")
 
 
 class ModelError(PolicyNLPError):

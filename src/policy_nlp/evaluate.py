@@ -5,6 +5,8 @@ The scores themselves are :mod:`policy_nlp.metrics` (re-exported here for older 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -158,3 +160,59 @@ def evaluate_labels(model: ThemeModel, data: LabeledData, *, cv_folds: int = 0,
     overlap = training_overlap(model, data)
     metrics, reliability = evaluate_as_is(model, data, source=source)
     return metrics, reliability, None, overlap
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What :func:`evaluate_files` found and wrote: the ``metrics``, the ``data`` scored (its
+    ``blank`` rows skipped), what to warn of when it holds the model's training paragraphs
+    (``overlap``), the JSON file and the HTML page written (or None)."""
+
+    metrics: dict[str, Any]
+    data: LabeledData
+    overlap: str | None
+    output: Path | None = None
+    page: Path | None = None
+
+
+def evaluate_files(model: Any, labels, *, paragraphs: str | Path | None = None,
+                   columns: dict[str, str] | None = None, prefer: str | None = None,
+                   blank: str = "skip", cv_folds: int = 0, n_jobs: int = 2,
+                   with_learning_curve: bool = False, output: str | Path | None = None,
+                   report: str | Path | None = None, progress=None) -> Evaluation:
+    """``policy-nlp evaluate``: read the ``labels`` files (as :func:`~policy_nlp.labels.
+    load_labels`, the codebook the model's), score the model on them (:func:`evaluate_labels`)
+    and write the metrics as JSON to ``output`` and an HTML report into the directory
+    ``report``. The outputs (a JSON name, matplotlib for the report) are checked before any
+    work; ``model`` is a loaded model, or a directory or shipped model's name."""
+    from .codebook import resolve_codebook
+    from .errors import ArgumentError
+    from .labels import load_labels, sources_name
+    from .model import ThemeModel, load_model
+    from .write import check_json_output, check_output_dir, write_json
+
+    sources = labels if isinstance(labels, (list, tuple)) else [labels]
+    if with_learning_curve and not cv_folds:
+        raise ArgumentError("with_learning_curve", "needs cross-validation folds (the curve "
+                                                   "retrains the configuration)")
+    check_json_output(output, [*sources, paragraphs])
+    if report is not None:
+        from .html_report import require_matplotlib
+
+        require_matplotlib("evaluate --report")
+        check_output_dir(report)
+    m = model if isinstance(model, ThemeModel) else load_model(model)
+    data = load_labels(sources, paragraphs=paragraphs, columns=columns,
+                       codebook=resolve_codebook(model=m), prefer=prefer, blank=blank)
+    metrics, reliability, curve, overlap = evaluate_labels(
+        m, data, cv_folds=cv_folds, n_jobs=n_jobs, with_learning_curve=with_learning_curve,
+        source=sources_name(sources), progress=progress)
+    if output is not None:
+        write_json(metrics, output)
+    page = None
+    if report is not None:
+        from .html_report import write_report
+
+        page = write_report(report, metrics, reliability=reliability, learning_curve=curve)
+    return Evaluation(metrics=metrics, data=data, overlap=overlap,
+                      output=None if output is None else Path(output), page=page)

@@ -203,6 +203,21 @@ def top_themes(model: ThemeModel, text: str, k: int = 3) -> list[tuple[str, floa
                   key=lambda tp: -tp[1])[:k]
 
 
+def explain_paragraph(model: ThemeModel, text: str, *, theme: str | None = None,
+                      top: int = 10, rivals: int = 3
+                      ) -> tuple[Explanation, list[tuple[str, float]]]:
+    """``policy-nlp explain``: the :func:`explain_text` of a pasted ``text`` (lone surrogates,
+    which a terminal can pass, replaced) and its ``rivals`` most probable themes
+    (:func:`top_themes`)."""
+    from .errors import ArgumentError
+    from .text import without_surrogates
+
+    if top < 1:
+        raise ArgumentError("top", f"must be at least 1, not {top}")
+    text = without_surrogates(text)
+    return explain_text(model, text, theme=theme, top=top), top_themes(model, text, rivals)
+
+
 def theme_entries(model: ThemeModel, codebook: Codebook, themes: Sequence[str] | None = None,
                   *, top: int = 0) -> list[dict[str, Any]]:
     """The model's ``themes`` (default: all) as the codebook names them (``id``, ``group``,

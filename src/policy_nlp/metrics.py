@@ -215,3 +215,11 @@ def format_confusion(cm: dict[str, Any]) -> str:
     for name, row in zip(labels, cm["rows_true_cols_predicted"], strict=True):
         lines.append(f"{name:<22}" + "".join(f"{v:>6}" for v in row))
     return "\n".join(lines)
+
+
+def check_resamples(n_boot: int) -> None:
+    """A bootstrap of fewer than 100 resamples gives no usable interval."""
+    from .errors import ArgumentError
+
+    if n_boot < 100:
+        raise ArgumentError("n_boot", f"must be at least 100, not {n_boot}")

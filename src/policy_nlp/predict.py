@@ -291,8 +291,10 @@ def classify_input(model: ThemeModel, source: str | None = None, *, text: str | 
     classify``)."""
     from .errors import ArgumentError
 
-    if (source is None) == (text is None):
-        raise ArgumentError("source", "or text: give one of them")
+    if source is None and text is None:
+        raise ArgumentError("source", "or `text`: nothing to classify, give one of them")
+    if source is not None and text is not None:
+        raise ArgumentError("source", "or `text`: give one of them, not both")
     if unit not in ("paragraph", "sentence"):
         raise ArgumentError("unit", f"must be paragraph or sentence, not {unit!r}")
     if explain_terms < 0:

@@ -332,8 +332,24 @@ def write_table(rows: Iterable[dict[str, Any]], path: str | Path, fmt: str) -> i
         return write_rows(rows, out, fmt)
 
 
+def check_json_output(path: str | Path | None, inputs=()) -> None:
+    """Check, before any work, an output written as one JSON document (``evaluate -o``,
+    ``compare -o``): a name whose extension says another format (``.csv``, ``.txt``…) is
+    refused rather than filled with JSON (``-`` and a name without an extension are taken as
+    they are), then as :func:`check_output_file`."""
+    if path is None:
+        return
+    suffix = Path(path).suffix.lower() if str(path) != "-" else ""
+    if suffix and suffix != ".json":
+        raise InputError(f"{path}: this output is written as JSON, not {suffix}; name it "
+                         "OUT.json")
+    check_output_file(path, inputs)
+
+
 def write_json(value: Any, path: str | Path) -> None:
-    """One JSON document (metrics, a comparison), indented, atomically."""
+    """One JSON document (metrics, a comparison), indented, atomically (a name with another
+    extension than ``.json`` is refused, :func:`check_json_output`)."""
+    check_json_output(path)
     with atomic_output(path) as out:
         out.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 

@@ -1,5 +1,8 @@
 """Batch labeling engines behind ``policy-nlp label``: streaming, parallel, resumable, Dask.
 
+:func:`label_inputs` (:mod:`.run`) is the one entry: it checks the options of a run (which go
+together, which need which engine) and calls the engine.
+
 :func:`label_to_file` (the local engine, :mod:`.local_engine`) reads the inputs as a stream,
 labels them in chunks of ``chunk_size`` units (:mod:`.chunks`), in this process (``jobs=1``) or
 in ``jobs`` worker processes (:mod:`.workers`; JSONL inputs are read by the workers themselves,
@@ -32,7 +35,8 @@ is touched.
 The modules import downhill: ``chunks`` (the work of one chunk) and ``stop`` (signals) import
 no other; ``workers`` (processes) imports both, ``blocks`` (JSONL read by the workers) and
 ``checkpoint`` import ``chunks``; ``local_engine`` imports them all, ``dask_engine`` ``chunks``,
-``stop`` and ``blocks``. This package re-exports what callers use.
+``stop`` and ``blocks``; ``run`` imports the two engines. This package re-exports what
+callers use.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from .dask_engine import (
     read_partition,
 )
 from .local_engine import label_to_file, rows_to_csv
+from .run import ENGINES, LabelRun, check_label_arguments, label_inputs
 from .stop import Interrupted, check_stop, stop_between_chunks
 from .workers import RUN_GC_THRESHOLD, collect_for_a_run, in_worker, ordered, pool_context
 
@@ -68,14 +73,17 @@ __all__ = [
     "CONTENT_SAMPLES",
     "DASK_LOCK",
     "DASK_STAGE",
+    "ENGINES",
     "MANIFEST_FORMAT",
     "RUN_GC_THRESHOLD",
     "SAMPLE_BYTES",
     "BlockReport",
     "Interrupted",
     "LabelOptions",
+    "LabelRun",
     "LineBlock",
     "Partition",
+    "check_label_arguments",
     "check_stop",
     "chunked",
     "collect_for_a_run",
@@ -86,6 +94,7 @@ __all__ = [
     "label_block",
     "label_chunk",
     "label_dask",
+    "label_inputs",
     "label_partition",
     "label_to_file",
     "line_blocks",

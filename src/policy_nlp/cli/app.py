@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from ..errors import EXIT_SKIPPED, ArgumentError, OutputError, PolicyNLPError
-from .render import log
+from . import render
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -34,7 +34,7 @@ def _show_version(value: bool) -> None:
     if value:
         from .. import __version__
 
-        print(f"policy-nlp {__version__}")
+        render.version(__version__)
         raise typer.Exit()
 
 
@@ -49,7 +49,8 @@ def _main(
 
 #: library parameters whose flag is not ``--`` + the name with dashes
 FLAGS = {"n": "-n", "n_boot": "--resamples", "n_jobs": "--jobs", "C": "--C", "fmt": "--format",
-         "with_learning_curve": "--learning-curve"}
+         "with_learning_curve": "--learning-curve", "commit_every": "--checkpoint-every",
+         "source": "a report FILE (or - for standard input)", "model_dir": "--model"}
 
 
 def flag_of(param: str) -> str:
@@ -65,13 +66,13 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except ArgumentError as exc:  # a library parameter: shown as the flag that sets it
-            log(f"policy-nlp: error: {flag_of(exc.param)} {exc.problem}")
+            render.error(exc.named(flag_of))
             raise typer.Exit(exc.exit_code) from None
         except PolicyNLPError as exc:
-            log(f"policy-nlp: error: {exc}")
+            render.error(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as exc:  # Ctrl-C (130), or SIGTERM where a run stops (143)
-            log("policy-nlp: interrupted; no output file was written")
+            render.interrupted(getattr(exc, "kept", None))  # label keeps its work so far
             raise typer.Exit(getattr(exc, "exit_code", 130)) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
@@ -80,7 +81,7 @@ def handle_errors(func):
             # OSError that gets here is a file or directory being made or written (a full
             # disk, no permission, a missing or read-only place)
             where = f"{exc.filename}: " if exc.filename else ""
-            log(f"policy-nlp: error: {where}cannot write the output: {exc.strerror or exc}")
+            render.error(f"{where}cannot write the output: {exc.strerror or exc}")
             raise typer.Exit(OutputError.exit_code) from None
 
     return wrapper
@@ -90,13 +91,13 @@ def error_policy(strict: bool):
     """The reading layer's error policy: None (raise) for --strict, else skip and report."""
     from ..read import SkipAndReport
 
-    return None if strict else SkipAndReport(report=lambda m: log(f"policy-nlp: {m}"))
+    return None if strict else SkipAndReport(report=render.problem)
 
 
 def finish(policy, n: int) -> None:
     """After a run: exit 5 (EXIT_SKIPPED) with a summary if the policy reported problems."""
     if policy is not None and policy.problems:
-        log(f"policy-nlp: warning: {n} paragraphs labeled; {policy.summary()}")
+        render.skipped_summary(n, policy.summary())
         raise typer.Exit(EXIT_SKIPPED)
 
 
@@ -107,26 +108,11 @@ def load(model: Path | None):
     return load_model(model)
 
 
-def load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
-                strict: bool = True, prefer: str | None = None, blank_errors: bool = False,
-                warn_blank: bool = True):
-    """The labels of one or more --labels files, their columns named by the flags; the rows
-    skipped for a blank label are warned about here (``warn_blank``) or by the validation
-    report."""
-    from ..labels import blank_summary
-    from ..labels import load_labels as load
-
-    data = load(labels, paragraphs=paragraphs, codebook=book, strict=strict,
-                prefer=prefer, blank="error" if blank_errors else "skip",
-                columns={"text": text_col, "label": label_col, "id": id_col,
-                         "group": group_col})
-    if warn_blank and data.blank:
-        log(f"policy-nlp: warning: {blank_summary(data.blank)}")
-    return data
+def label_columns(text_col: str, label_col: str, id_col: str, group_col: str) -> dict[str, str]:
+    """The columns of a labels table, as the flags name them."""
+    return {"text": text_col, "label": label_col, "id": id_col, "group": group_col}
 
 
-def labels_name(labels: list[str]) -> str:
-    """The --labels files by name, joined by ``+`` (the source named in metrics)."""
-    from ..labels import LabelSource
-
-    return "+".join(LabelSource.parse(s).path.name for s in labels)
+def blank_policy(strict: bool) -> str:
+    """A blank label cell: an error with --strict, else skipped (and warned about)."""
+    return "error" if strict else "skip"

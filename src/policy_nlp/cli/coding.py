@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError
 from . import render
-from .app import load, load_labels
+from .app import blank_policy, label_columns, load
 from .render import log
 from .options import (CodebookOpt, FormatOpt, GroupCol, IdCol, JsonOpt, LabelCol, LabelsOpt,
                       ModelOpt, ParagraphsOpt, PreferOpt, StrictLabelsOpt, TextCol, TextFormat)
@@ -23,9 +22,6 @@ class SheetFormat(str, Enum):
     jsonl = "jsonl"
     label_studio = "label-studio"
     doccano = "doccano"
-
-
-TOOLS = {"label-studio": "Label Studio", "doccano": "doccano"}
 
 
 def suggest(
@@ -62,16 +58,7 @@ def suggest(
         model, pool, output, n, per_report=per_report, labeled=labeled or [],
         fmt=None if sheet_format is SheetFormat.auto else sheet_format.value,
         text_col=text_col, id_col=id_col, log=log)
-    if result.written < n:
-        log(f"only {result.written} paragraphs could be suggested (pool size, --per-report "
-            "and duplicate texts limit the choice)")
-    if result.fmt in TOOLS:
-        log(f"{result.written} tasks written to {output}; import them into "
-            f"{TOOLS[result.fmt]}, code them, export, then policy-nlp train --labels EXPORT "
-            "-o MODEL")
-    else:
-        log(f"{result.written} paragraphs to code written to {output}; fill in the 'label' "
-            f"column, then policy-nlp train --labels {output} -o MODEL")
+    render.suggested(result, output, n)
 
 
 def label_config(
@@ -82,15 +69,11 @@ def label_config(
 ) -> None:
     """The Label Studio labeling configuration (XML) of the codebook: paste it into a
     project's Settings > Labeling Interface, then import `suggest --format label-studio`."""
-    import sys
-
     from ..annotate import label_config as config_of
     from ..codebook import resolve_codebook
 
-    if model is not None and codebook is not None:
-        raise InputError("give --model or --codebook, not both")
     book = resolve_codebook(codebook, model=load(model) if model is not None else None)
-    sys.stdout.write(config_of(book))
+    render.document(config_of(book))
 
 
 def agreement(
@@ -117,25 +100,12 @@ def agreement(
     """Inter-coder agreement: Cohen's kappa (two coders, and each pair), Fleiss' kappa and
     Krippendorff's alpha (nominal), with 95% bootstrap intervals over items; per-theme
     agreement, the most confused themes, and a sheet of the disagreements."""
-    from ..agreement import agreement as measure
-    from ..agreement import format_agreement, load_codings, write_disagreements
-    from ..codebook import resolve_codebook
-    from ..labels import blank_summary
-    from ..write import check_output_file
+    from ..agreement import agreement_files
 
-    check_output_file(disagreements, [*coded, paragraphs])
-    codings, blank = load_codings(coded, codebook=resolve_codebook(codebook),
-                                  paragraphs=paragraphs, blank="error" if strict else "skip")
-    if blank:
-        render.warn(blank_summary(blank))
-    result = measure(codings, n_boot=resamples, seed=seed)
-    if disagreements is not None:
-        n = write_disagreements(codings, disagreements)
-        log(f"{n} disagreements written to {disagreements}")
-    if as_json or output_format is TextFormat.json:
-        render.print_json(result)
-    else:
-        print(format_agreement(result))
+    found = agreement_files(coded, codebook=codebook, paragraphs=paragraphs,
+                            blank=blank_policy(strict), n_boot=resamples, seed=seed,
+                            disagreements=disagreements)
+    render.agreement(found, disagreements, as_json or output_format is TextFormat.json)
 
 
 def validate_labels(
@@ -159,13 +129,11 @@ def validate_labels(
     duplicate texts, class imbalance above 10:1, codebook themes without examples. Exit 0
     without errors, 2 with.
     """
-    from ..codebook import resolve_codebook
-    from ..labels import validate
+    from ..labels import validate_files
 
-    book = resolve_codebook(codebook)
-    data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
-                       strict=False, prefer=prefer, blank_errors=strict, warn_blank=False)
-    report = validate(data, book)
+    _, report = validate_files(labels, paragraphs=paragraphs, columns=label_columns(
+        text_col, label_col, id_col, group_col), codebook=codebook, prefer=prefer,
+        blank=blank_policy(strict))
     if as_json or output_format is TextFormat.json:
         render.print_json(report.to_dict())
     else:

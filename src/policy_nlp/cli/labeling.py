@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError
 from . import render
 from .app import error_policy, finish, load
 from .render import log, set_verbose
@@ -38,11 +37,6 @@ def classify(
     """Classify every paragraph of one report (or one pasted text)."""
     from ..predict import classify_input
 
-    if file is None and text is None:
-        raise InputError("nothing to classify: give a report FILE (or - for standard input) "
-                         "or --text TEXT")
-    if file is not None and text is not None:
-        raise InputError("give a report FILE (or - for standard input) or --text, not both")
     set_verbose(verbose)
     policy = error_policy(strict)
     m = load(model)
@@ -105,7 +99,7 @@ def label(
     unit: UnitOption = UnitOpt.paragraph,
 ) -> None:
     """Label every paragraph of many inputs into one JSONL or CSV file."""
-    from ..batch import LabelOptions, label_dask, label_to_file
+    from ..batch import LabelOptions, label_inputs
     from ..write import format_for_path
 
     fmt = format_for_path(output, given=format.value if format else None)
@@ -114,41 +108,20 @@ def label(
     opts = LabelOptions(fmt=fmt, text_col=text_col, id_col=id_col, records=records.value,
                         include_text=include_text if old_text is None else old_text,
                         unit=unit.value)
-    if engine is Engine.dask:
-        if resume:
-            raise InputError("--resume is for the local engine; the dask engine rewrites its "
-                             "parts")
-        if verbose:
-            log("note: --verbose applies to the local engine; the dask engine stops at the "
-                "first bad input (duplicate ids are reported as kept, or stop it with --strict)")
-        clock = render.Progress("", enabled=False)
-        manifest = label_dask(inputs, output, model_dir=model, opts=opts, scheduler=scheduler,
-                              n_workers=jobs, partition_rows=partition_rows, log=log,
-                              on_error=policy)
-        n = manifest["rows"]
-        log(f"{n} paragraphs labeled in {clock.elapsed:.1f}s -> {output}/ "
-            f"({len(manifest['parts'])} parts, manifest.json)")
-        finish(policy, n)
-        return
-    if scheduler:
-        raise InputError("--scheduler needs --engine dask")
-    if resume and restart:
-        raise InputError("--resume continues an interrupted run, --restart discards it: "
-                         "give one")
-    bar = render.Progress("paragraphs labeled", enabled=progress)
+    if verbose and engine is Engine.dask:
+        render.note("--verbose applies to the local engine; the dask engine stops at the "
+                    "first bad input (duplicate ids are reported as kept, or stop it with "
+                    "--strict)")
+    bar = render.Progress("paragraphs labeled", enabled=progress and engine is Engine.local)
     try:
-        n = label_to_file(inputs, output, model_dir=model, opts=opts, jobs=jobs,
-                          resume=resume, restart=restart, commit_every=checkpoint_every,
-                          progress=bar.update, log=log, on_error=policy)
-    except KeyboardInterrupt as exc:
+        run = label_inputs(inputs, output, model_dir=model, opts=opts, engine=engine.value,
+                           jobs=jobs, resume=resume, restart=restart,
+                           commit_every=checkpoint_every, scheduler=scheduler,
+                           partition_rows=partition_rows, progress=bar.update, log=log,
+                           on_error=policy)
+    except KeyboardInterrupt:
         bar.close()
-        if getattr(exc, "kept", None):
-            log(f"policy-nlp: interrupted; the work done so far is kept in {exc.kept}: run the "
-                "same command with --resume to continue it")
-            raise typer.Exit(exc.exit_code) from None
         raise
     bar.close()
-    if n == 0:
-        log("warning: no paragraphs found in the inputs")
-    log(f"{n} paragraphs labeled in {bar.elapsed:.1f}s -> {output}")
-    finish(policy, n)
+    render.labeled(run, output, bar.elapsed)
+    finish(policy, run.rows)

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from . import render
-from .app import error_policy, finish, load
-from .render import log, set_verbose
+from .app import error_policy, finish
+from .render import set_verbose
 from .options import (IdCol, ModelOpt, ProgressOpt, Records, StrictOpt, TextCol, UnitOpt,
                       VerboseOpt)
 
@@ -79,8 +79,6 @@ def profile(
         show_default=False)] = None,
 ) -> None:
     """Profile reports: one row per report with its metadata and each theme's share."""
-    import sys
-
     from ..profile import profile_to_file
 
     set_verbose(verbose)
@@ -93,18 +91,7 @@ def profile(
         by=[c.strip() for c in by.split(",") if c.strip()] if by else None,
         fmt=format.value if format else None, progress=bar.update)
     bar.close()
-    log(f"{result.reports} reports ({result.paragraphs} paragraphs) profiled in "
-        f"{bar.elapsed:.1f}s -> {output}")
-    if result.corrected is not None:
-        from ..validation import format_sample_metrics
-
-        if result.sheet.blank:
-            log(f"warning: {validation}: {result.sheet.blank} rows with an empty label were "
-                "left out (the rest of each stratum is taken as its random sample)")
-        log(f"shares corrected by {len(result.sheet.ids)} coded paragraphs -> "
-            f"{result.corrected}")
-        print(format_sample_metrics(result.metrics),
-              file=sys.stderr if output == "-" else sys.stdout)
+    render.profiled(result, output, validation, bar.elapsed)
     finish(policy, result.paragraphs)
 
 
@@ -143,26 +130,18 @@ def validation_sample(
     ('predicted': hide it while coding). Once coded:
     policy-nlp profile INPUT... -o panel.csv --validation sheet.csv
     """
-    from ..read import iter_documents
-    from ..validation import validation_sheet
-    from ..write import check_output_file, check_sheet_output, write_sheet
+    from ..validation import sample_to_file
 
-    check_sheet_output(output)
-    check_output_file(output, inputs)
     set_verbose(verbose)
     policy = error_policy(strict)
-    m = load(model)
-    docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=policy)
     bar = render.Progress("paragraphs labeled")
-    rows, sample, population = validation_sheet(
-        m, docs, n, strata=strata, allocation=allocation.value, seed=seed,
-        records=records.value, name_pattern=name_pattern, progress=bar.update)
+    result = sample_to_file(
+        inputs, output, n, model=model, strata=strata, allocation=allocation.value, seed=seed,
+        records=records.value, name_pattern=name_pattern, text_col=text_col, id_col=id_col,
+        on_error=policy, progress=bar.update)
     bar.close()
-    write_sheet(rows, output)
-    per = ", ".join(f"{h} {sample.taken[h]} of {sample.sizes[h]:,}" for h in sample.sizes)
-    log(f"{len(rows)} of {len(population):,} paragraphs drawn ({per}) -> {output}; fill in "
-        "the 'label' column, then: policy-nlp profile ... --validation " + output)
-    finish(policy, len(population))
+    render.sample_drawn(result, output)
+    finish(policy, result.population)
 
 
 class PlotKind(str, Enum):
@@ -215,6 +194,6 @@ def plot(
         draw_figures(panels, output, kind=kind.value, fmt=fmt, where=where or [],
                      themes=[t.strip() for t in themes.split(",") if t.strip()] if themes
                      else None, measure=measure.value, groups=groups, rows=rows, dpi=dpi,
-                     per_figure=per_figure, progress=lambda k, path: log(f"{k}: {path}"))
+                     per_figure=per_figure, progress=render.figure_written)
     for w in {str(w.message) for w in caught}:
-        log(f"warning: {w}")
+        render.warn(w)

@@ -21,15 +21,40 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+#: what starts every line of the command line's own on standard error that is not progress:
+#: ``policy-nlp: error: …``, ``policy-nlp: warning: …``, ``policy-nlp: skipped: …``
+PREFIX = "policy-nlp: "
+
+
+def error(message: str) -> None:
+    """The one line a command that stops shows (the README's "Errors")."""
+    log(f"{PREFIX}error: {message}")
+
+
 def warn(message: str) -> None:
-    log(f"policy-nlp: warning: {message}")
+    """Something the user should look at; the command goes on."""
+    log(f"{PREFIX}warning: {message}")
+
+
+def note(message: str) -> None:
+    """How an option applies; the command goes on."""
+    log(f"{PREFIX}note: {message}")
+
+
+def problem(message: str) -> None:
+    """A bad input reported as it is met (``skipped: …``, ``kept: …``, ``bad label: …``)."""
+    log(f"{PREFIX}{message}")
 
 
 class _StderrHandler(logging.Handler):
-    """Log records of ``policy_nlp`` to the standard error of the moment."""
+    """Log records of ``policy_nlp`` to the standard error of the moment; warnings as
+    :func:`warn` shows them."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        log(f"policy-nlp: {record.getMessage()}")
+        if record.levelno >= logging.WARNING:
+            warn(record.getMessage())
+        else:
+            problem(record.getMessage())
 
 
 def set_verbose(verbose: bool) -> None:
@@ -69,6 +94,10 @@ class Progress:
     def close(self) -> None:
         if self.enabled:
             self._show(end="\n")
+
+
+def version(number: str) -> None:
+    print(f"policy-nlp {number}")
 
 
 def print_json(value: Any) -> None:
@@ -165,8 +194,166 @@ def validation_report(report) -> None:
 
 def label_problems(report) -> None:
     """The validation report's findings before training, on standard error."""
-    for problem in report.warnings:
-        warn(problem.message)
+    for found in report.warnings:
+        warn(found.message)
     if len(report.errors) > 1:
-        for problem in report.errors:
-            log(f"policy-nlp: bad label: {problem.message}")
+        for found in report.errors:
+            problem(f"bad label: {found.message}")
+
+
+def interrupted(kept=None) -> None:
+    """A run stopped by Ctrl-C or SIGTERM: what it kept for ``--resume``, if anything."""
+    if kept:
+        problem(f"interrupted; the work done so far is kept in {kept}: run the same command "
+                "with --resume to continue it")
+    else:
+        problem("interrupted; no output file was written")
+
+
+def skipped_summary(n: int, summary: str) -> None:
+    """The end of a run that skipped (or kept with a problem) some inputs or records."""
+    warn(f"{n} paragraphs labeled; {summary}")
+
+
+def labeled(run, output: str, seconds: float) -> None:
+    """``label``: how many paragraphs, how long, where (a Dask run: how many parts)."""
+    if run.rows == 0:
+        warn("no paragraphs found in the inputs")
+    if run.parts is None:
+        log(f"{run.rows} paragraphs labeled in {seconds:.1f}s -> {output}")
+    else:
+        log(f"{run.rows} paragraphs labeled in {seconds:.1f}s -> {output}/ "
+            f"({run.parts} parts, manifest.json)")
+
+
+def sample_drawn(result, output: str) -> None:
+    """``validation-sample``: how many paragraphs of how many, per stratum, and what next."""
+    sample = result.sample
+    per = ", ".join(f"{h} {sample.taken[h]} of {sample.sizes[h]:,}" for h in sample.sizes)
+    log(f"{result.rows} of {result.population:,} paragraphs drawn ({per}) -> {output}; fill in "
+        "the 'label' column, then: policy-nlp profile ... --validation " + output)
+
+
+def profiled(result, output: str, validation, seconds: float) -> None:
+    """``profile``: how many reports and paragraphs, where; with ``--validation``, the
+    corrected shares' file and how the model did on the coded sample (on standard output,
+    unless the panel went there)."""
+    log(f"{result.reports} reports ({result.paragraphs} paragraphs) profiled in "
+        f"{seconds:.1f}s -> {output}")
+    if result.corrected is None:
+        return
+    from ..validation import format_sample_metrics
+
+    if result.sheet.blank:
+        warn(f"{validation}: {result.sheet.blank} rows with an empty label were left out (the "
+             "rest of each stratum is taken as its random sample)")
+    log(f"shares corrected by {len(result.sheet.ids)} coded paragraphs -> {result.corrected}")
+    print(format_sample_metrics(result.metrics),
+          file=sys.stderr if output == "-" else sys.stdout)
+
+
+def blank_labels(where: list[str]) -> None:
+    """The rows of labels files skipped for a blank label (not coded yet), in one warning."""
+    if where:
+        from ..labels import blank_summary
+
+        warn(blank_summary(where))
+
+
+def evaluation(found) -> None:
+    """``evaluate``: warnings, the files written, then the metrics on standard output."""
+    from ..metrics import format_metrics
+
+    blank_labels(found.data.blank)
+    if found.overlap:
+        warn(f"{found.overlap}, so scores on them are optimistic; score it on labels it was "
+             "not trained on, or use --cv-folds 5 (or the card's cross-validation metrics)")
+    if found.output is not None:
+        log(f"metrics written to {found.output}")
+    if found.page is not None:
+        log(f"report written to {found.page}")
+    print(format_metrics(found.metrics))
+
+
+def comparison(found, first: str, second: str) -> None:
+    """``compare``: warnings, the file written, then the comparison on standard output."""
+    from ..compare import format_comparison
+
+    blank_labels(found.data.blank)
+    for overlap in found.overlaps:
+        warn(f"{overlap}, so the comparison favours it; compare on labels held out from both")
+    if found.data.grouping == "row":
+        warn("some rows name no report, so the bootstrap resamples them as single paragraphs "
+             "and the interval is too narrow")
+    if found.output is not None:
+        log(f"comparison written to {found.output}")
+    print(format_comparison(found.result, first, second))
+
+
+def audited(found, output: str) -> None:
+    """``audit``: how many suspect labels of how many, where."""
+    blank_labels(found.data.blank)
+    log(f"{found.written} suspect labels of {len(found.data)} written to {output}")
+
+
+def agreement(found, disagreements, as_json: bool) -> None:
+    """``agreement``: the codes skipped, the sheet written, the coefficients (text or JSON)."""
+    blank_labels(found.blank)
+    if found.disagreements is not None:
+        log(f"{found.disagreements} disagreements written to {disagreements}")
+    if as_json:
+        print_json(found.result)
+    else:
+        from ..agreement import format_agreement
+
+        print(format_agreement(found.result))
+
+
+def training_data(data, group_col: str) -> None:
+    """``train``: what it trains on; a warning where the cross-validation cannot group."""
+    log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
+        f"{len(data.counts())} themes")
+    if data.grouping == "row":
+        warn(f"some rows name no report (no {group_col!r} column value, no '#' in the id), so "
+             "cross-validation splits them as single paragraphs; paragraphs of one report are "
+             "correlated and the scores will be optimistic")
+
+
+def trained(model, output, seconds: float) -> None:
+    """``train``: where the model went; its cross-validation scores on standard output."""
+    from ..metrics import format_metrics
+
+    log(f"model written to {output} ({seconds:.1f}s)")
+    cv = model.card["metrics"]["cross_validation"]
+    if cv:
+        print(f"report-grouped {cv['folds']}-fold cross-validation")
+        print(format_metrics(cv))
+
+
+def document(text: str) -> None:
+    """A document made by the library (Label Studio's XML configuration), on standard output
+    as it is."""
+    sys.stdout.write(text)
+
+
+#: the annotation tools ``suggest`` writes tasks for, by format
+TOOLS = {"label-studio": "Label Studio", "doccano": "doccano"}
+
+
+def suggested(result, output: str, n: int) -> None:
+    """``suggest``: how many of the ``n`` asked for, where, and what to do next."""
+    if result.written < n:
+        log(f"only {result.written} paragraphs could be suggested (pool size, --per-report and "
+            "duplicate texts limit the choice)")
+    if result.fmt in TOOLS:
+        log(f"{result.written} tasks written to {output}; import them into "
+            f"{TOOLS[result.fmt]}, code them, export, then policy-nlp train --labels EXPORT "
+            "-o MODEL")
+    else:
+        log(f"{result.written} paragraphs to code written to {output}; fill in the 'label' "
+            f"column, then policy-nlp train --labels {output} -o MODEL")
+
+
+def figure_written(kind: str, path) -> None:
+    """``plot``: one line per figure written."""
+    log(f"{kind}: {path}")

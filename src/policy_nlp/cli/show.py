@@ -24,16 +24,13 @@ def explain(
     as_json: JsonOpt = False,
 ) -> None:
     """Show why a text got its theme: the terms that contributed most (TF-IDF x weight)."""
-    from ..explain import explain_text, top_themes
-    from ..read import without_surrogates
+    from ..explain import explain_paragraph
 
-    m = load(model)
-    text = without_surrogates(text)
-    found = explain_text(m, text, theme=theme, top=top)
+    found, ranked = explain_paragraph(load(model), text, theme=theme, top=top)
     if as_json or output_format is TextFormat.json:
         render.print_json(found.to_dict())
     else:
-        render.explanation(found, top_themes(m, text, 3))
+        render.explanation(found, ranked)
 
 
 def themes(
@@ -63,12 +60,11 @@ def info(
     as_json: JsonOpt = False,
 ) -> None:
     """Show the model card and the themes."""
-    from ..model import model_dir, read_card
+    from ..model import model_dir
 
-    directory = model_dir(model)
+    directory = model_dir(model)  # a shipped model's name: shown as its directory
     m = load(directory)
-    card = read_card(directory)
     if as_json or output_format is TextFormat.json:
-        render.print_json(card)
+        render.print_json(m.card)
     else:
-        render.model_card(directory, card, m.secondary_threshold, m.max_secondary)
+        render.model_card(directory, m.card, m.secondary_threshold, m.max_secondary)

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError
 from . import render
-from .app import labels_name, load, load_labels
+from .app import blank_policy, label_columns
 from .render import log
 from .options import (GroupCol, IdCol, LabelCol, LabelsOpt, ModelOpt, ParagraphsOpt,
                       PreferOpt, StrictLabelsOpt, TableFormat, TextCol, train_defaults)
@@ -31,21 +30,6 @@ class FeatureSet(str, Enum):
 class ClassWeight(str, Enum):
     none = "none"
     balanced = "balanced"
-
-
-def check_labels(data, book, labels: list[str]):
-    """The validation report train runs first: its findings on standard error; bad labels
-    refuse the run."""
-    from ..labels import validate
-
-    report = validate(data, book)
-    render.label_problems(report)
-    if len(report.errors) == 1:
-        raise InputError(report.errors[0].message)
-    if report.errors:
-        raise InputError(f"{labels_name(labels)}: {len(report.errors)} bad labels (listed "
-                         "above); nothing trained")
-    return report
 
 
 def train(
@@ -103,7 +87,7 @@ def train(
     """Train a model from labeled paragraphs and write it with its model card."""
     from ..codebook import resolve_codebook
     from ..features import FeatureSpec
-    from ..metrics import format_metrics
+    from ..labels import refuse_bad_labels, sources_name, validate_files
     from ..model import check_model_output
     from ..train import TrainConfig
     from ..train import train as train_model
@@ -117,24 +101,17 @@ def train(
                          class_weight=None if class_weight is ClassWeight.none else "balanced")
     check_model_output(output)
     book = resolve_codebook(codebook)
-    data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
-                       strict=False, prefer=prefer, blank_errors=strict, warn_blank=False)
-    check_labels(data, book, labels)
-    log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
-        f"{len(data.counts())} themes")
-    if data.grouping == "row":
-        log(f"warning: some rows name no report (no {group_col!r} column value, no '#' in the "
-            "id), so cross-validation splits them as single paragraphs; paragraphs of one "
-            "report are correlated and the scores will be optimistic")
+    data, report = validate_files(labels, paragraphs=paragraphs, columns=label_columns(
+        text_col, label_col, id_col, group_col), codebook=book, prefer=prefer,
+        blank=blank_policy(strict))
+    render.label_problems(report)
+    refuse_bad_labels(report, sources_name(labels))
+    render.training_data(data, group_col)
     clock = render.Progress("", enabled=False)
     model = train_model(data, config=config, codebook=book, progress=log)
     model.card["training"]["seconds"] = round(clock.elapsed, 1)
     model.save(output)
-    log(f"model written to {output} ({clock.elapsed:.1f}s)")
-    cv = model.card["metrics"]["cross_validation"]
-    if cv:
-        print(f"report-grouped {cv['folds']}-fold cross-validation")
-        print(format_metrics(cv))
+    render.trained(model, output, clock.elapsed)
 
 
 def evaluate(
@@ -160,36 +137,14 @@ def evaluate(
     strict: StrictLabelsOpt = False,
 ) -> None:
     """Accuracy, macro-F1, per-theme precision/recall/F1 and the confusion matrix."""
-    from ..codebook import resolve_codebook
-    from ..evaluate import evaluate_labels
-    from ..metrics import format_metrics
-    from ..write import check_output_dir, check_output_file, write_json
+    from ..evaluate import evaluate_files
 
-    check_output_file(output, [*labels, paragraphs])
-    if report is not None:
-        from ..html_report import require_matplotlib
-
-        require_matplotlib("evaluate --report")
-        check_output_dir(report)
-    m = load(model)
-    data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col,
-                       resolve_codebook(model=m), prefer=prefer, blank_errors=strict)
-    metrics, reliability, curve, overlap = evaluate_labels(
-        m, data, cv_folds=cv_folds, n_jobs=jobs, with_learning_curve=learning_curve,
-        source=labels_name(labels), progress=log)
-    if overlap:
-        log(f"warning: {overlap}, so scores on them are optimistic; score it on labels it "
-            "was not trained on, or use --cv-folds 5 (or the card's cross-validation "
-            "metrics)")
-    if output is not None:
-        write_json(metrics, output)
-        log(f"metrics written to {output}")
-    if report is not None:
-        from ..html_report import write_report
-
-        page = write_report(report, metrics, reliability=reliability, learning_curve=curve)
-        log(f"report written to {page}")
-    print(format_metrics(metrics))
+    found = evaluate_files(
+        model, labels, paragraphs=paragraphs, columns=label_columns(
+            text_col, label_col, id_col, group_col), prefer=prefer, blank=blank_policy(strict),
+        cv_folds=cv_folds, n_jobs=jobs, with_learning_curve=learning_curve, output=output,
+        report=report, progress=log)
+    render.evaluation(found)
 
 
 def compare(
@@ -212,26 +167,13 @@ def compare(
 ) -> None:
     """Which model is better on these labels: overall, per theme, and a 95% interval for the
     macro-F1 difference (second minus first) from a paired bootstrap over reports."""
-    from ..codebook import resolve_codebook
-    from ..compare import compare_models, format_comparison
-    from ..evaluate import training_overlap
-    from ..write import write_json
+    from ..compare import compare_files
 
-    m1, m2 = load(first), load(second)
-    data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col,
-                       resolve_codebook(model=m1), prefer=prefer, blank_errors=strict)
-    for name, m in ((first, m1), (second, m2)):
-        if overlap := training_overlap(m, data, str(name)):
-            log(f"warning: {overlap}, so the comparison favours it; compare on labels held "
-                "out from both")
-    if data.grouping == "row":
-        log("warning: some rows name no report, so the bootstrap resamples them as single "
-            "paragraphs and the interval is too narrow")
-    result = compare_models(m1, m2, data, n_boot=resamples, seed=seed)
-    if output is not None:
-        write_json(result, output)
-        log(f"comparison written to {output}")
-    print(format_comparison(result, str(first), str(second)))
+    found = compare_files(
+        first, second, labels, paragraphs=paragraphs, columns=label_columns(
+            text_col, label_col, id_col, group_col), prefer=prefer, blank=blank_policy(strict),
+        n_boot=resamples, seed=seed, output=output)
+    render.comparison(found, str(first), str(second))
 
 
 def audit(
@@ -262,21 +204,11 @@ def audit(
     where that model prefers another theme, with the margin p(suggested) - p(given), and an
     empty 'verdict' column for the reviewer.
     """
-    from ..audit import audit_labels
-    from ..codebook import resolve_codebook
-    from ..features import FeatureSpec
-    from ..train import TrainConfig
-    from ..write import check_output_file, format_for_path, write_table
+    from ..audit import audit_to_file
 
-    fmt = format_for_path(output, "csv", given=format.value if format else None)
-    check_output_file(output, [*labels, paragraphs])
-    book = resolve_codebook(codebook)
-    data = load_labels(labels, paragraphs, text_col, label_col, id_col, group_col, book,
-                       prefer=prefer, blank_errors=strict)
-    config = TrainConfig(features=FeatureSpec(min_df=min_df), cv_folds=max(cv_folds, 2),
-                         n_jobs=jobs)
-    rows = audit_labels(data, config=config, codebook=book, progress=log)
-    if top:
-        rows = rows[:top]
-    n = write_table((r.to_dict() for r in rows), output, fmt)
-    log(f"{n} suspect labels of {len(data)} written to {output}")
+    found = audit_to_file(
+        labels, output, fmt=format.value if format else None, paragraphs=paragraphs,
+        columns=label_columns(text_col, label_col, id_col, group_col), prefer=prefer,
+        blank=blank_policy(strict), codebook=codebook, top=top, cv_folds=cv_folds,
+        min_df=min_df, n_jobs=jobs, progress=log)
+    render.audited(found, output)

@@ -24,16 +24,18 @@ from __future__ import annotations
 
 from ..read.records import table_rows  # (labels read every table through it)
 from .check import (IMBALANCE_WARN, MIN_EXAMPLES, MIN_EXAMPLES_WARN, ValidationReport,
-                    blank_summary, validate)
+                    blank_summary, refuse_bad_labels, validate, validate_files)
 from .coders import CoderLabels, load_coder_labels
 from .columns import (COLUMN_NAMES, DEFAULT_COLUMNS, ROLES, LabelSource, resolve_columns,
                       theme_id)
 from .data import LabeledData, Problem
-from .load import label_file_ids, load_joined, load_labels, load_table, paragraph_texts
+from .load import (label_file_ids, load_joined, load_labels, load_table, paragraph_texts,
+                   sources_name)
 
 __all__ = [
     "COLUMN_NAMES", "DEFAULT_COLUMNS", "IMBALANCE_WARN", "MIN_EXAMPLES", "MIN_EXAMPLES_WARN",
     "ROLES", "CoderLabels", "LabelSource", "LabeledData", "Problem", "ValidationReport",
     "blank_summary", "label_file_ids", "load_coder_labels", "load_joined", "load_labels",
-    "load_table", "paragraph_texts", "resolve_columns", "table_rows", "theme_id", "validate",
+    "load_table", "paragraph_texts", "resolve_columns", "sources_name", "table_rows", "theme_id",
+    "refuse_bad_labels", "validate", "validate_files",
 ]

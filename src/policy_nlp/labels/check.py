@@ -124,3 +124,30 @@ def validate(data: LabeledData, codebook: Codebook | None = None, *,
     problems.sort(key=lambda p: p.severity != "error")
     return ValidationReport(problems=problems, n_rows=len(data) + len(data.problems),
                             counts=counts, imbalance=imbalance)
+
+
+def validate_files(sources, *, paragraphs=None, columns: dict[str, str] | None = None,
+                   codebook=None, prefer: str | None = None, blank: str = "skip"
+                   ) -> tuple[LabeledData, ValidationReport]:
+    """``policy-nlp validate-labels`` (and what ``train`` runs first): read the labels files
+    collecting every bad row instead of stopping at the first, and :func:`validate` them
+    against ``codebook`` (a :class:`Codebook`, a TOML file, or None: the shipped one)."""
+    from ..codebook import resolve_codebook
+    from .load import load_labels
+
+    book = codebook if isinstance(codebook, Codebook) else resolve_codebook(codebook)
+    data = load_labels(sources, paragraphs=paragraphs, columns=columns, codebook=book,
+                       strict=False, prefer=prefer, blank=blank)
+    return data, validate(data, book)
+
+
+def refuse_bad_labels(report: ValidationReport, source: str) -> None:
+    """Stop before training on labels with errors: the one error as it is, or how many (the
+    caller listed them) in ``source``."""
+    from ..errors import InputError
+
+    if len(report.errors) == 1:
+        raise InputError(report.errors[0].message)
+    if report.errors:
+        raise InputError(f"{source}: {len(report.errors)} bad labels (listed above); nothing "
+                         "trained")

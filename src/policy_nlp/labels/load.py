@@ -359,3 +359,9 @@ def label_file_ids(source, *, id_col: str = "id") -> set[str]:
             raise InputError(f"{spec.path}:{num}: no {column!r} to match the pool by")
         ids.add(str(row[column]))
     return ids
+
+
+def sources_name(sources) -> str:
+    """Labels files by name, joined by ``+`` (the source named in metrics)."""
+    return "+".join(LabelSource.parse(s).path.name
+                    for s in (sources if isinstance(sources, (list, tuple)) else [sources]))

@@ -50,7 +50,16 @@ from .estimate import (
     validate_profile,
 )
 from .population import Population
-from .sample import ALLOCATIONS, Sample, allocate, draw_sample, sheet_rows, validation_sheet
+from .sample import (
+    ALLOCATIONS,
+    Sample,
+    SampleResult,
+    allocate,
+    draw_sample,
+    sample_to_file,
+    sheet_rows,
+    validation_sheet,
+)
 from .scores import format_sample_metrics, sample_metrics
 from .sheet import CodedSheet, read_coded_sheet
 
@@ -59,6 +68,7 @@ __all__ = [
     "CodedSheet",
     "Population",
     "Sample",
+    "SampleResult",
     "ShareEstimate",
     "allocate",
     "corrected_shares",
@@ -68,6 +78,7 @@ __all__ = [
     "model_moments",
     "read_coded_sheet",
     "sample_metrics",
+    "sample_to_file",
     "sheet_rows",
     "validate_profile",
     "validation_sheet",

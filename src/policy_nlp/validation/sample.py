@@ -1,11 +1,12 @@
 """Drawing the sample: how it is spread over the strata (:func:`allocate`), the stratified
 simple random sample without replacement (:func:`draw_sample`, :class:`Sample`), the coding
-sheet of its paragraphs (:func:`sheet_rows`), and the whole ``validation-sample`` step
-(:func:`validation_sheet`)."""
+sheet of its paragraphs (:func:`sheet_rows`), the sample of a model's labels
+(:func:`validation_sheet`) and the whole ``validation-sample`` step, from the inputs to the
+sheet's file (:func:`sample_to_file`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,3 +154,43 @@ def validation_sheet(model, documents, n: int, *, strata: str | None = None,
                          field_name=strata)
     names = {t.id: t.zh for t in model_codebook(model.card, model.themes).themes}
     return sheet_rows(population, sample, texts, names), sample, population
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """What :func:`sample_to_file` wrote: ``rows`` drawn from ``population`` paragraphs, the
+    ``sample`` (its strata's sizes and the number taken from each)."""
+
+    rows: int
+    population: int
+    sample: Sample
+
+
+def sample_to_file(inputs: Sequence[str], output: str, n: int = 300, *, model: Any = None,
+                   strata: str | None = None, allocation: str = "equal", seed: int = 0,
+                   records: str = "auto", name_pattern: str | None = None,
+                   text_col: str = "text", id_col: str = "id", on_error: Any = None,
+                   progress: Callable[[], None] | None = None) -> SampleResult:
+    """``policy-nlp validation-sample``: label every paragraph of ``inputs`` as ``profile``
+    does, draw ``n`` of them (:func:`validation_sheet`) and write the coding sheet to
+    ``output`` (``.csv`` with a byte-order mark, or ``.xlsx``), atomically. ``model`` is a
+    loaded model, or a directory or shipped model's name to load once the arguments and the
+    output are checked; ``on_error`` is the reading layer's error policy."""
+    from ..model import ThemeModel, load_model
+    from ..read import iter_documents
+    from ..write import check_output_file, check_sheet_output, write_sheet
+
+    if n < 1:
+        raise ArgumentError("n", f"must be at least 1, not {n}")
+    if allocation not in ALLOCATIONS:
+        raise ArgumentError("allocation", f"must be {' or '.join(ALLOCATIONS)}, not "
+                                          f"{allocation!r}")
+    check_sheet_output(output)
+    check_output_file(output, inputs)
+    m = model if isinstance(model, ThemeModel) else load_model(model)
+    docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=on_error)
+    rows, sample, population = validation_sheet(
+        m, docs, n, strata=strata, allocation=allocation, seed=seed, records=records,
+        name_pattern=name_pattern, progress=progress)
+    write_sheet(rows, output)
+    return SampleResult(rows=len(rows), population=len(population), sample=sample)
