@@ -186,3 +186,38 @@ def test_cli_shows_a_library_parameter_as_its_flag():
 
     assert [flag_of(p) for p in ("cv_folds", "n", "n_boot", "jobs", "n_jobs", "C")] == [
         "--cv-folds", "-n", "--resamples", "--jobs", "--jobs", "--C"]
+
+
+def test_train_to_dir_checks_the_output_first_then_shows_the_labels_then_trains(tmp_path):
+    """``train``'s one library call: a file where the model directory should go is refused
+    before the labels are read (``checked`` never called); labels with an error are refused
+    after ``checked`` saw them, writing nothing; good labels give a saved model whose card
+    records the training time."""
+    from policy_nlp.errors import InputError, PolicyNLPError
+    from policy_nlp.features import FeatureSpec
+    from policy_nlp.model import load_model
+    from policy_nlp.train import TrainConfig, train_to_dir
+
+    from .conftest import FIXTURES
+
+    config = TrainConfig(features=FeatureSpec(min_df=1), cv_folds=0, n_jobs=1)
+    seen = []
+    in_the_way = tmp_path / "model.txt"
+    in_the_way.write_text("not a model", "utf-8")
+    with pytest.raises(PolicyNLPError):
+        train_to_dir(in_the_way, str(FIXTURES / "labeled.jsonl"), config=config,
+                     checked=lambda data, report: seen.append(report))
+    assert seen == [] and in_the_way.read_text("utf-8") == "not a model"
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text((FIXTURES / "labeled.jsonl").read_text("utf-8").replace(
+        '"label": "economy"', '"label": "no_such_theme"', 1), "utf-8")
+    with pytest.raises(InputError):
+        train_to_dir(tmp_path / "m1", str(bad), config=config,
+                     checked=lambda data, report: seen.append(report))
+    assert len(seen) == 1 and seen[0].errors and not (tmp_path / "m1").exists()
+
+    run = train_to_dir(tmp_path / "m2", str(FIXTURES / "labeled.jsonl"), config=config)
+    card = load_model(tmp_path / "m2").card
+    assert card["training"]["seconds"] == round(run.seconds, 1)
+    assert card["data"]["n_paragraphs"] == len(run.data)

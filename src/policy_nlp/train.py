@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import platform
 import sys
+import time
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from .codebook import Codebook, load_codebook
 from .era import era_of
 from .errors import ArgumentError, InputError
 from .features import FeatureSpec, Featurizer, fit_featurizer
-from .labels import LabeledData
+from .labels import LabeledData, ValidationReport
 from .metrics import expected_calibration_error, metrics_report
 from .model import ThemeModel, softmax, text_hashes
 from .sentences import split_sentences
@@ -529,6 +530,51 @@ def train(data: LabeledData, *, config: TrainConfig | None = None,
     }
     model.card = card
     return model
+
+
+@dataclass
+class TrainRun:
+    """What :func:`train_to_dir` made: the model (also written), the data it was trained on,
+    the labels' validation report and the training time in seconds."""
+    model: ThemeModel
+    data: LabeledData
+    report: ValidationReport
+    seconds: float
+
+
+def train_to_dir(output, labels, *, paragraphs=None, columns: dict[str, str] | None = None,
+                 codebook=None, config: TrainConfig | None = None, prefer: str | None = None,
+                 blank: str = "skip", progress: Progress = quiet,
+                 checked: Callable[[LabeledData, ValidationReport], None] | None = None
+                 ) -> TrainRun:
+    """``policy-nlp train``: labels files -> a model directory with its card.
+
+    The output directory is checked before anything is read (:func:`model.check_model_output`),
+    the labels are read and validated (:func:`labels.validate_files`: every bad row found, not
+    only the first), ``checked(data, report)`` is called with what was found (for the caller to
+    show it before the long part), labels with errors are refused (:class:`InputError`), then
+    the model is trained (:func:`train`) and saved with its training time in the card.
+    ``labels``, ``paragraphs``, ``columns``, ``codebook``, ``prefer`` and ``blank`` are those of
+    :func:`labels.validate_files`.
+    """
+    from .codebook import resolve_codebook
+    from .labels import refuse_bad_labels, sources_name, validate_files
+    from .model import check_model_output
+
+    config = config or TrainConfig()
+    check_model_output(output)
+    book = resolve_codebook(codebook)
+    data, report = validate_files(labels, paragraphs=paragraphs, columns=columns, codebook=book,
+                                  prefer=prefer, blank=blank)
+    if checked is not None:
+        checked(data, report)
+    refuse_bad_labels(report, sources_name(labels))
+    started = time.monotonic()
+    model = train(data, config=config, codebook=book, progress=progress)
+    seconds = time.monotonic() - started
+    model.card["training"]["seconds"] = round(seconds, 1)
+    model.save(output)
+    return TrainRun(model, data, report, seconds)
 
 
 def library_versions() -> dict[str, str]:

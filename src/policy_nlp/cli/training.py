@@ -85,12 +85,8 @@ def train(
     strict: StrictLabelsOpt = False,
 ) -> None:
     """Train a model from labeled paragraphs and write it with its model card."""
-    from ..codebook import resolve_codebook
     from ..features import FeatureSpec
-    from ..labels import refuse_bad_labels, sources_name, validate_files
-    from ..model import check_model_output
-    from ..train import TrainConfig
-    from ..train import train as train_model
+    from ..train import TrainConfig, train_to_dir
 
     # the configuration first: a bad argument stops the command before the labels are read
     spec = FeatureSpec(min_df=min_df) if features is FeatureSet.char_word else FeatureSpec(
@@ -99,19 +95,16 @@ def train(
                          cv_folds=cv_folds, seed=seed, sentence_weight=sentence_weight,
                          era_balance=era_balance, n_jobs=jobs,
                          class_weight=None if class_weight is ClassWeight.none else "balanced")
-    check_model_output(output)
-    book = resolve_codebook(codebook)
-    data, report = validate_files(labels, paragraphs=paragraphs, columns=label_columns(
-        text_col, label_col, id_col, group_col), codebook=book, prefer=prefer,
-        blank=blank_policy(strict))
-    render.label_problems(report)
-    refuse_bad_labels(report, sources_name(labels))
-    render.training_data(data, group_col)
-    clock = render.Progress("", enabled=False)
-    model = train_model(data, config=config, codebook=book, progress=log)
-    model.card["training"]["seconds"] = round(clock.elapsed, 1)
-    model.save(output)
-    render.trained(model, output, clock.elapsed)
+
+    def checked(data, report) -> None:
+        render.label_problems(report)
+        if not report.errors:
+            render.training_data(data, group_col)
+
+    run = train_to_dir(output, labels, paragraphs=paragraphs, columns=label_columns(
+        text_col, label_col, id_col, group_col), codebook=codebook, config=config,
+        prefer=prefer, blank=blank_policy(strict), progress=log, checked=checked)
+    render.trained(run.model, output, run.seconds)
 
 
 def evaluate(
