@@ -558,3 +558,18 @@ def test_a_dash_line_before_a_heading_is_still_dropped() -> None:
     r = split_report("各位代表：\n一、回顾\n全年任务圆满完成。\n——\n二、部署\n今年预期目标是增长。\n", "x")
     assert [p.text for p in r.paragraphs] == ["全年任务圆满完成。", "今年预期目标是增长。"]
     assert r.headings == ["一、回顾", "二、部署"]
+
+
+def test_a_single_dash_line_is_no_list_dash() -> None:
+    # only "——" opens a list item; a lone "—" above text is a symbols-only line, dropped
+    head = "各位代表：\n一、回顾\n全年任务圆满完成。\n"
+    r = split_report(head + "—\n推进碳达峰碳中和。\n", "r")
+    assert [p.text for p in r.paragraphs] == ["全年任务圆满完成。", "推进碳达峰碳中和。"]
+
+
+def test_a_list_dash_above_a_page_number_is_dropped() -> None:
+    # "——" joins only a line of prose; above a page number ("— 3 —") it is chrome
+    head = "各位代表：\n一、回顾\n全年任务圆满完成。\n"
+    r = split_report(head + "——\n— 3 —\n\n推进碳达峰碳中和。\n", "r")
+    assert not any(p.text.startswith("——") for p in r.paragraphs)
+    assert "推进碳达峰碳中和。" in [p.text for p in r.paragraphs]

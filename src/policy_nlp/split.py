@@ -90,9 +90,10 @@ _TOOLBAR_TOKEN = re.compile(
 )
 _TOOLBAR_SEPARATORS = re.compile(r"[\s【】\[\]|｜/／:：、]")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
-#: A line of nothing but a dash (``——``): on its own a symbols-only line, but before a line of
-#: text it is the opening dash of a list item the source broke off (a link's line break).
-_LEAD_DASH = re.compile(r"——?")
+#: A line of nothing but a list dash (``——``, two em dashes): on its own a symbols-only line, but
+#: before a line of prose it is the opening dash of a list item the source broke off (a link's
+#: line break). A single ``—`` is no list dash, and stays chrome.
+_LEAD_DASH = re.compile(r"——")
 
 
 @dataclass
@@ -378,7 +379,7 @@ def _drop_chrome(lines: list[str], captions: set[str]) -> list[str]:
             or any(tokens[j] is not None for j in neighbours)
         )
         line = lines[i]
-        if _LEAD_DASH.fullmatch(line) and i + 1 < len(lines) and lines[i + 1]:
+        if _LEAD_DASH.fullmatch(line) and i + 1 < len(lines) and _is_words(lines[i + 1]):
             continue  # the dash of a list item (——改革开放深入推进。) broken off its text
         if toolbar or line in captions or _is_chrome(line) or _is_bare_salutation(line):
             kept[i] = ""
@@ -386,6 +387,11 @@ def _drop_chrome(lines: list[str], captions: set[str]) -> list[str]:
               and not line.endswith(tuple(_SENTENCE_END))):
             kept[i] = ""  # the link of a 上一篇： on the line above
     return kept
+
+
+def _is_words(line: str) -> bool:
+    """Whether a line holds Chinese words and is no chrome (a page number, a dateline …)."""
+    return _CJK_CHAR.search(line) is not None and not _is_chrome(line)
 
 
 def _is_chrome(line: str) -> bool:
