@@ -8,6 +8,7 @@ a dependency all the same); imports under ``if TYPE_CHECKING:`` do not, as they 
 from __future__ import annotations
 
 import ast
+import inspect
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("aggregation, labels, scores", {"aggregate", "shares", "labels", "annotate", "metrics"}),
     ("workflows", {"train", "evaluate", "compare", "audit", "suggest", "html_report", "plot",
                    "api", "agreement", "validation", "batch", "profile"}),
-    # the package cli/ and every module in it (cli.app, cli.render, cli.labeling …)
+    # the package cli/ and every module in it (cli.application, cli.render, cli.labeling …)
     ("command line", {"cli"}),
     ("entry points", {"__main__", "__init__"}),
 ]
@@ -170,7 +171,7 @@ def test_the_library_never_imports_the_command_line():
 
 
 @pytest.mark.parametrize("line", ["from .cli.render import log", "from .cli import app",
-                                  "from . import cli", "import policy_nlp.cli.app",
+                                  "from . import cli", "import policy_nlp.cli.application",
                                   "from policy_nlp.cli.labeling import classify"])
 def test_an_import_of_the_command_line_is_caught(line):
     """The contract sees a library module that imports the CLI or any module of cli/."""
@@ -180,3 +181,17 @@ def test_an_import_of_the_command_line_is_caught(line):
                for t, _, _ in _imports(path, source)}
     assert _cli_users({"predict": targets}) == ["predict"]
     assert _layer_of("cli.render") > _layer_of("predict")
+
+
+def test_the_cli_modules_are_not_shadowed_by_the_app():
+    """`policy_nlp.cli.application` is the module (as the README names it), `cli.app` the typer app."""
+    import typer
+
+    import policy_nlp.cli.application as application
+    from policy_nlp import cli
+
+    assert application.flag_of("cv_folds") == "--cv-folds"
+    assert cli.application is application
+    assert isinstance(cli.app, typer.Typer)
+    for name in ("render", "options", "labeling", "panels", "training", "coding", "show"):
+        assert inspect.ismodule(getattr(cli, name)), name

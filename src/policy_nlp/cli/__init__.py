@@ -10,14 +10,14 @@ made in :mod:`.render`). The commands, by family:
 * :mod:`.coding`: ``suggest``, ``label-config``, ``agreement``, ``validate-labels``
 * :mod:`.show`: ``info``, ``themes``, ``explain``
 
-The application, its error handling and exit codes are in :mod:`.app`, the options several
+The application, its error handling and exit codes are in :mod:`.application`, the options several
 commands share in :mod:`.options`.
 """
 
 from __future__ import annotations
 
 from . import coding, labeling, panels, show, training
-from .app import app, flag_of, handle_errors
+from .application import app, flag_of, handle_errors
 
 __all__ = ["EXAMPLES", "app", "flag_of", "main"]
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from . import render
-from .app import blank_policy, label_columns, load
+from .application import blank_policy, label_columns, load
 from .render import log
 from .options import (CodebookOpt, FormatOpt, GroupCol, IdCol, JsonOpt, LabelCol, LabelsOpt,
                       ModelOpt, ParagraphsOpt, PreferOpt, StrictLabelsOpt, TextCol, TextFormat)

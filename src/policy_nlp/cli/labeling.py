@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from . import render
-from .app import error_policy, finish, load
+from .application import error_policy, finish, load
 from .render import log, set_verbose
 from .options import (IdCol, ModelOpt, OutFormat, ProgressOpt, Records, StrictOpt, TableFormat,
                       TextCol, UnitOpt, UnitOption, VerboseOpt)

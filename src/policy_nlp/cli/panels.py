@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from . import render
-from .app import error_policy, finish
+from .application import error_policy, finish
 from .render import set_verbose
 from .options import (IdCol, ModelOpt, ProgressOpt, Records, StrictOpt, TextCol, UnitOpt,
                       VerboseOpt)

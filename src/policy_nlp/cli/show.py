@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from . import render
-from .app import load
+from .application import load
 from .options import FormatOpt, JsonOpt, ModelOpt, TextFormat
 
 

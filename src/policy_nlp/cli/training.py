@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from . import render
-from .app import blank_policy, label_columns
+from .application import blank_policy, label_columns
 from .render import log
 from .options import (GroupCol, IdCol, LabelCol, LabelsOpt, ModelOpt, ParagraphsOpt,
                       PreferOpt, StrictLabelsOpt, TableFormat, TextCol, train_defaults)
