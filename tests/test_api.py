@@ -100,3 +100,42 @@ def test_profile_paths_and_dataframes(model, tmp_path):
     assert shares.sum(axis=1).to_numpy() == pytest.approx(1)
     long = model.profile(reports, long=True)
     assert len(long) == 2 * (17 + 5) and {"kind", "theme", "char_share"} <= set(long.columns)
+
+
+@pytest.mark.parametrize("empty", [[], pd.Series([], dtype=str), pd.DataFrame({"text": []})])
+@pytest.mark.parametrize("unit", ["paragraph", "sentence"])
+def test_predict_nothing_gives_an_empty_frame_with_the_columns(model, empty, unit):
+    some = model.predict(pd.Series(["推进碳达峰碳中和。"]) if not isinstance(empty, list)
+                         else ["推进碳达峰碳中和。"], unit=unit)
+    none = model.predict(empty, unit=unit)
+    assert len(none) == 0
+    assert list(none.columns) == list(some.columns)
+    assert none["score"].dtype == float
+
+
+@pytest.mark.parametrize("texts", [[""], ["推进改革。", "  "], ["。！"], pd.Series(["改革。", ""])])
+def test_predict_refuses_a_text_with_nothing_to_classify(model, texts):
+    # as the command line does: no label for an empty text
+    with pytest.raises(InputError, match="empty or only punctuation"):
+        model.predict(texts)
+
+
+def test_profile_keeps_a_file_the_name_pattern_misses_and_warns(model, tmp_path):
+    from policy_nlp.api import ReadWarning
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "北京_2024.txt").write_text("各位代表：\n一、回顾\n推进碳达峰碳中和。\n", "utf-8")
+    (folder / "notes.txt").write_text("各位代表：\n一、回顾\n稳定和扩大就业。\n", "utf-8")
+    with pytest.warns(ReadWarning, match="kept 1 input.*notes.txt.*does not match"):
+        frame = model.profile([folder], name_pattern="{region}_{year}.txt")
+    assert sorted(frame["report_id"]) == ["notes", "北京_2024"]
+    assert frame.set_index("report_id").loc["北京_2024", "year"] == 2024
+    assert len(frame.attrs["problems"]) == 1 and "notes.txt" in frame.attrs["problems"][0]
+
+
+def test_profile_still_raises_a_real_input_error(model, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "text": "推进改革。"}\n{"id": "b", "text": \n', "utf-8")
+    with pytest.raises(InputError):
+        model.profile([bad])

@@ -550,14 +550,15 @@ def iter_labeled(model: ThemeModel, documents: Iterable[Document], *, unit: str 
 def profile_documents(model: ThemeModel, documents: Iterable[Document], *,
                       unit: str = "paragraph", records: str = "auto",
                       name_pattern: str | None = None, estimator: str = "cc",
-                      ci: float | None = None, by: list[str] | None = None
+                      ci: float | None = None, by: list[str] | None = None,
+                      on_error: Callable[[InputError], None] | None = None
                       ) -> list[dict[str, Any]]:
     """Documents -> the panel (:func:`profile_estimated` of :func:`iter_labeled`, with the
-    rates of the model's card)."""
+    rates of the model's card); ``on_error`` as in :func:`iter_labeled`."""
     from .shares import ShareRates
 
     labeled = iter_labeled(model, documents, unit=unit, records=records,
-                           name_pattern=name_pattern,
+                           name_pattern=name_pattern, on_error=on_error,
                            sentence_scores=estimator != "cc" or ci is not None)
     return profile_estimated(labeled, model_codebook(model.card, model.themes),
                              themes=model.themes, unit=unit, estimator=estimator, ci=ci,

@@ -10,6 +10,13 @@
     model.profile(["reports/", "more.jsonl"])          # one row per report: the panel
     model.profile(reports_df)                          # or a DataFrame of reports
 
+A text with nothing to classify (empty, or only punctuation) raises
+:class:`~policy_nlp.errors.InputError`, as the command line refuses it; an empty list gives an
+empty frame with the usual columns. A problem that loses nothing (a file name that does not
+match ``name_pattern``, a duplicated id) does not stop :meth:`Model.profile` or
+:meth:`Model.classify_report`: each is collected, listed in the frame's ``attrs["problems"]``
+and announced by one :class:`ReadWarning` (a :class:`UserWarning`), as the command line
+reports it (``kept: …``) and goes on.
 :class:`Model` is a facade over :class:`~policy_nlp.model.ThemeModel` (``model.theme_model``),
 which stays as it is for the code that uses it; each method here is a few lines over the
 plain functions of the package (read, predict, aggregate, explain).
@@ -18,6 +25,7 @@ plain functions of the package (read, predict, aggregate, explain).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,14 +34,42 @@ import pandas as pd
 
 from .aggregate import long_panel, profile_documents
 from .codebook import Codebook, model_codebook
-from .errors import InputError
+from .errors import InputError, InputWarning
 from .explain import explain_text, top_terms
 from .model import ThemeModel
 from .model import load_model as _load_theme_model
 from .predict import Unit, iter_units, label_sentences, label_units
-from .read import Document, iter_documents, normalize_text
+from .read import Document, has_content, iter_documents, normalize_text
 
-__all__ = ["Model", "load_model"]
+__all__ = ["Model", "ReadWarning", "load_model"]
+
+
+class ReadWarning(UserWarning):
+    """Some inputs had a problem that loses nothing (kept, as the command line's ``kept: …``)."""
+
+
+class _KeepAndWarn:
+    """The notebook's policy for problems found while reading: an :class:`InputWarning` is
+    collected and the input kept; any other :class:`InputError` is raised."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def __call__(self, problem: InputError) -> None:
+        if not isinstance(problem, InputWarning):
+            raise problem
+        self.problems.append(str(problem))
+
+    def finish(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Attach the problems to ``frame`` and announce them in one warning."""
+        if self.problems:
+            frame.attrs["problems"] = list(self.problems)
+            shown = "; ".join(self.problems[:3])
+            more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+            warnings.warn(f"kept {len(self.problems)} input(s) with a problem: {shown}{more}; "
+                          "all are in the result's attrs['problems']", ReadWarning,
+                          stacklevel=3)
+        return frame
 
 
 def load_model(directory: str | Path | None = None) -> Model:
@@ -94,9 +130,13 @@ class Model:
         if bad is not None:
             where = index[bad] if index is not None else bad
             raise InputError(f"text {where!r} is not a string but {type(texts[bad]).__name__}")
+        empty = next((i for i, t in enumerate(texts) if not has_content(t)), None)
+        if empty is not None:
+            where = index[empty] if index is not None else empty
+            raise InputError(f"text {where!r} is empty or only punctuation: nothing to classify")
         units = [Unit(id=str(i), text=t) for i, t in enumerate(texts)]
         records = self._label(units, unit)
-        frame = _frame(records, self.themes).drop(columns="id")
+        frame = _frame(records, self._columns(unit)).drop(columns="id")
         if index is not None:
             frame = frame.drop(columns="text")
             frame.index = index
@@ -127,11 +167,12 @@ class Model:
     def classify_report(self, path: str | Path, *, unit: str = "paragraph",
                         text_col: str = "text", id_col: str = "id") -> pd.DataFrame:
         """Every paragraph of one report file: one row per paragraph, as ``classify`` prints."""
-        docs = iter_documents([path], text_col=text_col, id_col=id_col)
+        policy = _KeepAndWarn()
+        docs = iter_documents([path], text_col=text_col, id_col=id_col, on_error=policy)
         units = list(iter_units(docs, records="reports"))
         if not units:
             raise InputError(f"{path}: no paragraphs found")
-        return _frame(self._label(units, unit), self.themes)
+        return policy.finish(_frame(self._label(units, unit), self._columns(unit)))
 
     def profile(self, reports: str | Path | Iterable[str | Path] | pd.DataFrame, *,
                 unit: str = "paragraph", long: bool = False, name_pattern: str | None = None,
@@ -157,19 +198,34 @@ class Model:
         estimator, ci, by
             As ``policy-nlp profile --estimator/--ci/--by`` (see
             :func:`policy_nlp.aggregate.profile_estimated`).
+
+        A file name that does not match ``name_pattern``, or a duplicated id, does not stop
+        it: the report is kept (with the metadata its text states), the problem listed in
+        the frame's ``attrs["problems"]`` and announced by a :class:`ReadWarning`.
         """
+        policy = _KeepAndWarn()
         if isinstance(reports, pd.DataFrame):
             docs: Iterable[Document] = _documents_of_frame(reports, text_col, id_col)
         else:
-            docs = iter_documents(reports, text_col=text_col, id_col=id_col)
+            docs = iter_documents(reports, text_col=text_col, id_col=id_col, on_error=policy)
         rows = profile_documents(self.theme_model, docs, unit=unit, records=records,
-                                 name_pattern=name_pattern, estimator=estimator, ci=ci, by=by)
+                                 name_pattern=name_pattern, estimator=estimator, ci=ci, by=by,
+                                 on_error=policy)
         if long:
             rows = long_panel(rows, self.codebook, themes=self.themes)
         frame = pd.DataFrame(rows)
         if "year" in frame and frame["year"].notna().any():
             frame["year"] = pd.to_numeric(frame["year"], errors="coerce").astype("Int64")
-        return frame
+        return policy.finish(frame)
+
+    def _columns(self, unit: str) -> list[str]:
+        """The columns of :meth:`predict`'s frame (before ``id`` is dropped), in order."""
+        fields = ["id", "text", "label", "score", "secondary", "top"]
+        if self.theme_model.theme_groups:
+            fields.append("group")
+        if unit == "sentence":
+            fields += ["themes", "sentences"]
+        return fields + [f"score_{t}" for t in self.themes]
 
     def _label(self, units: list[Unit], unit: str) -> Iterator[dict[str, Any]]:
         if unit == "sentence":
@@ -179,13 +235,18 @@ class Model:
         return label_units(self.theme_model, units)
 
 
-def _frame(records: Iterable[dict[str, Any]], themes: list[str]) -> pd.DataFrame:
-    """Labeled records as a DataFrame: ``scores`` spread into ``score_<theme>`` columns."""
+def _frame(records: Iterable[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """Labeled records as a DataFrame: ``scores`` spread into ``score_<theme>`` columns; no
+    records give an empty frame with ``columns``."""
+    themes = [c.removeprefix("score_") for c in columns if c.startswith("score_")]
     rows = []
     for rec in records:
         row = {k: v for k, v in rec.items() if k != "scores"}
         row.update({f"score_{t}": rec["scores"][t] for t in themes})
         rows.append(row)
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=float if c.startswith("score") else object)
+                             for c in columns})
     return pd.DataFrame(rows)
 
 
