@@ -318,3 +318,42 @@ def test_a_tool_format_needs_its_own_extension(tmp_path):
                                            "--format", fmt, "-o", str(tmp_path / name)])
         assert result.exit_code == 2 and "name the output OUT." in result.stderr
         assert not (tmp_path / name).exists()
+
+
+def _coded_locally(tasks, themes):
+    """Our tasks, each given one annotation (as a coder would, editing the file by hand)."""
+    for task, theme in zip(tasks, themes, strict=True):
+        task["annotations"] = [{"completed_by": 1, "was_cancelled": False, "result": [
+            {"from_name": "theme", "to_name": "text", "type": "choices",
+             "value": {"choices": [theme]}}]}]
+    return tasks
+
+
+@pytest.mark.parametrize("numbered", [True, False])
+def test_our_tasks_coded_outside_label_studio_stay_one_per_paragraph(tmp_path, numbered):
+    # tasks without a number (as suggest wrote them before) all had the task id "": they
+    # collapsed into one task ("1 rows with a blank label", or annotators who "disagree")
+    rows = fixture_rows()[:6]
+    tasks = label_studio_tasks([{k: v for k, v in r.items() if k != "label"} for r in rows])
+    assert [t["id"] for t in tasks] == list(range(1, 7))
+    if not numbered:
+        for t in tasks:
+            del t["id"]
+    path = tmp_path / "coded.json"
+    path.write_text(json.dumps(_coded_locally(tasks, [r["label"] for r in rows]),
+                               ensure_ascii=False), "utf-8")
+    data = load_table(path)
+    assert data.ids == [r["id"] for r in rows]
+    assert data.labels == [r["label"] for r in rows]
+    assert not data.blank and not data.problems
+
+
+def test_annotations_of_one_paragraph_in_two_rows_are_taken_together(tmp_path, coded):
+    # a flat export without task numbers: one row per annotation, joined by paragraph id
+    rows, tasks = coded
+    flat = [{k: v for k, v in rec.items() if k != "id"} for rec in _json_min(tasks)]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(flat, ensure_ascii=False), "utf-8")
+    data = load_table(path, strict=False)
+    assert data.ids == [r["id"] for k, r in enumerate(rows) if k not in (2, 3)]
+    assert [p.kind for p in data.problems] == ["no_majority"]

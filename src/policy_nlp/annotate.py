@@ -87,17 +87,19 @@ def label_studio_tasks(rows: Iterable[dict[str, Any]], *, model_version: str = "
                        guess_key: str = "guess", score_key: str = "probability"
                        ) -> list[dict[str, Any]]:
     """Label Studio tasks from sheet rows: ``data`` holds the row (its id as ``paragraph_id``),
-    and a row with a guess gets it as a prediction, its probability as the score.
+    and a row with a guess gets it as a prediction, its probability as the score. Each task
+    has its number (1, 2 …) as ``id``, so that the file, coded without Label Studio, still
+    reads as one task per row (Label Studio gives imported tasks numbers of its own).
 
     The coders see the guess pre-selected and accept or change it; what they submit is the
     annotation, which the readers take (predictions are never read as labels)."""
     tasks = []
-    for row in rows:
+    for number, row in enumerate(rows, 1):
         if not isinstance(row.get(text_key), str):
             raise InputError(f"a task needs a text ({text_key!r}): {row!r:.80}")
         data = {(ID_FIELD if k == id_key else k): v for k, v in row.items()
                 if k != "label" and v is not None}
-        task: dict[str, Any] = {"data": data}
+        task: dict[str, Any] = {"id": number, "data": data}
         guess = row.get(guess_key)
         if guess:
             score = row.get(score_key)
@@ -201,7 +203,7 @@ def annotations_from_export(records: Sequence[dict], source: str, *,
         if not isinstance(rec, dict):
             raise InputError(f"{source}: record {k} is not a JSON object")
         if "data" in rec and isinstance(rec["data"], dict):
-            out.extend(_from_task(rec, source, primary, secondary, text_key))
+            out.extend(_from_task(rec, k, source, primary, secondary, text_key))
         else:
             out.append(_from_flat(rec, k, source, primary, secondary, text_key))
     if not any(a.label for a in out):
@@ -228,10 +230,11 @@ def _controls(records: Sequence[dict]) -> set[str]:
     return names
 
 
-def _from_task(task: dict, source: str, primary: str, secondary: str,
+def _from_task(task: dict, k: int, source: str, primary: str, secondary: str,
                text_key: str) -> list[Annotation]:
     data = task["data"]
-    tid = str(task.get("id", ""))
+    # a task without a number (ours, before they had one, coded outside Label Studio): its place
+    tid = str(task["id"]) if task.get("id") not in (None, "") else str(k)
     where = f"{source}: task {tid}"
     pid = _task_id(data, tid)
     text = data.get(text_key)

@@ -27,9 +27,12 @@ __all__ = ["label_file_ids", "load_joined", "load_labels", "load_table", "paragr
 
 def _task_rows(path: Path, records: list[dict], columns: dict[str, str],
                bad: Collector, codebook: Codebook) -> Iterator[tuple[str, dict]]:
-    """One labels row per Label Studio task: the majority of its annotators' primary themes
-    (a tie is a ``no_majority`` error); the secondary themes more than half of that majority
-    chose."""
+    """One labels row per paragraph of a Label Studio export (its ``paragraph_id``, else the
+    task's id or number): the majority of its annotators' primary themes (a tie is a
+    ``no_majority`` error); the secondary themes more than half of that majority chose. The
+    annotations of a paragraph are taken together whatever task and row they come in: a task
+    may lack its number (coded outside Label Studio), a flat export gives a row per
+    annotation."""
     from ..annotate import PRIMARY, SECONDARY, annotations_from_export
 
     label_name = columns.get("label", PRIMARY)
@@ -38,7 +41,7 @@ def _task_rows(path: Path, records: list[dict], columns: dict[str, str],
                                    text_key=columns.get("text", "text"))
     by_task: dict[str, list] = {}
     for ann in anns:
-        by_task.setdefault(ann.task, []).append(ann)
+        by_task.setdefault(ann.id, []).append(ann)
     for task_anns in by_task.values():
         first = task_anns[0]
         coded = [a for a in task_anns if a.label]
