@@ -93,6 +93,18 @@ def gb18030_in_utf8_file(tmp):
     return [p]
 
 
+def utf8_then_gb18030_report(tmp):
+    p = tmp / "two.txt"  # charset-normalizer took the whole for cp1250: mojibake, labeled
+    p.write_bytes("各位代表：\n推进改革。\n".encode() + "稳就业。\n".encode("gb18030"))
+    return [p]
+
+
+def nul_bytes_like_utf16(tmp):
+    p = tmp / "nul.txt"  # decodes as UTF-16-LE into rare hanzi (扡c敤…): no text
+    p.write_bytes(b"abc\0def" * 10)
+    return [p]
+
+
 def five_mb_paragraph(tmp):
     p = tmp / "huge.txt"
     unit = "推进高质量发展，GDP增长5%，"
@@ -222,6 +234,12 @@ ROWS = {
     "GB18030 line in a UTF-8 file": Row(gb18030_in_utf8_file, 5,
                                         "mixed.jsonl:2: cannot decode as utf-8", ["u", "u2"],
                                         absent=["gb"]),
+    "a report in UTF-8, then GB18030": Row(utf8_then_gb18030_report, 5,
+                                           "two.txt: cannot decode as text: UTF-8 until line 3",
+                                           [], absent=["two#000"]),
+    "NUL bytes that decode as UTF-16": Row(nul_bytes_like_utf16, 5,
+                                           "nul.txt: looks like a binary file (it contains NUL "
+                                           "bytes)", [], absent=["nul#000"]),
     "5 MB single paragraph": Row(five_mb_paragraph, 0, "", ["huge#000"], strict_code=0,
                                  n_out=3),
     "100k tiny paragraphs": Row(many_tiny_paragraphs, 0, "", ["many#000", "many#99999"],

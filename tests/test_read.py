@@ -48,6 +48,9 @@ def test_decode_bytes_refuses_undecodable() -> None:
     with pytest.raises(
         InputError, match=r"^a\.txt: cannot decode .*\(tried utf-8, gb18030 and charset detection\)"
     ):
+        decode_bytes(b"\x80\xff\x80" + "报告".encode(), source="a.txt")
+    # UTF-8 text that stops being UTF-8: the message says where
+    with pytest.raises(InputError, match=r"^a\.txt: cannot decode as text: UTF-8 until line 1"):
         decode_bytes("报告".encode() + b"\x80\xff\x80", source="a.txt")
 
 
@@ -558,3 +561,55 @@ def test_jsonl_loads_raises_the_json_modules_error_for_bad_lines():
     with pytest.raises(json.JSONDecodeError) as err:
         jsonl_loads('{"id": 1, "text": }')
     assert (err.value.msg, err.value.colno) == ("Expecting value", 19)
+
+
+# --- mixed encodings and NUL bytes are never read as mojibake ----------------------------------
+
+#: UTF-8 lines, then GB18030 ones: charset-normalizer takes these bytes for cp1250
+MIXED = ('{"id":"a","text":"推进改革。"}\n'.encode() + '{"id":"b","text":"稳就业。"}\n'.encode("gb18030"))
+
+
+def test_a_file_in_utf8_then_gb18030_is_no_mojibake(tmp_path):
+    with pytest.raises(InputError, match=r"^m\.txt: cannot decode as text: UTF-8 until line 2"):
+        decode_bytes(MIXED, source="m.txt")
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(MIXED)
+    problems: list[str] = []
+    docs = list(iter_documents([path], on_error=lambda e: problems.append(str(e))))
+    assert [(d.id, d.text) for d in docs] == [("a", "推进改革。")]
+    assert problems == [f"{path}:2: cannot decode as utf-8 (invalid continuation byte at byte "
+                        "18); is the file in one encoding?"]
+
+
+def test_mojibake_of_a_detected_single_byte_code_page_is_not_taken():
+    from policy_nlp.read.decode import _detect
+
+    # charset-normalizer takes the mixed bytes for cp1250: Latin letters, not East Asian text
+    assert _detect(MIXED, "m.txt", True) is None
+    # a text it detects that reads as Chinese, Japanese or Korean is still taken
+    assert _detect(TRADITIONAL.encode("big5"), "a.txt", True) == (TRADITIONAL, "big5")
+
+
+@pytest.mark.parametrize("data", [b"abc\0def" * 10, b"abc\0def\0", "改革".encode() + b"\0\0"])
+def test_nul_bytes_are_binary_not_utf16_unless_it_reads_as_chinese(data):
+    with pytest.raises(InputError, match=r"^n\.txt: looks like a binary file"):
+        decode_bytes(data, source="n.txt")
+
+
+@pytest.mark.parametrize("text", ["各位代表：\n推进改革。\n", "Report 2024\n", "改革开放"])
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_short_utf16_without_bom_still_reads(text, encoding):
+    assert decode_bytes(text.encode(encoding), source="a.txt") == (text, encoding)
+
+
+def test_label_of_a_mixed_file_skips_the_line_it_cannot_read(tmp_path, tiny_model_dir):
+    from typer.testing import CliRunner
+
+    from policy_nlp.cli import app
+
+    (tmp_path / "m.jsonl").write_bytes(MIXED)
+    result = CliRunner().invoke(app, ["label", str(tmp_path / "m.jsonl"), "-o", "-", "-m",
+                                      str(tiny_model_dir)])
+    assert result.exit_code == 5, result.stderr
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["推进改革。"]
+    assert "m.jsonl:2: cannot decode as utf-8" in result.stderr

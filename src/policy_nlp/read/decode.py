@@ -189,6 +189,7 @@ def _decode(data: bytes, source: str, *, final: bool = True) -> tuple[str, str]:
             return _not_binary(gb, source), "gb18030"
     except UnicodeDecodeError:
         pass
+    _refuse_broken_utf8(data, source)
     detected = _detect(data, source, final)
     if detected is not None:
         return detected
@@ -232,10 +233,28 @@ _COMMON_TEXT = re.compile(r"[\t\n\r\x20-\x7e\u00a0-\u024f\u2000-\u206f\u3000-\u3
                           r"\u4e00-\u9fff\uff00-\uffef]")
 
 
+def _refuse_broken_utf8(data: bytes, source: str) -> None:
+    """Refuse data that starts as UTF-8 text (not only ASCII) and stops being UTF-8 later: a
+    file in two encodings (UTF-8 lines, then GB18030 ones), or a damaged one. No encoding reads
+    all of it, and a detected one (cp1250, say) would only turn the UTF-8 part into mojibake.
+    A stream (JSONL, CSV) is read in UTF-8 instead, its lines that do not decode reported."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start > 0 and not data[: exc.start].isascii():
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise InputError(
+                f"{source}: cannot decode as text: UTF-8 until line {line}, which is not "
+                f"({exc.reason} at byte {exc.start}); is the file in one encoding? Save it "
+                "as UTF-8") from None
+
+
 def _utf16_without_bom(data: bytes, final: bool) -> tuple[str, str] | None:
     """UTF-16 text without a byte-order mark, little- or big-endian: the byte order in which the
-    data decodes to common characters (Chinese, ASCII, punctuation) at least 95% of the time.
-    The wrong order, or binary data, gives characters from all over Unicode."""
+    data decodes to common characters (Chinese, ASCII, punctuation) at least 95% of the time,
+    and whose Chinese characters are common ones (:func:`_reads_as_chinese`, however short the
+    text). The wrong order, or binary data with NUL bytes (``abc\0def``), gives characters from
+    all over Unicode, or rare hanzi."""
     if len(data) % 2 and final:
         return None
     best = None
@@ -246,17 +265,19 @@ def _utf16_without_bom(data: bytes, final: bool) -> tuple[str, str] | None:
             continue
         sample = text[:65536]
         share = len(_COMMON_TEXT.findall(sample)) / max(len(sample), 1)
-        if share >= 0.95 and (best is None or share > best[0]):
+        if share >= 0.95 and _reads_as_chinese(sample, min_sample=1) and (
+                best is None or share > best[0]):
             best = (share, text, encoding)
     return (best[1], best[2]) if best else None
 
 
-def _reads_as_chinese(text: str) -> bool:
+def _reads_as_chinese(text: str, min_sample: int = 20) -> bool:
     """Whether GB18030-decoded text reads as Chinese: most non-ASCII characters are common ones
     (GB2312 hanzi and punctuation). Big5, EUC-KR or Shift-JIS bytes also decode as GB18030,
-    but into kana, Cyrillic and rare characters."""
+    but into kana, Cyrillic and rare characters. Fewer than ``min_sample`` non-ASCII characters
+    are too few to tell: they read as Chinese."""
     sample = [c for c in text[:20000] if ord(c) > 0x7F]
-    if len(sample) < 20:
+    if len(sample) < min_sample:
         return True
     common = 0
     for c in sample:
@@ -285,9 +306,26 @@ def _detect(data: bytes, source: str, final: bool) -> tuple[str, str] | None:
     except (UnicodeDecodeError, LookupError):
         return None
     text = _not_binary(text, source)
+    if not _reads_as_east_asian(text):
+        log.info("%s: charset-normalizer detects %s, which does not give Chinese (or other "
+                 "East Asian) text: not taken", source, encoding)
+        return None
     log.info("%s: encoding %s detected by charset-normalizer (not UTF-8 or GB18030)", source,
              encoding)
     return text, encoding
+
+
+_EAST_ASIAN = re.compile(r"[ᄀ-ᇿ -⁯　-ヿ㄰-㆏ㇰ-鿿"
+                         r"가-힯豈-﫿＀-￯𠀀-𿿿]")
+
+
+def _reads_as_east_asian(text: str) -> bool:
+    """Whether a detected encoding's text reads as Chinese, Japanese or Korean: at least 80% of
+    its non-ASCII characters are hanzi, kana, hangul or their punctuation. Mojibake (UTF-8 or
+    GB18030 bytes read in a single-byte code page such as cp1250) is Latin letters and
+    symbols, and is never taken for the text."""
+    sample = [c for c in text[:20000] if ord(c) > 0x7F]
+    return not sample or sum(1 for c in sample if _EAST_ASIAN.match(c)) >= 0.8 * len(sample)
 
 
 def _sniff_stream(raw: IO[bytes], source: str) -> tuple[str, bool]:
