@@ -80,13 +80,23 @@ def output_target(path: str | Path | None) -> Target:
 def refuse_an_input(path: str | Path | None, inputs) -> None:
     """:class:`InputError` if the output ``path`` is one of the run's ``inputs`` (the same
     file, by any path or link): writing it would replace what the run reads, a coder's sheet
-    or the labels, say. An input may be named ``FILE:role=column,…`` (labels); ``-`` and
-    folders are passed over. Checked before any work."""
+    or the labels, say. An input may be named ``FILE:role=column,…`` (labels); ``-`` is passed
+    over. An existing file inside a folder given as input is refused too if reading the folder
+    reads it (:func:`~policy_nlp.read.read_from_folder`); an output of policy-nlp there (a label
+    output, a panel, a coding sheet of an earlier run) is not read, and may be replaced.
+    Checked before any work."""
     target = output_target(path)
     if target.kind != "file" or not target.path.exists():
         return
     for given in inputs:
         if given is None or str(given) == "-":
+            continue
+        if Path(given).is_dir():
+            from .read import read_from_folder
+
+            if read_from_folder(target.path, Path(given)):
+                raise InputError(f"{path}: is an input of this run (in the folder {given}); "
+                                 "writing it would replace it: choose another output name")
             continue
         candidates = [Path(given)]
         if ":" in str(given) and not Path(given).exists():

@@ -67,7 +67,7 @@ def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
             if where == own or own in where.parents:
                 raise InputError(f"{p}: is in the output directory {outdir} of this run (which "
                                  "holds its output only): choose another output directory")
-        found = input_files(path) if path.is_dir() else [path]
+        found = input_files(path, report=True) if path.is_dir() else [path]
         if outdir is not None:
             mine = [f for f in found if own in f.resolve().parents]
             found = [f for f in found if f not in mine]

@@ -36,11 +36,13 @@ from ..errors import InputError, InputWarning, printable
 from ..text import has_content, normalize_text, without_surrogates
 from .decode import decode_report, jsonl_lines, open_text, read_bytes
 from .formats import report_text
+from .own import OWN_OUTPUTS, own_output_kind
 from .problems import OnError, handle_problem
 from .records import Row, check_file, csv_stream_rows, json_text_rows, parse_jsonl_lines
 
 __all__ = ["INPUT_SUFFIXES", "USUAL_TEXT_NAMES", "Document", "IdMemory", "id_keys",
-           "input_files", "iter_documents", "jsonl_records", "name_id", "read_documents"]
+           "input_files", "iter_documents", "jsonl_records", "name_id", "read_documents",
+           "read_from_folder"]
 
 log = logging.getLogger("policy_nlp.read")
 
@@ -265,8 +267,7 @@ def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None,
             continue
         listed = Path(p).is_dir()
         if listed:
-            files = [f for f in input_files(Path(p), on_error)
-                     if not exclude or f.resolve() not in exclude]
+            files = input_files(Path(p), on_error, exclude=exclude, report=True)
             if not files:
                 handle_problem(on_error, InputError(
                     f"{p}: no {', '.join(INPUT_SUFFIXES)} files in this directory "
@@ -407,12 +408,31 @@ def _record(row: Row, key: str, id_col: str, path: Path, encoding: str | None,
 # --- directories ------------------------------------------------------------------------------
 
 
-def input_files(directory: Path, on_error: OnError | None = None) -> list[Path]:
+def input_files(directory: Path, on_error: OnError | None = None, *,
+                exclude: Collection[Path] = (), report: bool = False) -> list[Path]:
     """Input files under ``directory``, recursively, sorted, hidden files and folders skipped.
 
     A folder that cannot be listed is a problem for ``on_error``; a broken symbolic link with an
     input extension is listed (reading it reports it) rather than passed over in silence.
+    Left out: the files of ``exclude`` (resolved paths: the run's own output), and the outputs
+    of policy-nlp that the folder holds (:func:`~policy_nlp.read.own.own_output_kind`: a label
+    output, a panel, a coding sheet), each named in a warning with ``report``.
     """
+    files = []
+    for f in _walk(directory, on_error):
+        if exclude and f.resolve() in exclude:
+            continue
+        kind = own_output_kind(f)
+        if kind is None:
+            files.append(f)
+        elif report:
+            log.warning("%s: not read: %s of policy-nlp (it has the columns %s); name it as an "
+                        "input to read it", printable(str(f)), kind,
+                        ", ".join(sorted(dict(OWN_OUTPUTS)[kind])))
+    return files
+
+
+def _walk(directory: Path, on_error: OnError | None) -> list[Path]:
     found = []
 
     def unlistable(exc: OSError) -> None:
@@ -422,8 +442,22 @@ def input_files(directory: Path, on_error: OnError | None = None) -> list[Path]:
     for root, dirs, files in os.walk(directory, onerror=unlistable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         rel_root = Path(root).relative_to(directory)
-        for name in files:
-            if name.startswith(".") or Path(name).suffix.lower() not in INPUT_SUFFIXES:
-                continue
-            found.append(rel_root / name)
+        found.extend(rel_root / name for name in files if _listed(name))
     return [directory / rel for rel in sorted(found, key=lambda r: r.parts)]
+
+
+def _listed(name: str) -> bool:
+    """Whether a folder's walk lists a file or folder of this name (hidden ones are not)."""
+    return not name.startswith(".") and (Path(name).suffix.lower() in INPUT_SUFFIXES)
+
+
+def read_from_folder(path: Path, folder: Path) -> bool:
+    """Whether reading the input ``folder`` reads the existing file ``path`` (:func:`input_files`:
+    below it, not hidden, an input extension, not an output of policy-nlp)."""
+    try:
+        rel = Path(os.path.realpath(path)).relative_to(os.path.realpath(folder))
+    except ValueError:
+        return False
+    return (bool(rel.parts) and _listed(rel.name)
+            and not any(part.startswith(".") for part in rel.parts[:-1])
+            and own_output_kind(path) is None)
