@@ -210,26 +210,45 @@ class IdMemory:
     def __init__(self) -> None:
         self.seen: set[int] = set()
 
-    def check(self, doc_id: str, source: str, on_error: OnError | None) -> None:
-        self._check(_id_key(doc_id), doc_id, source, on_error)
+    def check(self, doc_id: str, source: str, on_error: OnError | None, parts: int = 0
+              ) -> None:
+        """Check a document's id; ``parts``: the number of paragraphs it was split into, whose
+        ids ``<id>#000``, … are checked too (a record may have one of them as its id)."""
+        self._check(_id_key(doc_id), doc_id, source, on_error, parts)
 
-    def check_many(self, keys: list[int], ids: list[str], sources: list[str],
-                   on_error: OnError | None) -> None:
-        """:meth:`check` of documents in turn, their ids' :func:`id_keys` given: at once
-        when none of them repeats an id (the usual case), else one by one."""
+    def check_many(self, keys: list[int], ids: Iterable[str], sources: Iterable[str],
+                   on_error: OnError | None, parts: list[int] | None = None) -> None:
+        """:meth:`check` of documents in turn, their ids' :func:`id_keys` given (and the
+        number of paragraphs of each, if any was split): at once when none of them repeats
+        an id and none was split (the usual case of records), else one by one."""
         seen = self.seen
-        if (len(seen) + len(keys) <= UNIQUE_ID_LIMIT and seen.isdisjoint(keys)
-                and len(set(keys)) == len(keys)):
+        if (not any(parts or ()) and len(seen) + len(keys) <= UNIQUE_ID_LIMIT
+                and seen.isdisjoint(keys) and len(set(keys)) == len(keys)):
             seen.update(keys)
             return
-        for key, doc_id, source in zip(keys, ids, sources, strict=True):
-            self._check(key, doc_id, source, on_error)
+        for key, doc_id, source, n in zip(keys, ids, sources, parts or [0] * len(keys),
+                                          strict=True):
+            self._check(key, doc_id, source, on_error, n)
 
-    def _check(self, key: int, doc_id: str, source: str, on_error: OnError | None) -> None:
-        if key in self.seen:
+    def _check(self, key: int, doc_id: str, source: str, on_error: OnError | None,
+               parts: int = 0) -> None:
+        if key in self.seen:  # (its paragraphs' ids then repeat too: not reported again)
             handle_problem(on_error, InputWarning(
                 f"{source}: duplicate id {doc_id!r} (an earlier record or report has it)"))
-        elif len(self.seen) < UNIQUE_ID_LIMIT:
+            return
+        self._remember(key)
+        for i in range(parts):
+            part = f"{doc_id}#{i:03d}"
+            part_key = _id_key(part)
+            if part_key in self.seen:
+                handle_problem(on_error, InputWarning(
+                    f"{source}: duplicate id {part!r} (paragraph {i} of this report; an "
+                    "earlier record or report has it)"))
+            else:
+                self._remember(part_key)
+
+    def _remember(self, key: int) -> None:
+        if len(self.seen) < UNIQUE_ID_LIMIT:
             self.seen.add(key)
 
 
