@@ -7,7 +7,7 @@ order (problems, duplicate ids) exactly as reading the files itself would report
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
@@ -102,7 +102,8 @@ class BlockReport:
     keys: list[int]
     ids: list[str]
     sources: list[str]
-    parts: list[int]  # the paragraphs of each document split as a report (0: not split)
+    # the paragraphs of each document split as a report (0: not split; empty: none was)
+    parts: list[int] = field(default_factory=list)
 
     def replay(self, ids, on_error) -> None:
         """Report the problems and the duplicate ids (checked with ``ids``, an
@@ -113,7 +114,7 @@ class BlockReport:
         for at, problem in [*self.problems, (len(self.keys), None)]:
             if at > done:
                 ids.check_many(self.keys[done:at], self.ids[done:at], self.sources[done:at],
-                               on_error, self.parts[done:at])
+                               on_error, self.parts[done:at] or None)
                 done = at
             if problem is not None:
                 handle_problem(on_error, problem)
