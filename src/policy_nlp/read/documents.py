@@ -204,8 +204,10 @@ def iter_documents(
 
 
 class IdMemory:
-    """The duplicate-id check of :func:`iter_documents` (``unique_ids=True``): remembers the
-    64-bit hashes of the first ``UNIQUE_ID_LIMIT`` ids and reports a later equal one."""
+    """The duplicate-id check of :func:`iter_documents` (``unique_ids=True``: documents' ids)
+    and of :func:`~policy_nlp.predict.iter_units` (the output's ids: a document's, and those of
+    the paragraphs of a split report): remembers the 64-bit hashes of the first
+    ``UNIQUE_ID_LIMIT`` ids and reports a later equal one."""
 
     def __init__(self) -> None:
         self.seen: set[int] = set()
