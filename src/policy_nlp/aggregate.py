@@ -32,6 +32,7 @@ import numpy as np
 from .codebook import Codebook, model_codebook
 from .errors import ArgumentError, InputError, InputWarning
 from .predict import Unit, iter_units, label_sentences, label_units
+from .read import IdMemory
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
@@ -497,6 +498,7 @@ def _units(documents: Iterable[Document], records: str, name_pattern: str | None
            on_error: Callable[[InputError], None] | None = None) -> Iterator[Unit]:
     pattern = compile_name_pattern(name_pattern) if name_pattern else None
     files: dict[str, str] = {}  # report id -> the file that has it
+    ids = IdMemory()  # a repeated id (a record's, a paragraph's) is reported, as label does
     for doc in documents:
         if doc.kind == "report" and files.setdefault(doc.id, doc.source) != doc.source:
             # two files with one name (北京/2024.txt, 上海/2024.txt) stay two reports
@@ -520,7 +522,7 @@ def _units(documents: Iterable[Document], records: str, name_pattern: str | None
             named["region"] = normalize_region(named["region"], named.get("level"))
             # the level goes with the region: the pattern's, else what the region's name says
             named.setdefault("level", level_of(named["region"]))
-        for unit in iter_units([doc], records=records):
+        for unit in iter_units([doc], records=records, ids=ids, on_error=on_error):
             unit.fields.update(named)  # a file-name pattern wins over the report's own lines
             yield unit
 

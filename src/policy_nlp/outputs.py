@@ -28,7 +28,7 @@ import os
 import socket
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,16 +77,26 @@ def output_target(path: str | Path | None) -> Target:
     return Target("file", p)
 
 
-def refuse_an_input(path: str | Path | None, inputs) -> None:
+def refuse_an_input(path: str | Path | None, inputs,
+                    read_from_folder: Callable[[Path, Path], bool] | None = None) -> None:
     """:class:`InputError` if the output ``path`` is one of the run's ``inputs`` (the same
     file, by any path or link): writing it would replace what the run reads, a coder's sheet
-    or the labels, say. An input may be named ``FILE:role=column,…`` (labels); ``-`` and
-    folders are passed over. Checked before any work."""
+    or the labels, say. An input may be named ``FILE:role=column,…`` (labels); ``-`` is passed
+    over. An existing file inside a folder given as input is refused too if reading the folder
+    reads it, as ``read_from_folder(file, folder)`` says
+    (:func:`~policy_nlp.read.read_from_folder`, given by the caller: this module is below the
+    readers); an output of policy-nlp there (a label output, a panel, a coding sheet of an
+    earlier run) is not read, and may be replaced. Checked before any work."""
     target = output_target(path)
     if target.kind != "file" or not target.path.exists():
         return
     for given in inputs:
         if given is None or str(given) == "-":
+            continue
+        if Path(given).is_dir():
+            if read_from_folder is not None and read_from_folder(target.path, Path(given)):
+                raise InputError(f"{path}: is an input of this run (in the folder {given}); "
+                                 "writing it would replace it: choose another output name")
             continue
         candidates = [Path(given)]
         if ":" in str(given) and not Path(given).exists():

@@ -69,30 +69,43 @@ def units_of_report(doc_id: str, text: str, extra: dict[str, Any] | None = None)
     return out
 
 
-def iter_units(documents: Iterable[Document], *, records: str = "auto") -> Iterator[Unit]:
+def iter_units(documents: Iterable[Document], *, records: str = "auto", ids=None,
+               on_error=None) -> Iterator[Unit]:
     """Documents -> units to label.
 
     A report file is split into paragraphs. A record (a JSONL line or CSV row) is labeled as
     it is (``records="paragraphs"``, one output per input record, other fields passed
     through), split as a report (``"reports"``), or, with ``"auto"``, split only when its text
     holds more than one non-blank line.
+
+    With ``ids`` (a :class:`~policy_nlp.read.IdMemory`), each document's id, and the ids of
+    the paragraphs of a split one, are checked against those before: a repeated one is an
+    :class:`~policy_nlp.errors.InputWarning` for ``on_error`` (raised without it).
     """
     if records not in RECORD_MODES:
         raise ValueError(f"records must be one of {RECORD_MODES}")
     for doc in documents:
-        if doc.kind == "report" or (
-            doc.kind == "record"
-            and (records == "reports" or (records == "auto" and _looks_like_report(doc.text)))
-        ):
-            extra = dict(doc.meta) if doc.kind == "record" else {}
-            yield from units_of_report(doc.id, doc.text, extra)
-        else:
-            # (a record without text to classify never gets here: the reader reports it)
-            # the record's id as given: an integer id stays an integer in the output
-            rid = doc.id if doc.raw_id is None else doc.raw_id
-            if records == "paragraphs" and not _warned:
-                _warn_if_report_like(doc)
-            yield Unit(id=rid, text=doc.text, fields=dict(doc.meta))
+        units, split = units_of_document(doc, records)
+        if ids is not None:
+            ids.check(doc.id, doc.source, on_error, parts=len(units) if split else 0)
+        yield from units
+
+
+def units_of_document(doc: Document, records: str = "auto") -> tuple[list[Unit], bool]:
+    """The units of one document (see :func:`iter_units`), and whether it was split into
+    paragraphs (their ids then ``<id>#NNN``, NNN from 000)."""
+    if doc.kind == "report" or (
+        doc.kind == "record"
+        and (records == "reports" or (records == "auto" and _looks_like_report(doc.text)))
+    ):
+        extra = dict(doc.meta) if doc.kind == "record" else {}
+        return units_of_report(doc.id, doc.text, extra), True
+    # (a record without text to classify never gets here: the reader reports it)
+    # the record's id as given: an integer id stays an integer in the output
+    rid = doc.id if doc.raw_id is None else doc.raw_id
+    if records == "paragraphs" and not _warned:
+        _warn_if_report_like(doc)
+    return [Unit(id=rid, text=doc.text, fields=dict(doc.meta))], False
 
 
 _warned: list[bool] = []  # the warning below was given (once per process)

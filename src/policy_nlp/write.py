@@ -27,7 +27,7 @@ import orjson
 from .errors import ArgumentError, InputError, OutputError, require
 from .outputs import open_stream, output_target, refuse_an_input
 from .text import clip
-from .read import jsonl_loads
+from .read import jsonl_loads, read_from_folder
 
 if TYPE_CHECKING:  # pragma: no cover
     from .codebook import Codebook
@@ -167,7 +167,7 @@ def check_output_file(path: str | Path | None, inputs=()) -> None:
     :class:`InputError`, a bad argument), it is not a directory, and a file can be made there
     (else :class:`OutputError`). A long run then does not end on a place it could not write.
     """
-    refuse_an_input(path, inputs)
+    refuse_an_input(path, inputs, read_from_folder)  # an input inside a folder too
     target = output_target(path)
     if target.kind != "file":
         return

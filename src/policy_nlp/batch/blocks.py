@@ -7,7 +7,7 @@ order (problems, duplicate ids) exactly as reading the files itself would report
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
@@ -102,6 +102,8 @@ class BlockReport:
     keys: list[int]
     ids: list[str]
     sources: list[str]
+    # the paragraphs of each document split as a report (0: not split; empty: none was)
+    parts: list[int] = field(default_factory=list)
 
     def replay(self, ids, on_error) -> None:
         """Report the problems and the duplicate ids (checked with ``ids``, an
@@ -112,7 +114,7 @@ class BlockReport:
         for at, problem in [*self.problems, (len(self.keys), None)]:
             if at > done:
                 ids.check_many(self.keys[done:at], self.ids[done:at], self.sources[done:at],
-                               on_error)
+                               on_error, self.parts[done:at] or None)
                 done = at
             if problem is not None:
                 handle_problem(on_error, problem)
@@ -122,18 +124,17 @@ def label_block(model, block: LineBlock, opts: LabelOptions) -> tuple[bytes, int
     """Read, label and serialise a block of JSONL lines (in a worker): the bytes, the number
     of units, and the :class:`BlockReport` of its reading, for the main process to report
     problems and duplicate ids in input order."""
-    from ..predict import iter_units
+    from ..predict import units_of_document
     from ..read import id_keys
 
-    report = BlockReport([], [], [], [])
-
-    def documents():
-        for doc in block.documents(opts, lambda e: report.problems.append((len(report.ids), e))):
-            report.ids.append(doc.id)
-            report.sources.append(doc.source)
-            yield doc
-
-    units = list(iter_units(documents(), records=opts.records))
+    report = BlockReport([], [], [], [], [])
+    units = []
+    for doc in block.documents(opts, lambda e: report.problems.append((len(report.ids), e))):
+        doc_units, split = units_of_document(doc, opts.records)
+        units.extend(doc_units)
+        report.ids.append(doc.id)
+        report.sources.append(doc.source)
+        report.parts.append(len(doc_units) if split else 0)
     data, n = label_chunk(model, units, opts)
     report.keys = id_keys(report.ids)
     return data, n, report

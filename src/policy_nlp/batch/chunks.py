@@ -72,8 +72,9 @@ def read_units(inputs: list[str], opts: LabelOptions, on_error=None,
     """The units to label; ``on_error`` is the reading layer's error policy (None: raise);
     ``exclude``: files of the run's own output, never read from an input directory."""
     from ..predict import iter_units
-    from ..read import iter_documents
+    from ..read import IdMemory, iter_documents
 
     docs = iter_documents(inputs, text_col=opts.text_col, id_col=opts.id_col, on_error=on_error,
-                          unique_ids=True, exclude=exclude)
-    return iter_units(docs, records=opts.records)
+                          exclude=exclude)
+    # the ids checked as the output has them: a report's paragraphs' too (r#000)
+    return iter_units(docs, records=opts.records, ids=IdMemory(), on_error=on_error)

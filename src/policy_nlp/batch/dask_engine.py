@@ -67,7 +67,7 @@ def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
             if where == own or own in where.parents:
                 raise InputError(f"{p}: is in the output directory {outdir} of this run (which "
                                  "holds its output only): choose another output directory")
-        found = input_files(path) if path.is_dir() else [path]
+        found = input_files(path, report=True) if path.is_dir() else [path]
         if outdir is not None:
             mine = [f for f in found if own in f.resolve().parents]
             found = [f for f in found if f not in mine]
@@ -127,10 +127,11 @@ def label_partition(part: Partition, outdir: str, model_dir: str | None, model_f
                     opts: LabelOptions) -> dict[str, Any]:
     """Label one partition into ``outdir/part-NNNNN.jsonl`` (runs on a Dask worker; ``outdir``
     is the run's staging directory). The result carries the 64-bit keys of its documents' ids
-    (``id_keys``, for the client's duplicate check), which the manifest leaves out."""
+    (``id_keys``) and the paragraphs of each split one (``id_parts``), for the client's
+    duplicate check, which the manifest leaves out."""
     from array import array
 
-    from ..predict import iter_units
+    from ..predict import units_of_document
     from ..read import id_keys
 
     model = process_model(model_dir)
@@ -138,20 +139,22 @@ def label_partition(part: Partition, outdir: str, model_dir: str | None, model_f
         raise ModelError(f"worker {os.uname().nodename}: its model {model_dir or '(default)'} "
                          "is not the client's (different file hashes)")
     ids: list[str] = []
+    split: list[int] = []  # the paragraphs of each document split as a report (0: not split)
 
-    def documents():
+    def units():
         for doc in read_partition(part, text_col=opts.text_col, id_col=opts.id_col):
+            doc_units, was_split = units_of_document(doc, opts.records)
             ids.append(doc.id)
-            yield doc
+            split.append(len(doc_units) if was_split else 0)
+            yield from doc_units
 
-    units = iter_units(documents(), records=opts.records)
     target = Path(outdir) / part.name
     tmp = target.with_name(f".{part.name}.tmp")
     h = hashlib.sha256()
     rows = 0
     try:
         with open(tmp, "wb") as fh:
-            for chunk in chunked(units, 1024):
+            for chunk in chunked(units(), 1024):
                 data, n = label_chunk(model, chunk, opts)
                 fh.write(data)
                 h.update(data)
@@ -164,7 +167,8 @@ def label_partition(part: Partition, outdir: str, model_dir: str | None, model_f
         raise
     return {"part": part.name, "input": part.path, "first_line": part.first_line,
             "lines": part.n_lines, "rows": rows, "sha256": h.hexdigest(),
-            "id_keys": array("Q", id_keys(ids)).tobytes()}
+            "id_keys": array("Q", id_keys(ids)).tobytes(),
+            "id_parts": array("Q", split).tobytes()}
 
 
 # the Dask engine's own files in its output directory, beside the parts and manifest.json
@@ -233,11 +237,13 @@ def _replay_dask_ids(parts: list[Partition], results: list[dict], opts: LabelOpt
     memory = IdMemory()
     for part, result in zip(parts, results, strict=True):
         keys = array("Q", result.pop("id_keys")).tolist()
+        split = array("Q", result.pop("id_parts")).tolist()
 
         def docs(part=part):
             return read_partition(part, text_col=opts.text_col, id_col=opts.id_col)
 
-        memory.check_many(keys, (d.id for d in docs()), (d.source for d in docs()), on_error)
+        memory.check_many(keys, (d.id for d in docs()), (d.source for d in docs()), on_error,
+                          split)
 
 
 def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None = None,

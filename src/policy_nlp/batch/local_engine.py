@@ -76,12 +76,12 @@ def label_to_file(inputs: list[str], output: str, *, model_dir: str | Path | Non
     from ..write import check_output_file
 
     out = target.path  # a symbolic link followed: its target is written, the link stays
-    check_output_file(out)
     own = own_files(out)
     for p in inputs:
         if p != "-" and Path(p).resolve() in own:
             raise InputError(f"{p}: is also the output of this run (or its partial output); "
                              "labeling it would replace it: choose another output name")
+    check_output_file(out, inputs)  # nor an input inside a folder given as input
     with run_lock(lock_path(out), out):
         return _label_locked(inputs, out, model, model_key, opts, jobs, resume, restart,
                              chunk_size, commit_every, progress, log, on_error, own)

@@ -36,11 +36,13 @@ from ..errors import InputError, InputWarning, printable
 from ..text import has_content, normalize_text, without_surrogates
 from .decode import decode_report, jsonl_lines, open_text, read_bytes
 from .formats import report_text
+from .own import OWN_OUTPUTS, own_output_kind
 from .problems import OnError, handle_problem
 from .records import Row, check_file, csv_stream_rows, json_text_rows, parse_jsonl_lines
 
 __all__ = ["INPUT_SUFFIXES", "USUAL_TEXT_NAMES", "Document", "IdMemory", "id_keys",
-           "input_files", "iter_documents", "jsonl_records", "name_id", "read_documents"]
+           "input_files", "iter_documents", "jsonl_records", "name_id", "read_documents",
+           "read_from_folder"]
 
 log = logging.getLogger("policy_nlp.read")
 
@@ -202,32 +204,53 @@ def iter_documents(
 
 
 class IdMemory:
-    """The duplicate-id check of :func:`iter_documents` (``unique_ids=True``): remembers the
-    64-bit hashes of the first ``UNIQUE_ID_LIMIT`` ids and reports a later equal one."""
+    """The duplicate-id check of :func:`iter_documents` (``unique_ids=True``: documents' ids)
+    and of :func:`~policy_nlp.predict.iter_units` (the output's ids: a document's, and those of
+    the paragraphs of a split report): remembers the 64-bit hashes of the first
+    ``UNIQUE_ID_LIMIT`` ids and reports a later equal one."""
 
     def __init__(self) -> None:
         self.seen: set[int] = set()
 
-    def check(self, doc_id: str, source: str, on_error: OnError | None) -> None:
-        self._check(_id_key(doc_id), doc_id, source, on_error)
+    def check(self, doc_id: str, source: str, on_error: OnError | None, parts: int = 0
+              ) -> None:
+        """Check a document's id; ``parts``: the number of paragraphs it was split into, whose
+        ids ``<id>#000``, … are checked too (a record may have one of them as its id)."""
+        self._check(_id_key(doc_id), doc_id, source, on_error, parts)
 
-    def check_many(self, keys: list[int], ids: list[str], sources: list[str],
-                   on_error: OnError | None) -> None:
-        """:meth:`check` of documents in turn, their ids' :func:`id_keys` given: at once
-        when none of them repeats an id (the usual case), else one by one."""
+    def check_many(self, keys: list[int], ids: Iterable[str], sources: Iterable[str],
+                   on_error: OnError | None, parts: list[int] | None = None) -> None:
+        """:meth:`check` of documents in turn, their ids' :func:`id_keys` given (and the
+        number of paragraphs of each, if any was split): at once when none of them repeats
+        an id and none was split (the usual case of records), else one by one."""
         seen = self.seen
-        if (len(seen) + len(keys) <= UNIQUE_ID_LIMIT and seen.isdisjoint(keys)
-                and len(set(keys)) == len(keys)):
+        if (not any(parts or ()) and len(seen) + len(keys) <= UNIQUE_ID_LIMIT
+                and seen.isdisjoint(keys) and len(set(keys)) == len(keys)):
             seen.update(keys)
             return
-        for key, doc_id, source in zip(keys, ids, sources, strict=True):
-            self._check(key, doc_id, source, on_error)
+        for key, doc_id, source, n in zip(keys, ids, sources, parts or [0] * len(keys),
+                                          strict=True):
+            self._check(key, doc_id, source, on_error, n)
 
-    def _check(self, key: int, doc_id: str, source: str, on_error: OnError | None) -> None:
-        if key in self.seen:
+    def _check(self, key: int, doc_id: str, source: str, on_error: OnError | None,
+               parts: int = 0) -> None:
+        if key in self.seen:  # (its paragraphs' ids then repeat too: not reported again)
             handle_problem(on_error, InputWarning(
                 f"{source}: duplicate id {doc_id!r} (an earlier record or report has it)"))
-        elif len(self.seen) < UNIQUE_ID_LIMIT:
+            return
+        self._remember(key)
+        for i in range(parts):
+            part = f"{doc_id}#{i:03d}"
+            part_key = _id_key(part)
+            if part_key in self.seen:
+                handle_problem(on_error, InputWarning(
+                    f"{source}: duplicate id {part!r} (paragraph {i} of this report; an "
+                    "earlier record or report has it)"))
+            else:
+                self._remember(part_key)
+
+    def _remember(self, key: int) -> None:
+        if len(self.seen) < UNIQUE_ID_LIMIT:
             self.seen.add(key)
 
 
@@ -265,8 +288,7 @@ def _iter_all(paths: list, text_col: str, id_col: str, on_error: OnError | None,
             continue
         listed = Path(p).is_dir()
         if listed:
-            files = [f for f in input_files(Path(p), on_error)
-                     if not exclude or f.resolve() not in exclude]
+            files = input_files(Path(p), on_error, exclude=exclude, report=True)
             if not files:
                 handle_problem(on_error, InputError(
                     f"{p}: no {', '.join(INPUT_SUFFIXES)} files in this directory "
@@ -407,12 +429,31 @@ def _record(row: Row, key: str, id_col: str, path: Path, encoding: str | None,
 # --- directories ------------------------------------------------------------------------------
 
 
-def input_files(directory: Path, on_error: OnError | None = None) -> list[Path]:
+def input_files(directory: Path, on_error: OnError | None = None, *,
+                exclude: Collection[Path] = (), report: bool = False) -> list[Path]:
     """Input files under ``directory``, recursively, sorted, hidden files and folders skipped.
 
     A folder that cannot be listed is a problem for ``on_error``; a broken symbolic link with an
     input extension is listed (reading it reports it) rather than passed over in silence.
+    Left out: the files of ``exclude`` (resolved paths: the run's own output), and the outputs
+    of policy-nlp that the folder holds (:func:`~policy_nlp.read.own.own_output_kind`: a label
+    output, a panel, a coding sheet), each named in a warning with ``report``.
     """
+    files = []
+    for f in _walk(directory, on_error):
+        if exclude and f.resolve() in exclude:
+            continue
+        kind = own_output_kind(f)
+        if kind is None:
+            files.append(f)
+        elif report:
+            log.warning("%s: not read: %s of policy-nlp (it has the columns %s); name it as an "
+                        "input to read it", printable(str(f)), kind,
+                        ", ".join(sorted(dict(OWN_OUTPUTS)[kind])))
+    return files
+
+
+def _walk(directory: Path, on_error: OnError | None) -> list[Path]:
     found = []
 
     def unlistable(exc: OSError) -> None:
@@ -422,8 +463,22 @@ def input_files(directory: Path, on_error: OnError | None = None) -> list[Path]:
     for root, dirs, files in os.walk(directory, onerror=unlistable):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         rel_root = Path(root).relative_to(directory)
-        for name in files:
-            if name.startswith(".") or Path(name).suffix.lower() not in INPUT_SUFFIXES:
-                continue
-            found.append(rel_root / name)
+        found.extend(rel_root / name for name in files if _listed(name))
     return [directory / rel for rel in sorted(found, key=lambda r: r.parts)]
+
+
+def _listed(name: str) -> bool:
+    """Whether a folder's walk lists a file or folder of this name (hidden ones are not)."""
+    return not name.startswith(".") and (Path(name).suffix.lower() in INPUT_SUFFIXES)
+
+
+def read_from_folder(path: Path, folder: Path) -> bool:
+    """Whether reading the input ``folder`` reads the existing file ``path`` (:func:`input_files`:
+    below it, not hidden, an input extension, not an output of policy-nlp)."""
+    try:
+        rel = Path(os.path.realpath(path)).relative_to(os.path.realpath(folder))
+    except ValueError:
+        return False
+    return (bool(rel.parts) and _listed(rel.name)
+            and not any(part.startswith(".") for part in rel.parts[:-1])
+            and own_output_kind(path) is None)
