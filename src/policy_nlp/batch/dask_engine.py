@@ -9,7 +9,6 @@ engine did not make is touched."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -275,32 +274,25 @@ def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None =
         raise InputError(f"{out}: exists and is not a directory (the dask engine writes a "
                          "directory of parts)")
     parts = plan_partitions(inputs, partition_rows, out)
-    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        with run_lock(out / DASK_LOCK, out):
-            old, stale = _dask_own_files(out)
-            for directory in stale:  # staging directories of dead runs (the lock says so)
-                log(f"dask: removing {directory.name}, left by a run that was stopped")
-                shutil.rmtree(directory)
-            stage = out / f"{DASK_STAGE}{os.getpid()}-{os.urandom(4).hex()}"
-            stage.mkdir()
-            try:
-                with stop_between_chunks():
-                    results = _dask_run(Client, LocalCluster, parts, stage, model, model_key,
-                                        opts, scheduler, n_workers, processes, log)
-                _replay_dask_ids(parts, results, opts, on_error)
-                manifest = {"format": MANIFEST_FORMAT, "model": model.card.get("files"),
-                            "options": asdict(opts), "rows": sum(r["rows"] for r in results),
-                            "parts": results}
-                _publish_parts(out, stage, manifest, old)
-            finally:
-                shutil.rmtree(stage, ignore_errors=True)
-    except BaseException:
-        if created:  # a run that failed (no scheduler, a bad input) leaves no empty folder
-            with contextlib.suppress(OSError):
-                out.rmdir()
-        raise
+    with run_lock(out / DASK_LOCK, out):
+        old, stale = _dask_own_files(out)
+        for directory in stale:  # staging directories of dead runs (the lock says so)
+            log(f"dask: removing {directory.name}, left by a run that was stopped")
+            shutil.rmtree(directory)
+        stage = out / f"{DASK_STAGE}{os.getpid()}-{os.urandom(4).hex()}"
+        stage.mkdir()
+        try:
+            with stop_between_chunks():
+                results = _dask_run(Client, LocalCluster, parts, stage, model, model_key, opts,
+                                    scheduler, n_workers, processes, log)
+            _replay_dask_ids(parts, results, opts, on_error)
+            manifest = {"format": MANIFEST_FORMAT, "model": model.card.get("files"),
+                        "options": asdict(opts), "rows": sum(r["rows"] for r in results),
+                        "parts": results}
+            _publish_parts(out, stage, manifest, old)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
     return manifest
 
 
