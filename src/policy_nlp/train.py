@@ -64,6 +64,8 @@ class TrainConfig:
         if not (isinstance(self.C, int | float) and math.isfinite(self.C) and self.C > 0):
             raise ArgumentError("C", f"must be more than 0, not {self.C}")
         check_seed(self.seed)
+        if self.features.min_df < 1:  # 0 and -1 kept every n-gram, as 1 does, unseen
+            raise ArgumentError("min_df", f"must be at least 1, not {self.features.min_df}")
         if self.n_jobs < 1:
             raise ArgumentError("n_jobs", f"must be at least 1, not {self.n_jobs}")
         if self.classifier not in ("linear_svc", "logistic"):

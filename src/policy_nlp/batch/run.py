@@ -39,7 +39,7 @@ def check_label_arguments(engine: str = "local", *, jobs: int = 1, resume: bool 
         raise ArgumentError("engine", f"must be {' or '.join(ENGINES)}, not {engine!r}")
     if jobs < 1:
         raise ArgumentError("jobs", f"must be at least 1, not {jobs}")
-    if commit_every < 0:
+    if not commit_every >= 0:  # NaN too
         raise ArgumentError("commit_every", f"must be 0 or more, not {commit_every}")
     if engine == "dask":
         if resume:
