@@ -132,6 +132,12 @@ def csv_no_text_column(tmp):
     return [p]
 
 
+def csv_duplicated_header(tmp):
+    p = tmp / "twice.csv"
+    p.write_text("id,text,text\nt1,推进改革。,稳就业。\n", "utf-8")
+    return [p]
+
+
 def duplicated_ids(tmp):
     p = tmp / "dup.jsonl"
     p.write_text('{"id": "g1", "text": "推进碳达峰碳中和。"}\n', "utf-8")
@@ -249,6 +255,9 @@ ROWS = {
     "CSV without the text column": Row(csv_no_text_column, 5,
                                        "table.csv: no text column 'text'; columns found: id, body",
                                        [], absent=["c1"]),
+    "CSV with a column named twice": Row(
+        csv_duplicated_header, 5, "twice.csv:1: the header names the column 'text' twice "
+        "(columns 2 and 3); give each column its own name", [], absent=["t1"]),
     "duplicated ids": Row(duplicated_ids, 5,
                           "good.jsonl:1: duplicate id 'g1' (an earlier record", [], n_out=3),
     "directory with unreadable files": Row(unreadable_files, 5,
@@ -366,6 +375,35 @@ def test_classify_reports_and_skips_too(tmp_path, model):
     assert "policy-nlp: skipped: " in result.stderr and len(result.stdout.splitlines()) == 2
     strict = runner.invoke(app, ["classify", str(path), "-m", str(model), "--strict"])
     assert strict.exit_code == 2 and strict.stdout == ""
+
+
+def test_classify_of_an_input_with_nothing_to_classify_says_so_once(tmp_path, model):
+    """The skip and the error of one input were two lines for one problem."""
+    (path,) = empty(tmp_path)
+    result = runner.invoke(app, ["classify", str(path), "-m", str(model)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"policy-nlp: error: {path}: file is empty\n"
+    table = tmp_path / "blank.csv"
+    table.write_text("id,text\n1,\n2,。\n", "utf-8")
+    result = runner.invoke(app, ["classify", str(table), "-m", str(model)])
+    assert result.exit_code == 2
+    assert result.stderr == (f"policy-nlp: error: {table}: no paragraphs found (2 problems, "
+                             f"the first: {table}:2: no text to classify (empty or only "
+                             "punctuation))\n")
+
+
+def test_a_table_that_names_a_column_twice_is_refused_by_every_reader(tmp_path):
+    """One of the two columns was lost unseen (a record keeps one value per name); an
+    unnamed column (a trailing comma) may repeat."""
+    from policy_nlp.errors import InputError
+    from policy_nlp.read import table_rows
+
+    (path,) = csv_duplicated_header(tmp_path)
+    with pytest.raises(InputError, match=r"twice\.csv:1: the header names the column 'text'"):
+        list(table_rows(path))
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text("id,text,,\n1,推进改革。,,\n", "utf-8")
+    assert [row["text"] for _, row in table_rows(trailing)] == ["推进改革。"]
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")

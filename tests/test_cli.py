@@ -284,7 +284,7 @@ def test_label_warns_once_when_records_look_like_whole_reports(model, tmp_path, 
     result = run("label", src, "-o", out, "-m", model, "--no-progress")
     assert result.exit_code == 0, result.stderr
     assert result.stderr.count("labeled whole, as one paragraph") == 1
-    assert "r0: this record has 6 lines" in result.stderr
+    assert f"{src}:1: this record has 6 lines" in result.stderr  # FILE:LINE, not the id
     assert len(out.read_text("utf-8").splitlines()) == 3  # still one line out per line in
     result = run("label", src, "-o", out, "-m", model, "--no-progress", "--records", "reports")
     assert result.exit_code == 0 and "labeled whole" not in result.stderr
@@ -477,7 +477,7 @@ def test_library_checks_name_the_parameter(model):
     assert check_sheet_format("s.jsonl", None) == "jsonl"
     assert check_sheet_format("-", "csv") == "csv"
     bad = run("plot", "p.csv", "-o", "figs", "--format", "gif")
-    assert bad.exit_code == 2 and "--format gif: figures are png or svg" in bad.stderr
+    assert bad.exit_code == 2 and "--format must be png, svg or pdf, not 'gif'" in bad.stderr
 
 
 def test_python_m_policy_nlp_cli_runs():

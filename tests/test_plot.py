@@ -232,3 +232,73 @@ def test_a_stata_panel_is_refused_with_what_plot_reads(rows, tmp_path):
     path.write_bytes(b"\x00not read")
     with pytest.raises(InputError, match="plot reads the panel as .csv, .parquet or .jsonl"):
         plot.read_panel(path)
+
+
+# --- review: what -o and --format say is what is written ---------------------------------------
+
+
+def _plot(tmp_path, rows, *args):
+    panel = tmp_path / "panel.csv"
+    write_panel(rows, panel)
+    return CliRunner().invoke(app, ["plot", str(panel), *map(str, args)])
+
+
+@pytest.mark.parametrize("dpi", ["0", "-5", "601"])
+def test_a_dpi_out_of_range_is_one_line(rows, tmp_path, dpi):
+    result = _plot(tmp_path, rows, "-o", tmp_path / "f", "--kind", "trends", "--dpi", dpi)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2
+    assert result.stderr == f"policy-nlp: error: --dpi must be from 1 to 600, not {dpi}\n"
+    assert not (tmp_path / "f").exists()
+
+
+def test_a_pdf_name_is_a_pdf_not_a_folder(rows, tmp_path):
+    """-o x.pdf made a folder x.pdf full of PNGs."""
+    pdf = tmp_path / "x.pdf"
+    result = _plot(tmp_path, rows, "-o", pdf, "--kind", "trends")
+    assert result.exit_code == 0, result.stderr
+    assert pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-"
+    result = _plot(tmp_path, rows, "-o", tmp_path / "all.pdf")  # three kinds, one file
+    assert result.exit_code == 2 and "give --kind, or a folder" in result.stderr
+    assert not (tmp_path / "all.pdf").exists()
+
+
+@pytest.mark.parametrize(("name", "args", "message"), [
+    ("t.png", ["-f", "svg"], "t.png: --format svg but the name says png"),
+    ("x.jpg", [], "x.jpg: a figure is written as .png, .svg or .pdf, not .jpg"),
+    ("t.png", ["-f", "gif"], "--format must be png, svg or pdf, not 'gif'")])
+def test_a_name_or_format_that_plot_does_not_write_is_refused(rows, tmp_path, name, args,
+                                                              message):
+    """-o t.png -f svg silently wrote a PNG; -o x.jpg made a folder."""
+    result = _plot(tmp_path, rows, "-o", tmp_path / name, "--kind", "trends", *args)
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / name).exists()
+
+
+def test_a_folder_takes_the_format_and_may_have_a_dot(rows, tmp_path):
+    out = tmp_path / "figs.v2"
+    result = _plot(tmp_path, rows, "-o", f"{out}/", "--kind", "trends", "-f", "svg")
+    assert result.exit_code == 0, result.stderr
+    assert "<svg" in (out / "trends.svg").read_text("utf-8")[:500]
+    result = _plot(tmp_path, rows, "-o", out, "--kind", "bars", "-f", "pdf")  # exists: a folder
+    assert result.exit_code == 0, result.stderr
+    assert (out / "bars.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_a_parquet_panel_without_pyarrow_names_the_install(rows, tmp_path, monkeypatch):
+    """It was pandas' ImportError traceback (README: exit 2 with the pip install line)."""
+    import importlib.util
+
+    from policy_nlp.errors import MissingDependencyError
+
+    panel = tmp_path / "panel.parquet"
+    panel.write_bytes(b"PAR1")  # never read: refused before
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyarrow" else real(name, *a))
+    with pytest.raises(MissingDependencyError, match=r"pip install 'policy-nlp\[parquet\]'"):
+        plot.read_panel(panel)
+    result = CliRunner().invoke(app, ["plot", str(panel), "-o", str(tmp_path / "f")])
+    assert result.exit_code == 2
+    assert result.stderr == ("policy-nlp: error: reading a Parquet panel needs pyarrow: "
+                             "pip install 'policy-nlp[parquet]'\n")

@@ -29,7 +29,7 @@ from itertools import combinations
 import numpy as np
 
 from .errors import InputError
-from .metrics import check_resamples
+from .metrics import check_resamples, check_seed
 
 MISSING = -1
 
@@ -200,6 +200,7 @@ def agreement(codings: Codings, *, n_boot: int = 1000, seed: int = 0) -> dict:
     (two coders; else None), ``pairs`` (Cohen's κ of every pair), ``per_theme``,
     ``confusion`` (two coders) or ``coincidence``, ``disagreements`` (item ids)."""
     check_resamples(n_boot)
+    check_seed(seed)
     k = len(codings.themes)
     counts = codings.counts()
     _, m, agree, c = _alpha_parts(counts)
@@ -375,6 +376,7 @@ def agreement_files(sources, *, codebook=None, paragraphs=None, blank: str = "sk
     from .write import check_output_file, format_for_path
 
     check_resamples(n_boot)
+    check_seed(seed)
     sources = list(sources) if isinstance(sources, (list, tuple)) else [sources]
     if disagreements is not None:
         format_for_path(disagreements, "csv")

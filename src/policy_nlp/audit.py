@@ -110,11 +110,14 @@ def audit_to_file(labels, output: str, *, fmt: str | None = None,
 
     if top < 0:
         raise ArgumentError("top", f"must be 0 (all) or more, not {top}")
+    if cv_folds < 2:  # 0 and 1 silently became 2
+        raise ArgumentError("cv_folds", f"must be at least 2 (each paragraph is scored by a "
+                                        f"model trained without its report), not {cv_folds}")
     sources = labels if isinstance(labels, (list, tuple)) else [labels]
     fmt = format_for_path(output, "csv", given=fmt)
     check_output_file(output, [*sources, paragraphs])
     spec = FeatureSpec() if min_df is None else FeatureSpec(min_df=min_df)
-    config = TrainConfig(features=spec, cv_folds=max(cv_folds, 2), n_jobs=n_jobs)
+    config = TrainConfig(features=spec, cv_folds=cv_folds, n_jobs=n_jobs)
     book = resolve_codebook(codebook)
     data = load_labels(sources, paragraphs=paragraphs, columns=columns, codebook=book,
                        prefer=prefer, blank=blank)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import InputError
-from .metrics import check_resamples
+from .metrics import check_resamples, check_seed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .labels import LabeledData
@@ -46,6 +46,7 @@ def paired_bootstrap(y: np.ndarray, pred1: np.ndarray, pred2: np.ndarray, groups
                      *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Bootstrap over groups (reports) of macro-F1 and accuracy, model 2 minus model 1."""
     check_resamples(n_boot)
+    check_seed(seed)
     k = int(max(y.max(), pred1.max(), pred2.max())) + 1
     names, g = np.unique(np.array(groups), return_inverse=True)
     rng = np.random.default_rng(seed)
@@ -171,6 +172,7 @@ def compare_files(first: Any, second: Any, labels, *, paragraphs: str | Path | N
 
     sources = labels if isinstance(labels, (list, tuple)) else [labels]
     check_resamples(n_boot)
+    check_seed(seed)
     check_json_output(output, [*sources, paragraphs])
     names = names or (str(first), str(second))
     m1, m2 = (m if isinstance(m, ThemeModel) else load_model(m) for m in (first, second))

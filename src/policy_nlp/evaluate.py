@@ -197,10 +197,11 @@ def evaluate_files(model: Any, labels, *, paragraphs: str | Path | None = None,
                                                    "retrains the configuration)")
     check_json_output(output, [*sources, paragraphs])
     if report is not None:
-        from .html_report import require_matplotlib
+        from .html_report import check_report_dir, require_matplotlib
 
         require_matplotlib("evaluate --report")
         check_output_dir(report)
+        check_report_dir(report)
     m = model if isinstance(model, ThemeModel) else load_model(model)
     data = load_labels(sources, paragraphs=paragraphs, columns=columns,
                        codebook=resolve_codebook(model=m), prefer=prefer, blank=blank)

@@ -23,6 +23,37 @@ def require_matplotlib(what: str) -> None:
     require("matplotlib", "plot", what)
 
 
+#: what a report's folder holds: the page, its figures, the page's temporary file
+REPORT_FILES = ("index.html", "confusion.png", "reliability.png", "learning_curve.png",
+                ".index.html.tmp")
+#: the mark of a page this module wrote, in its <head>
+_GENERATOR = "<meta name='generator' content='policy-nlp evaluate --report'>"
+
+
+def check_report_dir(directory: str | Path) -> None:
+    """Refuse, before any work, a folder that a report would spoil: one holding anything but
+    an earlier report's own files (:data:`REPORT_FILES`, its page written by this module),
+    so that ``--report`` never replaces the ``index.html`` (or a figure) of a web site or of
+    another program. An absent or empty folder, or an earlier report, is fine."""
+    from .errors import InputError
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        return
+    others = sorted(p.name for p in directory.iterdir() if p.name not in REPORT_FILES)
+    page = directory / "index.html"
+    if not others and page.is_file():
+        with page.open("rb") as f:
+            head = f.read(4096).decode("utf-8", "replace")
+        if _GENERATOR not in head:
+            others = ["index.html (not a page of evaluate --report)"]
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3
+                                         else "")
+        raise InputError(f"{directory}: holds files that are not an earlier report's "
+                         f"({shown}); give an empty or new folder for --report")
+
+
 def _figure(figsize: tuple[float, float]):
     """A figure and its axes without pyplot (no GUI backend, no global state)."""
     from matplotlib.figure import Figure
@@ -130,7 +161,7 @@ def write_report(directory: str | Path, metrics: dict[str, Any], *,
     """Write ``index.html`` and its PNG figures into ``directory``; returns the page's path."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>{_GENERATOR}"
              f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>",
              f"<p>{html.escape(str(metrics.get('evaluated', '')))}</p>",

@@ -223,3 +223,18 @@ def check_resamples(n_boot: int) -> None:
 
     if n_boot < 100:
         raise ArgumentError("n_boot", f"must be at least 100, not {n_boot}")
+
+
+#: the largest seed: numpy's generators take any whole number from 0, scikit-learn's
+#: ``random_state`` one below 2**32; one range for every command
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: int) -> None:
+    """A random seed is a whole number from 0 to :data:`MAX_SEED` (numpy refuses a negative
+    one with a ValueError, scikit-learn one past 2**32 - 1)."""
+    from .errors import ArgumentError
+
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
+            0 <= seed <= MAX_SEED):
+        raise ArgumentError("seed", f"must be a whole number from 0 to {MAX_SEED}, not {seed}")

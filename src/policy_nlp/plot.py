@@ -49,6 +49,11 @@ __all__ = [
 ]
 
 KINDS = ("bars", "heatmap", "trends")
+#: the formats a figure is written in (by ``--format``, or a file name's extension)
+FIGURE_FORMATS = ("png", "svg", "pdf")
+#: the resolutions of a PNG figure: journals ask for 300 to 600 dpi; at 600 a heatmap of 40
+#: rows (12.7 x 14.6 inches) is 7,600 x 8,800 pixels, some 270 MB to draw, and more grows fast
+DPI_RANGE = (1, 600)
 MEASURES = {"chars": "char_share_", "paragraphs": "para_share_"}
 _MEASURE_NAMES = {"chars": "characters", "paragraphs": "paragraphs"}
 #: Font families with Chinese glyphs looked for among the fonts the system has, best first.
@@ -136,7 +141,11 @@ def read_panel(paths: str | Path | Iterable[str | Path]) -> pd.DataFrame:
 
     from .write import panel_format
 
+    from .errors import require
+
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    if any(Path(p).is_file() and panel_format(p) == "parquet" for p in paths):
+        require("pyarrow", "parquet", "reading a Parquet panel")
     frames = []
     for p in paths:
         if not Path(p).is_file():
@@ -427,13 +436,13 @@ def trends(panel: pd.DataFrame, *, themes: Sequence[str] | None = None, x: str =
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
-    """Write a figure as PNG or SVG (from the extension), atomically."""
+    """Write a figure as PNG, SVG or PDF (from the extension), atomically."""
     from .write import atomic_path
 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg"):
-        raise InputError(f"{path}: figures are written as .png or .svg")
+    if fmt not in FIGURE_FORMATS:
+        raise InputError(f"{path}: figures are written as .png, .svg or .pdf")
     with warnings.catch_warnings():
         if not _font or _font[0] is None:  # warned once already: no warning per glyph
             warnings.filterwarnings("ignore", message="Glyph .* missing from")
@@ -442,15 +451,43 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
     return path
 
 
+def figure_targets(output: str | Path, kinds: Sequence[str], fmt: str | None = None
+                   ) -> list[Path]:
+    """Where the figures of ``kinds`` go: ``output`` itself when it names a figure file
+    (``FILE.png``, ``.svg`` or ``.pdf``: one kind only, and ``fmt``, if given, the same), else
+    ``KIND.<fmt>`` (default png) in the folder ``output``. A name with another extension is
+    refused unless it is a folder already (or ends in ``/``): ``-o x.pdf`` is a PDF, not a
+    folder called x.pdf."""
+    from .errors import ArgumentError
+
+    if fmt is not None and fmt not in FIGURE_FORMATS:
+        raise ArgumentError("fmt", f"must be png, svg or pdf, not {fmt!r}")
+    folder = str(output).endswith(("/", os.sep)) or Path(output).is_dir()
+    output = Path(output)
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix in FIGURE_FORMATS and not folder:
+        if len(kinds) > 1:
+            raise InputError(f"{output}: one file holds one figure; give --kind, or a folder")
+        if fmt is not None and fmt != suffix:
+            raise InputError(f"{output}: --format {fmt} but the name says {suffix}")
+        return [output]
+    if suffix and not folder:
+        raise InputError(f"{output}: a figure is written as .png, .svg or .pdf, not "
+                         f"{output.suffix}; for a folder of figures, give a name without an "
+                         f"extension (or end it with /)")
+    return [output / f"{k}.{fmt or 'png'}" for k in kinds]
+
+
 def draw_figures(panels: str | Path | Iterable[str | Path], output: str | Path, *,
-                 kind: str = "all", fmt: str = "png", where: Iterable[str] = (),
+                 kind: str = "all", fmt: str | None = None, where: Iterable[str] = (),
                  themes: Sequence[str] | None = None, measure: str = "chars",
                  groups: bool = False, rows: str = "region", dpi: int = 150,
                  per_figure: int = 40, progress: Any = None) -> list[tuple[str, Path]]:
     """Read panels written by ``profile``, keep the reports ``where`` says (``COLUMN=VALUE``
     each), and draw the figures of ``kind`` (one of :data:`KINDS`, or ``all``) into
-    ``output``: a folder (``KIND.png`` or ``.svg``, by ``fmt``), or one ``FILE.png`` /
-    ``FILE.svg`` for a single kind. A kind with more than ``per_figure`` bars or heatmap rows
+    ``output``: a folder (``KIND.png``, ``.svg`` or ``.pdf``, by ``fmt``), or one
+    ``FILE.png`` / ``.svg`` / ``.pdf`` for a single kind (:func:`figure_targets`); ``dpi``
+    (PNG) from 1 to 600. A kind with more than ``per_figure`` bars or heatmap rows
     makes several figures, ``KIND-1.png`` … Returns (kind, path) of every figure written, each
     also passed to ``progress(kind, path)`` as it is; a missing Chinese font is warned about
     once (:class:`MissingCJKFontWarning`)."""
@@ -464,16 +501,11 @@ def draw_figures(panels: str | Path | Iterable[str | Path], output: str | Path, 
         raise ArgumentError("measure", f"must be {' or '.join(MEASURES)}, not {measure!r}")
     if per_figure < 0:
         raise ArgumentError("per_figure", f"must be 0 (one figure) or more, not {per_figure}")
-    output = Path(output)
+    if not DPI_RANGE[0] <= dpi <= DPI_RANGE[1]:
+        raise ArgumentError("dpi", f"must be from {DPI_RANGE[0]} to {DPI_RANGE[1]}, not {dpi}")
     kinds = list(KINDS) if kind == "all" else [kind]
-    if output.suffix.lower() in (".png", ".svg"):
-        if len(kinds) > 1:
-            raise InputError(f"{output}: one file holds one figure; give --kind, or a folder")
-        targets = [output]
-    elif fmt not in ("png", "svg"):
-        raise ArgumentError("fmt", f"{fmt}: figures are png or svg")
-    else:
-        targets = [output / f"{k}.{fmt}" for k in kinds]
+    targets = figure_targets(output, kinds, fmt)
+    output = Path(output)
     panel = filter_panel(read_panel(panels), where)
     if len(targets) == 1 and targets[0] == output:
         check_output_file(output)

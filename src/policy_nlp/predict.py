@@ -122,7 +122,7 @@ def _warn_if_report_like(doc: Document) -> None:
     _warned.append(True)
     log.warning("%s: this record has %d lines (%d characters) and is labeled whole, as one "
                 "paragraph; if its records are reports, use --records reports (or auto) to "
-                "split them into paragraphs (warned once)", doc.id, lines, len(doc.text))
+                "split them into paragraphs (warned once)", doc.source, lines, len(doc.text))
 
 
 def prediction_fields(model: ThemeModel, proba_row: np.ndarray, *, top: int = 3) -> dict[str, Any]:
@@ -317,10 +317,19 @@ def classify_input(model: ThemeModel, source: str | None = None, *, text: str | 
     else:
         from .read import iter_documents
 
-        docs = iter_documents([source], text_col=text_col, id_col=id_col, on_error=on_error)
+        # one input: its problems are held until it is read, so that an input with nothing
+        # to classify is one error (its own problem, `file is empty`), not a skip and an error
+        held: list[InputError] = []
+        docs = iter_documents([source], text_col=text_col, id_col=id_col,
+                              on_error=None if on_error is None else held.append)
         units = list(iter_units(docs, records="reports"))
         if not units:
-            raise InputError(f"{source}: no paragraphs found")
+            if len(held) == 1:
+                raise held[0]
+            raise InputError(f"{source}: no paragraphs found" + (
+                f" ({len(held)} problems, the first: {held[0]})" if held else ""))
+        for problem in held:
+            on_error(problem)
     labeler = label_sentences if unit == "sentence" else label_units
     records = list(labeler(model, units))
     if explain_terms:

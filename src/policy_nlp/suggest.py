@@ -115,8 +115,7 @@ def suggest(model, pool: list[PoolItem], n: int, *, per_report: int | None = Non
     """
     from .codebook import model_codebook
 
-    if n < 1:
-        raise ArgumentError("n", f"must be at least 1, not {n}")
+    _check_counts(n, per_report)
     labeled = {str(i) for i in labeled_ids}
     skip = [k for k, item in enumerate(pool) if str(item.id) in labeled]
     proba = model.predict_proba([item.text for item in pool])
@@ -156,6 +155,13 @@ class SuggestResult:
     fmt: str
 
 
+def _check_counts(n: int, per_report: int | None) -> None:
+    if n < 1:
+        raise ArgumentError("n", f"must be at least 1, not {n}")
+    if per_report is not None and per_report < 1:  # -1 gave an empty sheet, exit 0
+        raise ArgumentError("per_report", f"must be at least 1, not {per_report}")
+
+
 def check_sheet_format(output: str | Path, fmt: str | None) -> str:
     """The format of a coding sheet ``output``: ``fmt`` (one of :data:`SHEET_FORMATS`), else
     CSV or JSONL from the name's extension (CSV for ``-`` and a name without one). A tool's
@@ -187,8 +193,7 @@ def suggest_to_file(model, pool: str | Path, output: str | Path, n: int, *,
     from .model import ThemeModel, load_model
     from .write import atomic_output, check_output_file, write_table
 
-    if n < 1:
-        raise ArgumentError("n", f"must be at least 1, not {n}")
+    _check_counts(n, per_report)
     fmt = check_sheet_format(output, fmt)
     labeled = list(labeled)
     check_output_file(output, [pool, *labeled])

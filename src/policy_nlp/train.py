@@ -26,7 +26,7 @@ from .era import era_of
 from .errors import ArgumentError, InputError
 from .features import FeatureSpec, Featurizer, fit_featurizer
 from .labels import LabeledData, ValidationReport
-from .metrics import expected_calibration_error, metrics_report
+from .metrics import check_seed, expected_calibration_error, metrics_report
 from .model import ThemeModel, softmax, text_hashes
 from .sentences import split_sentences
 from .tokenize import lexicon_sha256, tokenize, tokenizer_name
@@ -63,6 +63,9 @@ class TrainConfig:
                 raise ArgumentError(name, f"must be 0 or more, not {value}")
         if not (isinstance(self.C, int | float) and math.isfinite(self.C) and self.C > 0):
             raise ArgumentError("C", f"must be more than 0, not {self.C}")
+        check_seed(self.seed)
+        if self.features.min_df < 1:  # 0 and -1 kept every n-gram, as 1 does, unseen
+            raise ArgumentError("min_df", f"must be at least 1, not {self.features.min_df}")
         if self.n_jobs < 1:
             raise ArgumentError("n_jobs", f"must be at least 1, not {self.n_jobs}")
         if self.classifier not in ("linear_svc", "logistic"):

@@ -408,8 +408,9 @@ PANEL_FORMATS = ("csv", "parquet", "jsonl", "dta")
 def panel_format(path: str | Path, given: str | None = None) -> str:
     """The panel format of an output: ``given`` (a ``--format``: csv, parquet, jsonl or dta),
     else the name's extension (``.csv``, ``.parquet``, ``.jsonl``, ``.dta`` for Stata), else
-    CSV for standard output (``-``). Another extension, or a ``given`` format that contradicts
-    the name's, is refused."""
+    CSV for standard output (``-``) and a name without an extension (``/dev/stdout``,
+    ``/dev/null``, ``panel``), as :func:`format_for_path` does for tables. Another extension,
+    or a ``given`` format that contradicts the name's, is refused."""
     if given is not None and given not in PANEL_FORMATS:
         raise ArgumentError("fmt", f"must be one of {', '.join(PANEL_FORMATS)}, not {given!r}")
     suffix = Path(path).suffix.lower()
@@ -421,10 +422,11 @@ def panel_format(path: str | Path, given: str | None = None) -> str:
         by_name = "dta"
     elif suffix == ".csv":
         by_name = "csv"
-    elif str(path) == "-":
+    elif str(path) == "-" or not suffix:
         return given or "csv"
     else:
-        raise InputError(f"{path}: a panel is written as .csv, .parquet, .jsonl or .dta")
+        raise InputError(f"{path}: a panel is written as .csv, .parquet, .jsonl or .dta, not "
+                         f"{suffix}")
     if given and given != by_name:
         raise InputError(f"{path}: --format {given} but the name says {by_name}")
     return by_name

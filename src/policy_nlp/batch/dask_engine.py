@@ -310,7 +310,11 @@ def _dask_run(Client, LocalCluster, parts, stage: Path, model, model_key, opts, 
     the client alone stops them, without a traceback from each."""
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler)
+        except (OSError, TimeoutError) as exc:  # distributed raises OSError on a timeout
+            raise InputError(f"cannot connect to the Dask scheduler at {scheduler} "
+                             f"({exc}); is it running?") from None
     else:
         # worker processes listen on loopback only; threads (processes=False) talk in-process
         where = {"host": "127.0.0.1"} if processes else {}

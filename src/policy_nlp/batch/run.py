@@ -4,6 +4,7 @@ what it did, for ``policy-nlp label`` and Python callers alike."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,9 @@ from .chunks import LabelOptions
 
 #: the engines of :func:`label_inputs`
 ENGINES = ("local", "dask")
+
+#: a Dask scheduler's address: [tcp:// | tls:// | ucx://]HOST:PORT (an IPv6 host in brackets)
+_SCHEDULER = re.compile(r"(?:(?:tcp|tls|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[\w.-]+):(\d{1,5})")
 
 
 @dataclass(frozen=True)
@@ -35,18 +39,30 @@ def check_label_arguments(engine: str = "local", *, jobs: int = 1, resume: bool 
         raise ArgumentError("engine", f"must be {' or '.join(ENGINES)}, not {engine!r}")
     if jobs < 1:
         raise ArgumentError("jobs", f"must be at least 1, not {jobs}")
-    if commit_every < 0:
+    if not commit_every >= 0:  # NaN too
         raise ArgumentError("commit_every", f"must be 0 or more, not {commit_every}")
     if engine == "dask":
         if resume:
             raise ArgumentError("resume", "is for the local engine; the dask engine "
                                           "rewrites its parts")
+        if scheduler is not None:
+            check_scheduler(scheduler)
         return
     if scheduler:
         raise ArgumentError("scheduler", "needs `engine` dask")
     if resume and restart:
         raise ArgumentError("resume", "continues an interrupted run, `restart` discards it: "
                                       "give one")
+
+
+def check_scheduler(scheduler: str) -> None:
+    """A Dask scheduler's address is ``tcp://HOST:PORT`` (or ``tls://``, ``ucx://``, or
+    ``HOST:PORT``), its port from 1 to 65535: checked before any work, as Dask's own error
+    is a traceback."""
+    found = _SCHEDULER.fullmatch(scheduler)
+    if found is None or not 1 <= int(found.group(1)) <= 65535:
+        raise ArgumentError("scheduler", f"must be a Dask scheduler's address, "
+                                         f"tcp://HOST:PORT, not {scheduler!r}")
 
 
 def label_inputs(inputs: list[str], output: str, *, model_dir: str | Path | None = None,

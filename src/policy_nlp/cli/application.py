@@ -50,7 +50,8 @@ def _main(
 #: library parameters whose flag is not ``--`` + the name with dashes
 FLAGS = {"n": "-n", "n_boot": "--resamples", "n_jobs": "--jobs", "C": "--C", "fmt": "--format",
          "with_learning_curve": "--learning-curve", "commit_every": "--checkpoint-every",
-         "source": "a report FILE (or - for standard input)", "model_dir": "--model"}
+         "source": "a report FILE (or - for standard input)", "model_dir": "--model",
+         "as_json": "--json"}
 
 
 def flag_of(param: str) -> str:
@@ -85,6 +86,16 @@ def handle_errors(func):
             raise typer.Exit(OutputError.exit_code) from None
 
     return wrapper
+
+
+def json_wanted(output_format, as_json: bool) -> bool:
+    """``--format json`` or its older name ``--json``; ``--json --format text`` is refused."""
+    from .options import TextFormat
+
+    if as_json and output_format is TextFormat.text:
+        raise ArgumentError("as_json", "means --format json, and `fmt` text contradicts it: "
+                                       "give one")
+    return as_json or output_format is TextFormat.json
 
 
 def error_policy(strict: bool):

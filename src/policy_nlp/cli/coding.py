@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from . import render
-from .application import blank_policy, label_columns, load
+from .application import blank_policy, json_wanted, label_columns, load
 from .render import log
 from .options import (CodebookOpt, FormatOpt, GroupCol, IdCol, JsonOpt, LabelCol, LabelsOpt,
                       ModelOpt, ParagraphsOpt, PreferOpt, StrictLabelsOpt, TextCol, TextFormat)
@@ -86,9 +86,9 @@ def agreement(
     disagreements: Annotated[str | None, typer.Option(
         help="Write the items the coders disagree on here (OUT.csv or OUT.jsonl): each "
              "coder's theme and an empty 'label' for the adjudicator.")] = None,
-    output_format: Annotated[TextFormat, typer.Option(
-        "--format", "-f", help="text, or json (keys cohen_kappa, fleiss_kappa, "
-                               "krippendorff_alpha, …).")] = TextFormat.text,
+    output_format: Annotated[TextFormat | None, typer.Option(
+        "--format", "-f", help="text (the default), or json (keys cohen_kappa, fleiss_kappa, "
+                               "krippendorff_alpha, …).", show_default=False)] = None,
     as_json: JsonOpt = False,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples of the items.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
@@ -102,10 +102,11 @@ def agreement(
     agreement, the most confused themes, and a sheet of the disagreements."""
     from ..agreement import agreement_files
 
+    as_json = json_wanted(output_format, as_json)
     found = agreement_files(coded, codebook=codebook, paragraphs=paragraphs,
                             blank=blank_policy(strict), n_boot=resamples, seed=seed,
                             disagreements=disagreements)
-    render.agreement(found, disagreements, as_json or output_format is TextFormat.json)
+    render.agreement(found, disagreements, as_json)
 
 
 def validate_labels(
@@ -116,7 +117,7 @@ def validate_labels(
     id_col: IdCol = "id",
     group_col: GroupCol = "report_id",
     codebook: CodebookOpt = None,
-    output_format: FormatOpt = TextFormat.text,
+    output_format: FormatOpt = None,
     as_json: JsonOpt = False,
     prefer: PreferOpt = None,
     strict: StrictLabelsOpt = False,
@@ -131,10 +132,11 @@ def validate_labels(
     """
     from ..labels import validate_files
 
+    as_json = json_wanted(output_format, as_json)
     _, report = validate_files(labels, paragraphs=paragraphs, columns=label_columns(
         text_col, label_col, id_col, group_col), codebook=codebook, prefer=prefer,
         blank=blank_policy(strict))
-    if as_json or output_format is TextFormat.json:
+    if as_json:
         render.print_json(report.to_dict())
     else:
         render.validation_report(report)

@@ -43,8 +43,9 @@ def train_defaults():
     return TrainConfig()
 
 
-FormatOpt = Annotated[TextFormat, typer.Option(
-    "--format", "-f", help="text for people, or json for programs.")]
+FormatOpt = Annotated[TextFormat | None, typer.Option(
+    "--format", "-f", help="text for people (the default), or json for programs.",
+    show_default=False)]
 JsonOpt = Annotated[bool, typer.Option(
     "--json", hidden=True, help="The same as --format json (its older name).")]
 ModelOpt = Annotated[

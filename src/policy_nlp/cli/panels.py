@@ -159,14 +159,15 @@ class Measure(str, Enum):
 def plot(
     panels: Annotated[list[Path], typer.Argument(
         help="Panels written by profile (CSV, Parquet or JSONL; wide or --long).")],
-    output: Annotated[Path, typer.Option(
-        "--output", "-o", help="A folder for the figures (KIND.png …), or one FILE.png / "
-                               "FILE.svg for a single --kind.")],
+    output: Annotated[str, typer.Option(
+        "--output", "-o", help="A folder for the figures (KIND.png …), or one FILE.png, "
+                               "FILE.svg or FILE.pdf for a single --kind.")],
     kind: Annotated[PlotKind, typer.Option(
         help="bars: stacked theme shares per report; heatmap: rows (regions) x themes; "
              "trends: chosen themes over the years; all: the three.")] = PlotKind.all,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="png or svg, for a folder.")
-                   ] = "png",
+    fmt: Annotated[str | None, typer.Option(
+        "--format", "-f", help="png, svg or pdf (default: the file's extension; png for a "
+                               "folder).", show_default=False)] = None,
     where: Annotated[list[str] | None, typer.Option(
         help="Keep the reports whose COLUMN equals VALUE, e.g. level=national; repeat to "
              "narrow further.", metavar="COLUMN=VALUE", show_default=False)] = None,
@@ -179,7 +180,7 @@ def plot(
                       ] = False,
     rows: Annotated[str, typer.Option(help="The panel column the heatmap's rows are.")
                     ] = "region",
-    dpi: Annotated[int, typer.Option(help="Resolution of PNG figures.")] = 150,
+    dpi: Annotated[int, typer.Option(help="Resolution of PNG figures (1 to 600).")] = 150,
     per_figure: Annotated[int, typer.Option(
         min=0, help="At most this many bars (reports) or heatmap rows per figure; more make "
                     "several figures, KIND-1.png, KIND-2.png … (0: one figure).")] = 40,

@@ -260,6 +260,11 @@ def blank_labels(where: list[str]) -> None:
         warn(blank_summary(where))
 
 
+def _on_stdout(output) -> bool:
+    """``-o -``: the JSON went to standard output, which then holds it alone."""
+    return output is not None and str(output) == "-"
+
+
 def evaluation(found) -> None:
     """``evaluate``: warnings, the files written, then the metrics on standard output."""
     from ..metrics import format_metrics
@@ -268,10 +273,12 @@ def evaluation(found) -> None:
     if found.overlap:
         warn(f"{found.overlap}, so scores on them are optimistic; score it on labels it was "
              "not trained on, or use --cv-folds 5 (or the card's cross-validation metrics)")
-    if found.output is not None:
-        log(f"metrics written to {found.output}")
     if found.page is not None:
         log(f"report written to {found.page}")
+    if _on_stdout(found.output):  # -o -: standard output holds the JSON, nothing else
+        return
+    if found.output is not None:
+        log(f"metrics written to {found.output}")
     print(format_metrics(found.metrics))
 
 
@@ -285,6 +292,8 @@ def comparison(found, first: str, second: str) -> None:
     if found.data.grouping == "row":
         warn("some rows name no report, so the bootstrap resamples them as single paragraphs "
              "and the interval is too narrow")
+    if _on_stdout(found.output):  # -o -: standard output holds the JSON, nothing else
+        return
     if found.output is not None:
         log(f"comparison written to {found.output}")
     print(format_comparison(found.result, first, second))

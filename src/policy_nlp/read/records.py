@@ -291,6 +291,18 @@ def raise_csv_field_limit() -> None:
     csv.field_size_limit(min(limits.FIELD.bytes, 2**31 - 1))
 
 
+def check_header(path: Path, names: list[str]) -> None:
+    """Refuse a header that names a column twice (``FILE:1``): a record keeps one value per
+    name, so one of the two columns would be lost unseen. Unnamed columns (an empty name, as
+    a trailing comma makes) are never read by name, and may repeat."""
+    seen: dict[str, int] = {}
+    for column, name in enumerate(names, 1):
+        if name and name in seen:
+            raise InputError(f"{path}:1: the header names the column {name!r} twice (columns "
+                             f"{seen[name]} and {column}); give each column its own name")
+        seen.setdefault(name, column)
+
+
 def csv_rows(path: Path, on_error: OnError | None = None, *,
              on_header: Callable[[list[str]], None] | None = None) -> Iterator[Row]:
     """The records of a CSV file, streamed: the header (names stripped of spaces) gives the
@@ -314,6 +326,7 @@ def csv_stream_rows(path: Path, stream: IO[str], encoding: str, on_error: OnErro
             header = [h.strip() for h in next(reader, [])]
             if not any(header):
                 raise InputError(f"{path}: file is empty (no CSV header)")
+            check_header(path, header)
             if on_header is not None:
                 on_header(header)
             line = reader.line_num + 1
@@ -364,6 +377,7 @@ def xlsx_rows(path: Path) -> Iterator[Row]:
         if header is None:
             raise InputError(f"{path}: the first worksheet is empty")
         names = ["" if h is None else str(h).strip() for h in header]
+        check_header(path, names)
         n = 0
         for rownum, values in enumerate(rows, 2):
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):

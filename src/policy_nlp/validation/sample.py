@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArgumentError, InputError
+from ..metrics import check_seed
 from .population import Population
 
 #: How the sample is spread over the strata: the same number in each (capped by the stratum's
@@ -92,6 +93,7 @@ def draw_sample(strata: Sequence[str], n: int, *, seed: int = 0, allocation: str
     ``seed`` (numpy's PCG64)."""
     if n < 1:
         raise ArgumentError("n", f"must be at least 1, not {n}")
+    check_seed(seed)
     members: dict[str, list[int]] = {}
     for i, h in enumerate(strata):
         members.setdefault(h, []).append(i)
@@ -182,6 +184,7 @@ def sample_to_file(inputs: Sequence[str], output: str, n: int = 300, *, model: A
 
     if n < 1:
         raise ArgumentError("n", f"must be at least 1, not {n}")
+    check_seed(seed)
     if allocation not in ALLOCATIONS:
         raise ArgumentError("allocation", f"must be {' or '.join(ALLOCATIONS)}, not "
                                           f"{allocation!r}")
