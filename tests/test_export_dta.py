@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from policy_nlp.cli import app
 from policy_nlp.codebook import load_codebook
-from policy_nlp.write import stata_label, stata_names, write_panel
+from policy_nlp.stata import stata_label, stata_names
+from policy_nlp.write import write_panel
 
 from .conftest import FIXTURES, assert_no_traceback
 

@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "policy_nlp"
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundations", {"errors", "text", "kernels", "era", "limits", "outputs"}),
     ("reading", {"read", "codebook"}),
-    ("text steps and writing", {"split", "sentences", "tokenize", "write", "metadata"}),
+    ("text steps and writing", {"split", "sentences", "tokenize", "write", "stata", "metadata"}),
     ("features", {"ngram_keys", "features_fit", "features"}),
     ("model", {"model"}),
     ("prediction", {"predict", "explain"}),
