@@ -344,3 +344,22 @@ def test_no_output_replaces_an_input(tmp_path, tiny_model_dir, corpus):
     link.symlink_to(sheet)
     result = run("profile", link, "-o", sheet, *common)  # the same file by another name
     assert result.exit_code == 2 and sheet.read_bytes() == before
+
+
+def test_a_sheet_people_began_to_code_is_never_replaced(tmp_path, tiny_model_dir, corpus):
+    """A second validation-sample (or suggest) under the name of a sheet with coded rows is
+    refused before any work, the coding kept byte for byte; an uncoded sheet may be replaced."""
+    inputs, truth = corpus
+    sheet = _sample(tmp_path, tiny_model_dir, corpus)
+    _sample(tmp_path, tiny_model_dir, corpus, "--seed", "1")  # nothing coded yet: replaced
+    rows = _read_sheet(sheet)
+    _code(rows, truth, sheet, blank=range(1, len(rows)))  # one row coded
+    coded = sheet.read_bytes()
+    for args in (["validation-sample", inputs, "-n", 12, "-m", tiny_model_dir, "-o", sheet,
+                  "--records", "paragraphs"],
+                 ["suggest", "--pool", inputs, "-n", 3, "-m", tiny_model_dir, "-o", sheet]):
+        result = run(*args)
+        assert_no_traceback(result)
+        assert result.exit_code == 2, result.stderr
+        assert "1 coded row" in result.stderr and "replace the coding" in result.stderr
+        assert sheet.read_bytes() == coded

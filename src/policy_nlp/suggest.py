@@ -191,12 +191,13 @@ def suggest_to_file(model, pool: str | Path, output: str | Path, n: int, *,
     ``log`` gets a line on the pool before the work."""
     from .labels import label_file_ids
     from .model import ThemeModel, load_model
-    from .write import atomic_output, check_output_file, write_table
+    from .write import atomic_output, check_output_file, refuse_a_coded_sheet, write_table
 
     _check_counts(n, per_report)
     fmt = check_sheet_format(output, fmt)
     labeled = list(labeled)
     check_output_file(output, [pool, *labeled])
+    refuse_a_coded_sheet(output)
     m = model if isinstance(model, ThemeModel) else load_model(model)
     items = read_pool(pool, text_col=text_col, id_col=id_col)
     done: set[str] = set()

@@ -480,6 +480,30 @@ def check_sheet_output(path: str | Path) -> None:
         raise InputError(f"{path}: a coding sheet is written as .csv or .xlsx")
     if suffix == ".xlsx":
         require("openpyxl", "xlsx", "writing .xlsx")
+    refuse_a_coded_sheet(path)
+
+
+def refuse_a_coded_sheet(path: str | Path, label_col: str = "label") -> None:
+    """Refuse, before any work, to replace a coding sheet that people have begun to fill in: an
+    existing CSV, XLSX or JSONL file at ``path`` with a non-blank ``label_col`` cell (the
+    coding is hours of work; a new sheet under the same name would lose it). A file that
+    cannot be read as a table, or has no such cell, may be replaced as any output is."""
+    from .read import table_rows
+
+    p = Path(path)
+    if str(path) == "-" or p.suffix.lower() not in (".csv", ".xlsx", ".jsonl"):
+        return
+    if not p.is_file():
+        return
+    try:
+        coded = sum(1 for _, row in table_rows(p) if str(row.get(label_col) or "").strip())
+    except (InputError, OSError, ValueError):
+        return
+    if coded:
+        raise InputError(f"{path}: holds a coding sheet with {coded} coded row"
+                         f"{'s' if coded != 1 else ''} (a {label_col!r} filled in); writing it "
+                         "would replace the coding: choose another output name, or move the "
+                         "sheet away first")
 
 
 def write_sheet(rows: list[dict[str, Any]], path: str | Path) -> int:
