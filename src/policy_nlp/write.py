@@ -480,7 +480,6 @@ def check_sheet_output(path: str | Path) -> None:
         raise InputError(f"{path}: a coding sheet is written as .csv or .xlsx")
     if suffix == ".xlsx":
         require("openpyxl", "xlsx", "writing .xlsx")
-    refuse_a_coded_sheet(path)
 
 
 def refuse_a_coded_sheet(path: str | Path, label_col: str = "label") -> None:

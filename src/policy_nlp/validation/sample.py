@@ -180,7 +180,7 @@ def sample_to_file(inputs: Sequence[str], output: str, n: int = 300, *, model: A
     output are checked; ``on_error`` is the reading layer's error policy."""
     from ..model import ThemeModel, load_model
     from ..read import iter_documents
-    from ..write import check_output_file, check_sheet_output, write_sheet
+    from ..write import check_output_file, check_sheet_output, refuse_a_coded_sheet, write_sheet
 
     if n < 1:
         raise ArgumentError("n", f"must be at least 1, not {n}")
@@ -190,6 +190,7 @@ def sample_to_file(inputs: Sequence[str], output: str, n: int = 300, *, model: A
                                           f"{allocation!r}")
     check_sheet_output(output)
     check_output_file(output, inputs)
+    refuse_a_coded_sheet(output)
     m = model if isinstance(model, ThemeModel) else load_model(model)
     docs = iter_documents(inputs, text_col=text_col, id_col=id_col, on_error=on_error)
     rows, sample, population = validation_sheet(
