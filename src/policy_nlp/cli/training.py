@@ -11,7 +11,7 @@ import typer
 from . import render
 from .application import blank_policy, label_columns
 from .render import log
-from .options import (GroupCol, IdCol, LabelCol, LabelsOpt, ModelOpt, ParagraphsOpt,
+from .options import (CodebookOpt, GroupCol, IdCol, LabelCol, LabelsOpt, ModelOpt, ParagraphsOpt,
                       PreferOpt, StrictLabelsOpt, TableFormat, TextCol, train_defaults)
 
 _DEFAULTS = train_defaults()
@@ -48,8 +48,7 @@ def train(
     group_col: Annotated[str, typer.Option(
         help="Report column of a labels table: cross-validation never splits a report.")
     ] = "report_id",
-    codebook: Annotated[Path | None, typer.Option(
-        help="Codebook TOML (default: the 17 policy themes).")] = None,
+    codebook: CodebookOpt = None,
     classifier: Annotated[Classifier, typer.Option(help="Linear classifier.")] = (
         Classifier.linear_svc),
     c: Annotated[float, typer.Option("--C", help="Inverse regularization strength.")] = (
