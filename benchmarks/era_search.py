@@ -9,6 +9,10 @@ configuration (``TrainConfig()``: char 1-3 + word 1-2 TF-IDF, LinearSVC C=0.5, t
 of single-theme paragraphs as extra rows of weight 0.1) but without era weights, and scored on
 *every* labeled paragraph of the held-out reports. The variants:
 
+* ``simplified characters``: the default (era weights 0.5) with the texts converted to
+  simplified characters before the features (``FeatureSpec.simplify``, OpenCC ``t2s``): the
+  default of ``train`` since; every other variant sees the texts as they come (the 1954
+  national report is in traditional characters), as they were measured;
 * ``before``: trained only on the rows the model shipped before the era and census labels had
   (``sample`` random or rare) of the training reports: the model of commit 871a1af, refitted
   per fold;
@@ -39,10 +43,12 @@ Out-of-fold scores of each variant are cached (``--cache``), keyed by the labels
 rerun only fits new variants. The table gives accuracy by level and, for national reports, by
 era, macro-F1 over all rows and over the ``random`` rows (the rows drawn at random by level:
 the distribution of paragraphs in general); then each variant's differences from
-``unweighted`` (the ``S`` section variants from the default; and the default from ``before``: the measure the issue asks for) with 95%
-intervals from a paired bootstrap over reports. ``--only before`` runs that comparison alone
-(``before``, ``unweighted`` and the default); names with a comma are separated by ``;``
-(``--only "before;S char 0.5, dropout 0.3"``). ``--versus 'BASE|OTHER'`` adds differences.
+``unweighted`` (the ``S`` section variants and ``simplified characters`` from the default
+era weights; the default and ``simplified characters`` from ``before``: the measure the issue
+asks for) with 95% intervals from a paired bootstrap over reports. ``--only before`` runs
+that comparison alone (``before``, ``unweighted``, the default and ``simplified
+characters``); names with a comma are separated by ``;`` (``--only "before;S char 0.5,
+dropout 0.3"``). ``--versus 'BASE|OTHER'`` adds differences.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +68,7 @@ from scipy.sparse import csr_matrix, diags, hstack
 from policy_nlp.codebook import load_codebook
 from policy_nlp.compare import _macro_f1, paired_bootstrap
 from policy_nlp.era import ERA_NAMES, era_of
-from policy_nlp.features import fit_featurizer
+from policy_nlp.features import FeatureSpec, fit_featurizer
 from policy_nlp.labels import load_joined
 from policy_nlp.train import (
     TrainConfig,
@@ -85,8 +92,11 @@ class Corpus:
         self.data = load_joined(SHARED / "labels" / "train.jsonl",
                                 SHARED / "corpus" / "paragraphs.jsonl")
         self.book = load_codebook()
-        # era weights are variants here; the seed draws the folds
-        self.config = TrainConfig(era_balance=0.0, seed=seed)
+        # era weights are variants here; the seed draws the folds; the texts as they come
+        # (the variants of the table were measured so), simplified in ``SIMPLIFIED`` only
+        self.config = TrainConfig(era_balance=0.0, seed=seed,
+                                  features=FeatureSpec(simplify=False))
+        self.simplified = replace(self.config, features=FeatureSpec(simplify=True))
         self.k = len(self.book.ids)
         d = self.data
         self.y = np.array([self.book.ids.index(lbl) for lbl in d.labels])
@@ -102,6 +112,10 @@ class Corpus:
         self.folds = report_folds(d, self.book, self.config)
         self.tokens = tokenize_all(d.texts, self.config)
         self.sentences = sentence_rows(d, self.config)
+        # the same rows, tokenized as a simplifying featurizer sees them
+        self.tokens_simplified = tokenize_all(d.texts, self.simplified)
+        self.sentences_simplified = replace(
+            self.sentences, tokens=tokenize_all(self.sentences.texts, self.simplified))
         self.key = d.sha256()[:16]
 
 
@@ -273,6 +287,19 @@ def v_context(name: str, *, source: str = "split", weight: float = 0.5,
     return run
 
 
+def v_simplified(f: Fold):
+    """The default (era weights 0.5) with the texts in simplified characters, as ``train``
+    fits it since the conversion (``FeatureSpec.simplify``): the same rows and weights."""
+    c = f.c
+    s_texts, s_tokens, owner = c.sentences_simplified.of(f.rows)
+    assert np.array_equal(owner, f.owner)
+    featurizer, X = fit_featurizer([c.data.texts[i] for i in f.rows] + s_texts,
+                                   [c.tokens_simplified[i] for i in f.rows] + s_tokens,
+                                   c.simplified.features)
+    Xte = featurizer.transform([c.data.texts[i] for i in f.te])
+    return {SIMPLIFIED: f.fit_scores(X, Xte, f.era_weighted(0.5))}
+
+
 def v_before(c: Corpus, tr: np.ndarray, te: np.ndarray):
     rows = tr[np.isin(c.samples[tr], OLD_SAMPLES)]
     f = Fold(c, rows, te)
@@ -282,6 +309,7 @@ def v_before(c: Corpus, tr: np.ndarray, te: np.ndarray):
 OLD = ERA_NAMES.index("up_to_1990")
 UNWEIGHTED = "unweighted (all rows, no era weights)"
 DEFAULT = "era weights, power 0.5 (the default)"
+SIMPLIFIED = "simplified characters, era weights 0.5 (the default since)"
 VARIANTS: dict[str, Variant] = {
     UNWEIGHTED: v_unweighted,
     DEFAULT: v_weights(DEFAULT, lambda f: f.era_weighted(0.5)),
@@ -289,6 +317,7 @@ VARIANTS: dict[str, Variant] = {
     "weights: era+census rows 0.5": v_weights(
         "weights: era+census rows 0.5",
         lambda f: f.weight * np.where(np.isin(f.c.samples[f.of], ("era", "census")), 0.5, 1.0)),
+    SIMPLIFIED: v_simplified,
     "era intercepts": v_intercepts,
     "era-tagged copies (all eras)": v_tagged("era-tagged copies (all eras)", (0, 1, 2)),
     "era-tagged copy (up to 1990)": v_tagged("era-tagged copy (up to 1990)", (OLD,)),
@@ -421,7 +450,8 @@ def main(argv=None) -> int:
     if args.only:
         sep = ";" if ";" in args.only else ","  # ';' between names that have a comma
         keep = {BEFORE if n == "before" else n for n in args.only.split(sep)} | {UNWEIGHTED,
-                                                                                 DEFAULT}
+                                                                                 DEFAULT,
+                                                                                 SIMPLIFIED}
         names = [n for n in names if n in keep]
     t0 = time.perf_counter()
     c = Corpus(args.seed)
@@ -443,10 +473,10 @@ def main(argv=None) -> int:
                      f"{r['macro_f1_random']:.4f} | "
                      + " | ".join(f"{r[k]:.4f}" for k in cols) + " |")
     # the section variants against the shipped default, the others against ``unweighted``
-    pairs = [(DEFAULT if n.startswith("S ") else UNWEIGHTED, n) for n in preds
-             if n not in (UNWEIGHTED, BEFORE, DEFAULT)]
+    pairs = [(DEFAULT if n.startswith("S ") or n == SIMPLIFIED else UNWEIGHTED, n)
+             for n in preds if n not in (UNWEIGHTED, BEFORE, DEFAULT)]
     if BEFORE in preds:
-        pairs.insert(0, (BEFORE, DEFAULT))
+        pairs[:0] = [(BEFORE, n) for n in (SIMPLIFIED, DEFAULT) if n in preds]
     pairs[:0] = [tuple(p.split("|")) for p in args.versus.split(";") if p]
     lines += ["", "## Differences (second minus first), 95% paired bootstrap interval over "
               f"reports ({args.n_boot} resamples)", ""]
