@@ -482,3 +482,88 @@ def test_cli_bad_ci_or_estimator_exits_2(paragraphs, tiny_model_dir, tmp_path, a
                "paragraphs", *args, "--output", str(out), "--no-progress")
     assert res.exit_code == 2 and message in res.output, res.output
     assert not out.exists()
+
+
+# --- groups whose metadata value is missing ------------------------------------------------
+
+
+def _records_with_gaps():
+    """Four reports: two national ones with a year, one without (no field), one with a blank
+    year (as a CSV cell gives it) and no level at all."""
+    recs = []
+    for r, meta in enumerate(({"level": "national", "year": 2010},
+                              {"level": "national", "year": 2012},
+                              {"level": "national"},
+                              {"year": ""})):
+        for i in range(4):
+            best = THEMES[(i + r) % 3]
+            recs.append({"id": f"r{r}#{i}", "report_id": f"r{r}", **meta,
+                         "text": "字" * (10 + i), "label": best,
+                         "scores": {t: (0.8 if t == best else 0.1) for t in THEMES}})
+    return recs
+
+
+def test_a_missing_group_value_is_labeled_missing_not_none(book):
+    """It was 'level=None,year=None': a Python repr in the panel. A value that is absent,
+    None, blank or NaN is one missing value: its group is labeled (missing), sorted last,
+    and its column stays empty (None), whatever the format."""
+    from policy_nlp.aggregate import MISSING, profile_estimated
+
+    rows = profile_estimated(_records_with_gaps(), book, themes=THEMES, estimator="pcc",
+                             by=["level", "year"])
+    groups = [r for r in rows if r["by"]]
+    assert [g["report_id"] for g in groups] == [
+        "level=national,year=2010", "level=national,year=2012",
+        f"level=national,year={MISSING}", f"level={MISSING},year={MISSING}"]
+    assert MISSING == "(missing)"
+    last = groups[-1]
+    assert (last["level"], last["year"], last["n_reports"]) == (None, None, 1)
+    assert groups[2]["year"] is None and groups[2]["level"] == "national"
+    assert not any(isinstance(v, str) and "None" in v for g in groups for v in g.values())
+    decades = [r for r in profile_estimated(_records_with_gaps(), book, themes=THEMES,
+                                            by=["decade"]) if r["by"]]
+    assert [g["report_id"] for g in decades] == ["decade=2010", f"decade={MISSING}"]
+    assert decades[1]["n_reports"] == 2 and decades[1]["decade"] is None
+
+
+def test_nan_and_blank_values_make_one_missing_group(book):
+    from policy_nlp.aggregate import MISSING, profile_estimated
+
+    recs = _records_with_gaps()
+    for rec in recs:
+        if rec["report_id"] == "r2":
+            rec["year"] = float("nan")  # as pandas gives an empty cell
+    groups = [r for r in profile_estimated(recs, book, themes=THEMES, by=["year"]) if r["by"]]
+    assert [g["report_id"] for g in groups] == ["year=2010", "year=2012", f"year={MISSING}"]
+    assert groups[-1]["n_reports"] == 2 and groups[-1]["year"] is None
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet", ".dta"])
+def test_cli_missing_group_values_in_every_format(tiny_model_dir, tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    inputs = tmp_path / "paras.jsonl"
+    texts = ["国内生产总值增长百分之五，经济运行总体平稳。", "加强生态环境保护，打好污染防治攻坚战。"]
+    lines = []
+    for rid, meta in (("n/2024", {"level": "national", "year": 2024}),
+                      ("n/x", {"level": "national"}), ("x/x", {})):
+        lines += [json.dumps({"id": f"{rid}#{i}", "report_id": rid, "text": t, **meta},
+                             ensure_ascii=False) for i, t in enumerate(texts)]
+    inputs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / f"panel{suffix}"
+    res = _cli("profile", str(inputs), "--model", str(tiny_model_dir), "--records",
+               "paragraphs", "--by", "level,year", "--no-progress", "--output", str(out))
+    assert res.exit_code == 0, res.output
+    frame = {".csv": lambda p: pd.read_csv(p, encoding="utf-8-sig"),
+             ".jsonl": lambda p: pd.read_json(p, lines=True), ".parquet": pd.read_parquet,
+             ".dta": pd.read_stata}[suffix](out)
+    groups = frame[frame["by"].fillna("") != ""]
+    assert groups["report_id"].tolist() == [
+        "level=national,year=2024", "level=national,year=(missing)",
+        "level=(missing),year=(missing)"]
+    assert groups["year"].isna().tolist() == [False, True, True]
+    level = groups["level"].tolist()[-1]
+    assert level == "" or pd.isna(level)  # Stata's missing string is empty
+    if suffix != ".parquet":  # (compressed)
+        assert b"None" not in out.read_bytes()

@@ -41,9 +41,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "META_FIELDS",
+    "MISSING",
     "UNITS",
     "compile_name_pattern",
     "fields_from_name",
+    "group_label",
+    "group_value",
     "iter_labeled",
     "long_panel",
     "paragraph_shares",
@@ -57,6 +60,9 @@ __all__ = [
 META_FIELDS = ("level", "region", "year")
 #: What a theme is attributed to: whole paragraphs, or each sentence.
 UNITS = ("paragraph", "sentence")
+#: How the label of a group of reports (``--by``) names a metadata value that is missing
+#: (``level=national,year=(missing)``); the group's own column is left empty (None).
+MISSING = "(missing)"
 # fields of a labeled record that are the record's own, not its report's metadata
 _RECORD_FIELDS = frozenset({
     "id", "text", "report_id", "paragraph", "section", "label", "score", "secondary", "top",
@@ -316,7 +322,9 @@ def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     by : list of str, optional
         Metadata columns (``decade``: from ``year``): adds one row per group of reports after
         the reports' rows, shares weighted by characters (paragraphs for ``para_share``), with
-        ``report_id`` naming the group, ``by`` the columns and ``n_reports``.
+        ``report_id`` naming the group, ``by`` the columns and ``n_reports``. Reports without
+        a value (absent, None, blank or NaN: :func:`group_value`) are one group, last, named
+        ``year=(missing)`` (:data:`MISSING`), its ``year`` None.
     """
     from . import shares as est
 
@@ -404,17 +412,37 @@ def _set_shares(row: dict[str, Any], themes: list[str], groups: dict[str, list[i
     row["top_theme"] = themes[int(np.argmax(point["char_share"][k]))]
 
 
+def group_value(value: Any) -> Any:
+    """A metadata value as a group of reports takes it: ``None`` where it is missing (absent,
+    ``None``, a blank string as an empty CSV cell gives it, or NaN as pandas does), so that
+    all of these make one group; any other value as it is."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def group_label(value: Any) -> str:
+    """A group value as its label names it: :data:`MISSING` where it is missing."""
+    value = group_value(value)
+    return MISSING if value is None else str(value)
+
+
 def _group_rows(rows: list[dict[str, Any]], by: list[str], themes: list[str],
                 groups: dict[str, list[int]], point, draws, totals, ci: float | None,
                 unit: str) -> list[dict[str, Any]]:
     members: dict[tuple[Any, ...], list[int]] = {}
     for k, row in enumerate(rows):
-        members.setdefault(tuple(row.get(c) for c in by), []).append(k)
+        members.setdefault(tuple(group_value(row.get(c)) for c in by), []).append(k)
     keys = [k for k in rows[0] if not k.startswith(("char_share_", "para_share_"))]
     out = []
-    for values, ix in sorted(members.items(), key=lambda kv: [str(v) for v in kv[0]]):
+    # in order of the values, a missing one last
+    for values, ix in sorted(members.items(),
+                             key=lambda kv: [(v is None, str(v)) for v in kv[0]]):
         row: dict[str, Any] = dict.fromkeys(keys)
-        row.update({"report_id": ",".join(f"{c}={v}" for c, v in zip(by, values, strict=True)),
+        row.update({"report_id": ",".join(f"{c}={group_label(v)}"
+                                          for c, v in zip(by, values, strict=True)),
                     "unit": unit, "n_reports": len(ix),
                     "n_paragraphs": sum(rows[k]["n_paragraphs"] for k in ix),
                     "n_chars": sum(rows[k]["n_chars"] for k in ix)})
