@@ -118,6 +118,10 @@ def test_read_panel_wide_long_and_formats(rows, panel, tmp_path):
             panel["char_share_economy"].tolist())
         assert back["para_share_group_general"].tolist() == pytest.approx(
             panel["para_share_group_general"].tolist())
+        # how the shares were made: one value per report, not a share to draw
+        assert back["estimator"].tolist() == ["cc"] * len(panel)
+        assert "estimator" not in plot.share_columns(back)
+        assert len(plot.filter_panel(back, ["estimator=cc"])) == len(panel)
     assert len(plot.read_panel([tmp_path / "p.csv", tmp_path / "p.parquet"])) == 12
     (tmp_path / "other.csv").write_text("a,b\n1,2\n", "utf-8")
     with pytest.raises(InputError, match="not a panel"):

@@ -567,3 +567,65 @@ def test_cli_missing_group_values_in_every_format(tiny_model_dir, tmp_path, suff
     assert level == "" or pd.isna(level)  # Stata's missing string is empty
     if suffix != ".parquet":  # (compressed)
         assert b"None" not in out.read_bytes()
+
+
+# --- every row says how its shares were made ----------------------------------------------
+
+
+def test_rows_record_the_estimator_and_interval_level(book):
+    """A reviewer holding the panel must tell classify and count from EMQ, and the level of
+    its intervals: ``estimator`` (and with --ci ``ci_level``) right after ``unit``, in every
+    row, report or group, wide or long."""
+    from policy_nlp.aggregate import long_panel, profile_estimated, profile_records
+
+    counted = profile_records(_records(), book, themes=THEMES)
+    assert {r["estimator"] for r in counted} == {"cc"}
+    assert "ci_level" not in counted[0]
+    keys = list(counted[0])
+    assert keys[keys.index("unit") + 1] == "estimator"
+    rates = _planted_rates(np.random.default_rng(0), n=1000)
+    rows = profile_estimated(_records(), book, themes=THEMES, estimator="emq", ci=0.9,
+                             rates=rates, by=["level"], n_draws=30)
+    assert [r["by"] for r in rows] == ["", "", "", "level", "level"]
+    for row in rows:
+        assert (row["estimator"], row["ci_level"]) == ("emq", 0.9)
+        keys = list(row)
+        assert keys[keys.index("unit") + 1:keys.index("unit") + 3] == ["estimator", "ci_level"]
+    # besides the two: the columns and their order of before
+    before = [k for k in counted[0] if k != "estimator"]
+    assert [k for k in rows[0] if k not in ("estimator", "ci_level")][:len(before)] == before
+    for row in long_panel(rows, book, themes=THEMES):
+        assert (row["estimator"], row["ci_level"]) == ("emq", 0.9)
+    plain = profile_estimated(_records(), book, themes=THEMES, estimator="pcc", by=["level"])
+    assert {r["estimator"] for r in plain} == {"pcc"} and "ci_level" not in plain[-1]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet", ".dta"])
+def test_cli_panels_record_the_estimator(paragraphs, tiny_model_dir, tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    read = {".csv": lambda p: pd.read_csv(p, encoding="utf-8-sig"),
+            ".jsonl": lambda p: pd.read_json(p, lines=True), ".parquet": pd.read_parquet,
+            ".dta": pd.read_stata}[suffix]
+    common = ["--model", str(tiny_model_dir), "--records", "paragraphs", "--no-progress"]
+    for args, estimator, level in ((["--estimator", "pcc", "--ci", "0.9", "--by", "level"],
+                                    "pcc", 0.9),
+                                   (["--long"], "cc", None)):
+        out = tmp_path / f"panel{suffix}"
+        res = _cli("profile", str(paragraphs), *common, *args, "--output", str(out))
+        assert res.exit_code == 0, res.output
+        frame = read(out)
+        assert set(frame["estimator"]) == {estimator}
+        columns = list(frame.columns)
+        assert columns[columns.index("unit") + 1] == "estimator"
+        if level is None:
+            assert "ci_level" not in frame
+        else:
+            assert frame["ci_level"].tolist() == pytest.approx([level] * len(frame))
+        if suffix == ".dta":
+            with pd.io.stata.StataReader(out) as reader:
+                labels = reader.variable_labels()
+            assert labels["estimator"].startswith("how the shares were estimated")
+            if level is not None:
+                assert "level of the intervals" in labels["ci_level"]

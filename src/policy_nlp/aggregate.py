@@ -142,7 +142,7 @@ def profile_records(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     list of dict
         One row per report: ``report_id``, ``level``, ``region``, ``year``, the other
         metadata (the scalar fields that all its records share; ``None`` where a report
-        lacks one), ``unit``,
+        lacks one), ``unit``, ``estimator`` (``"cc"``: the shares are counts of labels),
         ``n_paragraphs``, ``n_chars`` (``n_sentences`` for sentence units), ``top_theme`` (the
         largest by characters), then ``char_share_<theme>`` and ``para_share_<theme>`` for each
         theme and ``char_share_group_<group>`` and ``para_share_group_<group>`` for each group.
@@ -195,7 +195,8 @@ def profile_records(records: Iterable[dict[str, Any]], codebook: Codebook, *,
         chars = [c / r.n_chars for c in r.chars] if r.n_chars else [
             p / r.n_paragraphs for p in r.paras]
         paras = [p / r.n_paragraphs for p in r.paras]
-        row.update({"unit": unit, "n_paragraphs": r.n_paragraphs, "n_chars": r.n_chars})
+        row.update({"unit": unit, "estimator": "cc", "n_paragraphs": r.n_paragraphs,
+                    "n_chars": r.n_chars})
         if unit == "sentence":
             row["n_sentences"] = r.n_sentences
         row["top_theme"] = themes[max(range(len(themes)), key=chars.__getitem__)]
@@ -313,9 +314,11 @@ def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     estimator : {"cc", "pcc", "acc", "pacc", "emq", "bayesian_cc"}
         ``cc`` gives the counts of :func:`profile_records`; the adjusted ones need ``rates``
         (:meth:`ShareRates.from_card`), and a report uses the rates of its level and era.
+        Recorded in every row's ``estimator`` column (after ``unit``).
     ci : float, optional
         The level of the intervals (e.g. 0.95), which need ``rates``: adds ``<share
-        column>_lower`` and ``_upper`` beside every share column. The interval is the
+        column>_lower`` and ``_upper`` beside every share column, and the level as
+        ``ci_level`` after ``estimator``. The interval is the
         calibrated posterior of the share careful coders would give (see
         :mod:`policy_nlp.shares`), the same whatever the estimator, widened where needed to
         hold the estimate.
@@ -343,7 +346,8 @@ def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     if estimator == "cc" and ci is None and not by:  # the counts: nothing to keep
         return profile_records(records, codebook, themes=themes, unit=unit)
     units = _Units(themes)
-    rows = profile_records(units.watch(records), codebook, themes=themes, unit=unit)
+    rows = [_made_by(row, estimator, ci) for row in
+            profile_records(units.watch(records), codebook, themes=themes, unit=unit)]
     if by:
         check_by(rows, by)
         if "decade" in by and not any("decade" in row for row in rows):
@@ -382,7 +386,20 @@ def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
         _set_shares(row, themes, groups, point, draws, ci, -1)
     if not by:
         return rows
-    return rows + _group_rows(rows, by, themes, groups, point, draws, totals, ci, unit)
+    return rows + _group_rows(rows, by, themes, groups, point, draws, totals, ci)
+
+
+def _made_by(row: dict[str, Any], estimator: str, ci: float | None) -> dict[str, Any]:
+    """``row`` saying how its shares are made: ``estimator``, and with intervals their level
+    ``ci_level`` right after it (after ``unit``)."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        out[key] = value
+        if key == "estimator":
+            out[key] = estimator
+            if ci is not None:
+                out["ci_level"] = ci
+    return out
 
 
 def _set_shares(row: dict[str, Any], themes: list[str], groups: dict[str, list[int]],
@@ -430,8 +447,8 @@ def group_label(value: Any) -> str:
 
 
 def _group_rows(rows: list[dict[str, Any]], by: list[str], themes: list[str],
-                groups: dict[str, list[int]], point, draws, totals, ci: float | None,
-                unit: str) -> list[dict[str, Any]]:
+                groups: dict[str, list[int]], point, draws, totals, ci: float | None
+                ) -> list[dict[str, Any]]:
     members: dict[tuple[Any, ...], list[int]] = {}
     for k, row in enumerate(rows):
         members.setdefault(tuple(group_value(row.get(c)) for c in by), []).append(k)
@@ -443,7 +460,9 @@ def _group_rows(rows: list[dict[str, Any]], by: list[str], themes: list[str],
         row: dict[str, Any] = dict.fromkeys(keys)
         row.update({"report_id": ",".join(f"{c}={group_label(v)}"
                                           for c, v in zip(by, values, strict=True)),
-                    "unit": unit, "n_reports": len(ix),
+                    # how the shares are made: as in every report's row
+                    **{k: rows[0][k] for k in ("unit", "estimator", "ci_level") if k in rows[0]},
+                    "n_reports": len(ix),
                     "n_paragraphs": sum(rows[k]["n_paragraphs"] for k in ix),
                     "n_chars": sum(rows[k]["n_chars"] for k in ix)})
         if "n_sentences" in row:

@@ -78,7 +78,7 @@ def profile_to_file(inputs: Sequence[str], output: str, *, model: Any = None,
         from .validation import Population, read_coded_sheet
 
         read_coded_sheet(validation, m.themes, codebook=book)  # a bad sheet stops here
-        population = Population(list(m.themes))
+        population = Population(list(m.themes), unit=unit)
     rates = ShareRates.from_card(m.card, m.themes)
     estimator = estimator or DEFAULT_ESTIMATOR
     check_estimator(estimator, rates)

@@ -19,10 +19,12 @@ class Population:
 
     ``pred[i]`` is paragraph ``i``'s predicted share of each theme (one-hot for a paragraph
     labeled whole, the sentences' shares with ``--unit sentence``); ``fields[i]`` its scalar
-    metadata (``level``, ``year`` …, those of its report included).
+    metadata (``level``, ``year`` …, those of its report included). ``unit`` is what the
+    themes were attributed to (``paragraph`` or ``sentence``), as the profile says.
     """
 
     themes: list[str]
+    unit: str = "paragraph"
     ids: list[str] = field(default_factory=list)
     report_ids: list[str] = field(default_factory=list)
     chars: list[int] = field(default_factory=list)
