@@ -327,6 +327,8 @@ def test_cli_profile_ci_wide_long_and_by(paragraphs, tiny_model_dir, tmp_path):
     rows = _read_csv(wide)
     assert [r["report_id"] for r in rows] == ["n/2024", "p/2015", "level=national",
                                               "level=provincial"]
+    # the groups' rows are not counted as reports (it said '4 reports')
+    assert "2 reports and 2 groups of reports (7 paragraphs) profiled" in res.output
     assert "char_share_economy_lower" in rows[0] and "para_share_economy_upper" in rows[0]
     res = _cli("profile", str(paragraphs), *common, "--ci", "0.9", "--long", "--unit",
                "sentence", "--output", str(long))
