@@ -178,14 +178,23 @@ def _table_frame(path: Path, *, numbers: bool) -> pd.DataFrame:
     from .read import table_rows
 
     frame = pd.DataFrame.from_records([row for _, row in table_rows(path)])
-    if numbers:
-        for col in frame.columns:
-            values = frame[col].mask(frame[col] == "")
-            try:
-                frame[col] = pd.to_numeric(values)
-            except (ValueError, TypeError):
-                frame[col] = values
-    return frame
+    if not numbers:
+        return frame
+    # the columns converted, then made one frame at once: set one by one, the 150 columns of
+    # a panel with --ci stay 150 pieces, and pandas warns of it at the next column added
+    # (pd.concat(axis=1) keeps the pieces too; a frame made of a dict joins them by dtype)
+    return pd.DataFrame({col: _numbers(frame[col]) for col in frame.columns})
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    """A CSV column with its empty cells missing, as numbers where every cell is one."""
+    import pandas as pd
+
+    values = column.mask(column == "")
+    try:
+        return pd.to_numeric(values)
+    except (ValueError, TypeError):
+        return values
 
 
 def filter_panel(panel: pd.DataFrame, where: Iterable[str]) -> pd.DataFrame:
