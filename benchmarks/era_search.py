@@ -13,6 +13,8 @@ of single-theme paragraphs as extra rows of weight 0.1) but without era weights,
   simplified characters before the features (``FeatureSpec.simplify``, OpenCC ``t2s``): the
   default of ``train`` since; every other variant sees the texts as they come (the 1954
   national report is in traditional characters), as they were measured;
+* numbers written one way (on top of ``simplified characters``): percentages (百分之八十八点八,
+  88.8%) and years (一九五五年, 2024年) as ``9%`` and ``1999年``; or every number as ``9``;
 * ``before``: trained only on the rows the model shipped before the era and census labels had
   (``sample`` random or rare) of the training reports: the model of commit 871a1af, refitted
   per fold;
@@ -56,6 +58,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -300,6 +303,44 @@ def v_simplified(f: Fold):
     return {SIMPLIFIED: f.fit_scores(X, Xte, f.era_weighted(0.5))}
 
 
+# numbers written two ways: 百分之八十八点八 and 一九五五年 in the planned economy, 88.8% and 2024年 now
+_CN_DIGITS = "零〇○一二三四五六七八九十百千万亿点两几"
+_NUMBERS = [  # (pattern, replacement), applied in order to simplified text
+    (re.compile(f"百分之[{_CN_DIGITS}]+"), "9%"),
+    (re.compile(r"[0-9０-９]+(?:[.．][0-9０-９]+)?\s*[%％]"), "9%"),
+    (re.compile(r"(?:[0-9０-９]{4}|[零〇○一二三四五六七八九]{4})年"), "1999年"),
+]
+_ALL_NUMBERS = [
+    (re.compile(r"[0-9０-９]+(?:[.．,][0-9０-９]+)*"), "9"),
+    (re.compile(f"[{_CN_DIGITS}]{{2,}}(?=[万亿吨元斤亩台辆人个公千度项所座条家种倍])"), "9"),
+]
+
+
+def numbers_normalised(text: str, every: bool = False) -> str:
+    """``text`` in simplified characters with percentages and years written one way
+    (``9%``, ``1999年``); with ``every``, every other number too (``9``)."""
+    from policy_nlp.text import to_simplified
+
+    text = to_simplified(text)
+    for pattern, repl in _NUMBERS + (_ALL_NUMBERS if every else []):
+        text = pattern.sub(repl, text)
+    return text
+
+
+def v_prepared(name: str, prepare: Callable[[str], str]) -> Variant:
+    """The simplified default with every text (training rows, sentence rows, test rows)
+    passed through ``prepare`` first."""
+    def run(f: Fold):
+        c = f.c
+        s_texts, _, owner = c.sentences.of(f.rows)
+        texts = [prepare(t) for t in [c.data.texts[i] for i in f.rows] + s_texts]
+        featurizer, X = fit_featurizer(texts, tokenize_all(texts, c.simplified),
+                                       c.simplified.features)
+        Xte = featurizer.transform([prepare(c.data.texts[i]) for i in f.te])
+        return {name: f.fit_scores(X, Xte, f.era_weighted(0.5))}
+    return run
+
+
 def v_before(c: Corpus, tr: np.ndarray, te: np.ndarray):
     rows = tr[np.isin(c.samples[tr], OLD_SAMPLES)]
     f = Fold(c, rows, te)
@@ -318,6 +359,10 @@ VARIANTS: dict[str, Variant] = {
         "weights: era+census rows 0.5",
         lambda f: f.weight * np.where(np.isin(f.c.samples[f.of], ("era", "census")), 0.5, 1.0)),
     SIMPLIFIED: v_simplified,
+    "simplified, percentages and years one way": v_prepared(
+        "simplified, percentages and years one way", numbers_normalised),
+    "simplified, every number one way": v_prepared(
+        "simplified, every number one way", lambda t: numbers_normalised(t, every=True)),
     "era intercepts": v_intercepts,
     "era-tagged copies (all eras)": v_tagged("era-tagged copies (all eras)", (0, 1, 2)),
     "era-tagged copy (up to 1990)": v_tagged("era-tagged copy (up to 1990)", (OLD,)),
