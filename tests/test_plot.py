@@ -331,3 +331,22 @@ def test_reading_a_panel_of_many_columns_does_not_fragment_it(rows, tmp_path, fo
     assert [k for k, _ in written] == ["bars", "heatmap", "trends"]
     assert back["char_share_economy_upper"].tolist() == pytest.approx(
         [r["char_share_economy_upper"] for r in with_bounds])
+
+
+def test_panels_made_differently_are_not_drawn_together(rows, tmp_path):
+    """Stacked panels of two estimators (or units, or interval levels) would be averaged and
+    drawn side by side as if alike: refused, exit 2, naming the column; --where keeps one."""
+    a, b = tmp_path / "cc.csv", tmp_path / "emq.csv"
+    write_panel(rows, a)
+    write_panel([{**row, "estimator": "emq"} for row in rows], b)
+    out = tmp_path / "figs"
+    result = CliRunner().invoke(app, ["plot", str(a), str(b), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "estimator: cc, emq" in result.output and "--where estimator=cc" in result.output
+    assert not out.exists()
+    result = CliRunner().invoke(app, ["plot", str(a), str(b), "--where", "estimator=emq",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with pytest.raises(InputError, match="unit: paragraph, sentence"):
+        plot.check_made_alike(pd.DataFrame({"unit": ["paragraph", "sentence"]}))
+    plot.check_made_alike(pd.DataFrame({"estimator": ["cc", None]}))  # an older panel's row

@@ -197,6 +197,26 @@ def _numbers(column: pd.Series) -> pd.Series:
         return values
 
 
+#: The columns that say how a panel's shares were made (``profile``): figures that put rows
+#: side by side or average them need one value of each.
+MADE_BY = ("unit", "estimator", "ci_level")
+
+
+def check_made_alike(panel: pd.DataFrame) -> None:
+    """Refuse (:class:`InputError`) a panel whose rows were made differently: stacked panels
+    of paragraph and sentence shares, of two estimators, or of intervals of two levels, which
+    a figure would draw side by side, or average, as if they were alike. A row without the
+    column (a panel written before it) is not counted."""
+    for col in MADE_BY:
+        if col not in panel.columns:
+            continue
+        values = sorted({str(v) for v in panel[col].dropna() if str(v) != ""})
+        if len(values) > 1:
+            raise InputError(
+                f"the panels' shares were made differently ({col}: {', '.join(values)}): "
+                f"plot them apart, or keep one with --where {col}={values[0]}")
+
+
 def filter_panel(panel: pd.DataFrame, where: Iterable[str]) -> pd.DataFrame:
     """The reports of ``panel`` whose column equals a value, for each ``COLUMN=VALUE`` of
     ``where`` (all must hold), e.g. ``["level=provincial", "year=2024"]``. Values compare as
@@ -516,6 +536,7 @@ def draw_figures(panels: str | Path | Iterable[str | Path], output: str | Path, 
     targets = figure_targets(output, kinds, fmt)
     output = Path(output)
     panel = filter_panel(read_panel(panels), where)
+    check_made_alike(panel)
     if len(targets) == 1 and targets[0] == output:
         check_output_file(output)
     else:
