@@ -39,6 +39,7 @@ _BLANKS = " \t\u00a0\u3000"  # what _INDENT and _TRAILING remove
 _ODD_CHARS = re.compile("[\r\u2028\u2029\x85\x0c\u200b\u200c\u200d\u2060\ufeff]")
 _WORD_CHAR = re.compile(r"[^\W_]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_SPLIT = re.compile("([\ud800-\udfff])")
 
 
 def normalize_text(text: str) -> str:
@@ -141,4 +142,10 @@ def to_simplified(text: str) -> str:
     >>> to_simplified("推进碳达峰碳中和")
     '推进碳达峰碳中和'
     """
-    return _t2s().convert(text) if not text.isascii() else text
+    if text.isascii():
+        return text
+    try:
+        return _t2s().convert(text)
+    except UnicodeEncodeError:  # a lone surrogate (from a notebook, say): the rest converted
+        parts = _SURROGATE_SPLIT.split(text)
+        return "".join(p if i % 2 else _t2s().convert(p) for i, p in enumerate(parts))
