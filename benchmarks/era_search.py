@@ -15,8 +15,9 @@ of single-theme paragraphs as extra rows of weight 0.1) but without era weights,
   national report is in traditional characters), as they were measured;
 * numbers written one way (on top of ``simplified characters``): percentages (百分之八十八点八,
   88.8%) and years (一九五五年, 2024年) as ``9%`` and ``1999年``; or every number as ``9``;
-  full-width digits and letters as ASCII (１９５６年: 1956年); and ``min_df`` 2 or 3 (the rarer
-  n-grams of the old reports kept);
+  full-width digits and letters as ASCII (１９５６年: 1956年); ``min_df`` 2 or 3 (the rarer
+  n-grams of the old reports kept); the word block's columns times 0.5, 0.7 or 0 (0: the
+  fast model, characters only);
 * ``before``: trained only on the rows the model shipped before the era and census labels had
   (``sample`` random or rare) of the training reports: the model of commit 871a1af, refitted
   per fold;
@@ -357,6 +358,24 @@ def v_prepared(name: str, prepare: Callable[[str], str] = str, **spec: Any) -> V
     return run
 
 
+def v_word_weight(name: str, weight: float) -> Variant:
+    """The simplified default with the word block's columns times ``weight`` (the char
+    block's kept at 1): between the default (1) and the fast model (0, characters only)."""
+    def run(f: Fold):
+        c = f.c
+        s_texts, s_tokens, _ = c.sentences_simplified.of(f.rows)
+        featurizer, X = fit_featurizer([c.data.texts[i] for i in f.rows] + s_texts,
+                                       [c.tokens_simplified[i] for i in f.rows] + s_tokens,
+                                       c.simplified.features)
+        Xte = featurizer.transform([c.data.texts[i] for i in f.te])
+        kinds = [b.kind for b in featurizer.blocks]
+        scale = np.ones(featurizer.n_features)
+        k = kinds.index("word")
+        scale[featurizer.offsets[k]:featurizer.offsets[k + 1]] = weight
+        return {name: f.fit_scores(X @ diags(scale), Xte @ diags(scale), f.era_weighted(0.5))}
+    return run
+
+
 def v_before(c: Corpus, tr: np.ndarray, te: np.ndarray):
     rows = tr[np.isin(c.samples[tr], OLD_SAMPLES)]
     f = Fold(c, rows, te)
@@ -381,6 +400,10 @@ VARIANTS: dict[str, Variant] = {
         "simplified, every number one way", lambda t: numbers_normalised(t, every=True)),
     "simplified, full-width digits and letters as ASCII": v_prepared(
         "simplified, full-width digits and letters as ASCII", half_width),
+    "simplified, word block 0.5": v_word_weight("simplified, word block 0.5", 0.5),
+    "simplified, word block 0.7": v_word_weight("simplified, word block 0.7", 0.7),
+    "simplified, word block 0 (characters only, the fast model)": v_word_weight(
+        "simplified, word block 0 (characters only, the fast model)", 0.0),
     # the rarer n-grams of the old reports (16% of the rows) kept
     "simplified, min_df 2": v_prepared("simplified, min_df 2", min_df=2),
     "simplified, min_df 3": v_prepared("simplified, min_df 3", min_df=3),
