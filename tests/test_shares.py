@@ -339,6 +339,22 @@ def test_cli_profile_ci_wide_long_and_by(paragraphs, tiny_model_dir, tmp_path):
         head["char_share_upper"])
 
 
+def test_profile_by_counts_reports_not_group_rows(paragraphs, tiny_model_dir, tmp_path):
+    """The summary and the result count the reports profiled: the rows --by adds for groups
+    of reports are not reports (2 reports and 2 levels said '4 reports')."""
+    from policy_nlp.profile import profile_to_file
+
+    out = tmp_path / "p.csv"
+    result = profile_to_file([str(paragraphs)], str(out), model=str(tiny_model_dir),
+                             records="paragraphs", by=["level"])
+    assert len(_read_csv(out)) == 4  # 2 reports, then 2 groups
+    assert (result.reports, result.paragraphs) == (2, 7)
+    res = _cli("profile", str(paragraphs), "--model", str(tiny_model_dir), "--records",
+               "paragraphs", "--no-progress", "--by", "level", "--output", str(out))
+    assert res.exit_code == 0, res.output
+    assert "2 reports (7 paragraphs) profiled" in res.output
+
+
 def test_cli_by_missing_column_exits_2_and_writes_nothing(paragraphs, tmp_path):
     out = tmp_path / "p.csv"
     res = _cli("profile", str(paragraphs), "--records", "paragraphs", "--by", "province",
