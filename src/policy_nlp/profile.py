@@ -102,7 +102,8 @@ def profile_to_file(inputs: Sequence[str], output: str, *, model: Any = None,
         skipped = getattr(on_error, "skipped", 0)
         raise InputError("no paragraphs found in the inputs"
                          + (f" (every input was skipped: {skipped})" if skipped else ""))
-    result = ProfileResult(reports=len(rows), paragraphs=n)
+    # (the rows --by adds for groups of reports name their grouping in 'by')
+    result = ProfileResult(reports=sum(1 for row in rows if not row.get("by")), paragraphs=n)
     if population is not None:
         from .validation import validate_profile
 
