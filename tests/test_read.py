@@ -581,6 +581,22 @@ def test_a_file_in_utf8_then_gb18030_is_no_mojibake(tmp_path):
                         "18); is the file in one encoding?"]
 
 
+@pytest.mark.parametrize("before", [1, 400])
+def test_a_csv_in_two_encodings_is_read_up_to_the_line_that_does_not_decode(tmp_path, before):
+    """The rows before the first line that does not decode are read, and the problem names
+    that line: it said 'after line 0' (or some line of the 8 KB before it) and dropped every
+    row decoded with it."""
+    rows = "".join(f"r{i},推进改革开放第{i}条。\n" for i in range(before))
+    path = tmp_path / "m.csv"
+    path.write_bytes(("id,text\n" + rows).encode() + "g1,稳就业。\ng2,保民生。\n".encode("gb18030"))
+    problems: list[str] = []
+    docs = list(iter_documents([path], on_error=lambda e: problems.append(str(e))))
+    assert [d.id for d in docs] == [f"r{i}" for i in range(before)]
+    assert problems == [f"{path}:{before + 2}: cannot decode as utf-8 (invalid continuation byte at "
+                        "byte 3); is the file in one encoding? The rest of the file was not "
+                        "read"]
+
+
 def test_mojibake_of_a_detected_single_byte_code_page_is_not_taken():
     from policy_nlp.read.decode import _detect
 
