@@ -383,14 +383,22 @@ def open_text(path: Path, *, newline: str | None = None) -> tuple[IO[str], str]:
         if encoding.startswith("utf-16"):
             raw.seek(2 if raw.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else 0)
         log.info("%s: encoding %s", path, encoding)
-        return io.TextIOWrapper(raw, encoding=encoding, newline=newline), encoding
+        # bytes that do not decode become lone surrogates, which stream_lines finds in the
+        # line that has them (a strict stream fails at the chunk of 8 KB that holds them)
+        errors = "strict" if encoding.startswith("utf-16") else "surrogateescape"
+        return (io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=newline),
+                encoding)
     except BaseException:
         raw.close()
         raise
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")  # a byte that did not decode (surrogateescape)
+
+
 def stream_lines(stream: IO[str], source: str, encoding: str) -> Iterator[str]:
-    """Iterate over lines, turning a late decoding error into :class:`InputError`."""
+    """Iterate over the lines of a stream of :func:`open_text`, turning a decoding error into
+    :class:`InputError` at the line that has it (the lines before it are yielded)."""
     n = 0
     cap = limits.FIELD.bytes
     try:
@@ -399,6 +407,12 @@ def stream_lines(stream: IO[str], source: str, encoding: str) -> Iterator[str]:
                 raise InputError(limits.FIELD.message(f"{source}:{n + 1}") +
                                  "; the rest of the file was not read")
             n += 1
+            if _UNDECODED.search(line) is not None:
+                codec = line_codec(encoding)
+                problem = decode_text_line(Path(source), n,
+                                           line.encode(codec, "surrogateescape"), codec)
+                if isinstance(problem, InputError):
+                    raise InputError(f"{problem} The rest of the file was not read")
             yield line
     except UnicodeDecodeError as exc:
         raise InputError(
