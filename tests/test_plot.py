@@ -302,3 +302,22 @@ def test_a_parquet_panel_without_pyarrow_names_the_install(rows, tmp_path, monke
     assert result.exit_code == 2
     assert result.stderr == ("policy-nlp: error: reading a Parquet panel needs pyarrow: "
                              "pip install 'policy-nlp[parquet]'\n")
+
+
+@pytest.mark.parametrize("value, what", [("abc", "'abc' is not a number"),
+                                         ("-0.5", "-0.5 is not a share from 0 to 1"),
+                                         ("1.5", "1.5 is not a share from 0 to 1")])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_share_that_is_no_share_is_named_at_its_line(rows, tmp_path, value, what, suffix):
+    """A hand-edited panel: a share cell that is not a number was a ValueError traceback
+    (exit 1); one out of 0..1 was drawn as it was (a negative bar)."""
+    path = tmp_path / f"panel{suffix}"
+    edited = [dict(r) for r in rows]
+    edited[2]["char_share_economy"] = value
+    write_panel(edited, path)
+    line = 4 if suffix == ".csv" else 3  # the third report's row (a CSV has its header)
+    with pytest.raises(InputError, match=rf"panel{suffix}:{line}: char_share_economy {what}"):
+        plot.read_panel(path)
+    result = CliRunner().invoke(app, ["plot", str(path), "-o", str(tmp_path / "f")])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert not (tmp_path / "f").exists()
