@@ -321,3 +321,17 @@ def test_a_share_that_is_no_share_is_named_at_its_line(rows, tmp_path, value, wh
     result = CliRunner().invoke(app, ["plot", str(path), "-o", str(tmp_path / "f")])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
     assert not (tmp_path / "f").exists()
+
+
+@pytest.mark.parametrize("column, value, what", [("year", "二〇二〇", "'二〇二〇' is not a number"),
+                                                 ("n_chars", "x", "'x' is not a number")])
+def test_a_count_or_year_that_is_no_number_is_named_at_its_line(rows, tmp_path, column, value,
+                                                                 what):
+    # a year written in hanzi made the trends figure a TypeError traceback (exit 1)
+    path = tmp_path / "panel.csv"
+    edited = [dict(r) for r in rows]
+    edited[2][column] = value
+    write_panel(edited, path)
+    result = CliRunner().invoke(app, ["plot", str(path), "-o", str(tmp_path / "f")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"policy-nlp: error: {path}:4: {column} {what}\n"
