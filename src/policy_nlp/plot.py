@@ -177,7 +177,8 @@ def _table_frame(path: Path, *, numbers: bool) -> pd.DataFrame:
 
     from .read import table_rows
 
-    frame = pd.DataFrame.from_records([row for _, row in table_rows(path)])
+    rows = list(table_rows(path))
+    frame = pd.DataFrame.from_records([row for _, row in rows])
     if numbers:
         for col in frame.columns:
             values = frame[col].mask(frame[col] == "")
@@ -185,7 +186,31 @@ def _table_frame(path: Path, *, numbers: bool) -> pd.DataFrame:
                 frame[col] = pd.to_numeric(values)
             except (ValueError, TypeError):
                 frame[col] = values
+    _check_shares(frame, [line for line, _ in rows], path)
     return frame
+
+
+def _check_shares(frame: pd.DataFrame, lines: Sequence[int], path: Path) -> None:
+    """Make the share, count and year columns numbers, refusing at its line a cell that is
+    not one, or a share not from 0 to 1 (a hand-edited panel; missing cells stay missing)."""
+    import pandas as pd
+
+    for col in frame.columns:
+        share = str(col).startswith(("char_share", "para_share"))
+        if not (share or col in ("year", "n_paragraphs", "n_chars", "n_sentences")):
+            continue
+        cells = frame[col].mask(frame[col] == "")
+        values = pd.to_numeric(cells, errors="coerce")
+        bad = values.isna() & cells.notna()
+        if share:
+            bad |= (values < -1e-9) | (values > 1 + 1e-9)
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            cell = cells.iloc[i]
+            what = (f"{cell!r} is not a number" if pd.isna(values.iloc[i])
+                    else f"{cell} is not a share from 0 to 1")
+            raise InputError(f"{path}:{lines[i]}: {col} {what}")
+        frame[col] = values
 
 
 def filter_panel(panel: pd.DataFrame, where: Iterable[str]) -> pd.DataFrame:
