@@ -282,6 +282,23 @@ def test_a_coded_paragraph_in_another_stratum_of_the_inputs(tmp_path, tiny_model
             "(national on the sheet, provincial in the inputs)") in err
 
 
+def test_rows_added_to_the_drawn_sample_are_refused(tmp_path, tiny_model_dir, corpus):
+    """A sheet with more rows in a stratum than were drawn (stratum_sample): paragraphs
+    someone added by hand, or a second draw pasted below, are no random sample of the
+    stratum; weighted as one, the corrected shares were silently biased (exit 0)."""
+    rows = _read_sheet(_sample(tmp_path, tiny_model_dir, corpus))
+    drawn = {r["id"] for r in rows}
+    records = [json.loads(line) for line in corpus[0].read_text("utf-8").splitlines()]
+    extra = next(r for r in records if r["id"] not in drawn and r["level"] == "national")
+    national = next(r for r in rows if r["stratum"] == "national")
+    rows.append({**national, "id": extra["id"], "text": extra["text"]})
+    coded = _code(rows, corpus[1], tmp_path / "coded.csv")
+    err = _profile(tmp_path, tiny_model_dir, corpus, coded)
+    n = national["stratum_sample"]
+    assert (f"coded.csv: stratum 'national' has {int(n) + 1} rows but {n} were drawn "
+            "(stratum_sample)") in err
+
+
 def test_stratum_with_one_coded_row(tmp_path, tiny_model_dir, corpus):
     rows = _read_sheet(_sample(tmp_path, tiny_model_dir, corpus))
     national = [k for k, r in enumerate(rows) if r["stratum"] == "national"]
