@@ -299,6 +299,22 @@ def test_rows_added_to_the_drawn_sample_are_refused(tmp_path, tiny_model_dir, co
             "(stratum_sample)") in err
 
 
+@pytest.mark.parametrize("column", ["stratum_size", "stratum_sample"])
+@pytest.mark.parametrize("value", ["inf", "2.5", "-3", "0"])
+def test_a_design_count_that_is_no_whole_number_is_named(tmp_path, tiny_model_dir, corpus,
+                                                          column, value):
+    # 'inf' was an OverflowError traceback; '2.5' was read as 2, '-3' as -3
+    rows = _read_sheet(_sample(tmp_path, tiny_model_dir, corpus))
+    for r in rows:
+        if r["stratum"] == "national":
+            r[column] = value
+    coded = _code(rows, corpus[1], tmp_path / "coded.csv")
+    err = _profile(tmp_path, tiny_model_dir, corpus, coded)
+    line = next(k for k, r in enumerate(rows, 2) if r["stratum"] == "national")
+    assert err.endswith(f"coded.csv:{line}: {column} {value!r} is not a whole number from 1 "
+                        "up\n"), err
+
+
 def test_stratum_with_one_coded_row(tmp_path, tiny_model_dir, corpus):
     rows = _read_sheet(_sample(tmp_path, tiny_model_dir, corpus))
     national = [k for k, r in enumerate(rows) if r["stratum"] == "national"]
