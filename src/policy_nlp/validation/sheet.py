@@ -83,21 +83,13 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
                              f"{seen[pid]})")
         seen[pid] = rownum
         stratum = str(row["stratum"] or "").strip() or "all"
-        try:
-            size = int(float(row["stratum_size"]))
-        except (TypeError, ValueError):
-            raise InputError(f"{path}:{rownum}: stratum_size {row['stratum_size']!r} is not a "
-                             "number") from None
+        size = _count(row, "stratum_size", path, rownum)
         if sizes.setdefault(stratum, size) != size:
             raise InputError(f"{path}:{rownum}: stratum {stratum!r} has size {size} here but "
                              f"{sizes[stratum]} above")
         rows_of[stratum] = rows_of.get(stratum, 0) + 1
         if str(row.get("stratum_sample") or "").strip():
-            try:
-                n_drawn = int(float(row["stratum_sample"]))
-            except ValueError:
-                raise InputError(f"{path}:{rownum}: stratum_sample {row['stratum_sample']!r} "
-                                 "is not a number") from None
+            n_drawn = _count(row, "stratum_sample", path, rownum)
             if drawn.setdefault(stratum, n_drawn) != n_drawn:
                 raise InputError(f"{path}:{rownum}: stratum {stratum!r} has stratum_sample "
                                  f"{n_drawn} here but {drawn[stratum]} above (two samples in "
@@ -145,3 +137,17 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
             raise InputError(f"{path}: stratum {h!r} has {n_h} coded rows but size "
                              f"{sizes[h]}")
     return sheet
+
+
+def _count(row: dict, column: str, path: Path, rownum: int) -> int:
+    """A design count of the sheet (``stratum_size``, ``stratum_sample``): a whole number from
+    1 up (``12`` or, as a spreadsheet may give it, ``12.0``)."""
+    cell = row[column]
+    try:
+        value = float(cell)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (value >= 1 and value.is_integer() and value < 2**53):
+        raise InputError(f"{path}:{rownum}: {column} {str(cell).strip()!r} is not a whole "
+                         "number from 1 up")
+    return int(value)
