@@ -465,8 +465,15 @@ def write_panel(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = 
     check_panel_writer(path, fmt)
     import pandas as pd
 
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object and len({type(v) for v in values.dropna()}) > 1:
+            # a field that is a number in one report and text in another (2020, '2020年'):
+            # text, as in the .dta panel (a Parquet column has one type)
+            frame[column] = values.map(lambda v: None if v is None or v != v else str(v))
     with atomic_path(path) as tmp:
-        pd.DataFrame(rows).to_parquet(tmp, index=False)
+        frame.to_parquet(tmp, index=False)
 
 
 # --- coding sheets ----------------------------------------------------------------------------
