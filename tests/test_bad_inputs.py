@@ -138,6 +138,13 @@ def csv_utf8_then_gb18030(tmp):
     return [p]
 
 
+def csv_unclosed_quote(tmp):
+    p = tmp / "quote.csv"
+    p.write_text('id,text\nq1,扩大国内需求。\nq2,"推进乡村全面振兴。\nq3,稳定粮食生产。\n'
+                 'q4,保障和改善民生。\n', "utf-8")
+    return [p]
+
+
 def jsonl_key_twice(tmp):
     p = tmp / "twice.jsonl"
     p.write_text('{"id": "k1", "text": "扩大国内需求。", "text": "推进乡村全面振兴。"}\n'
@@ -272,6 +279,10 @@ ROWS = {
         csv_utf8_then_gb18030, 5, "two.csv:3: cannot decode as utf-8 (invalid continuation "
         "byte at byte 3); is the file in one encoding? The rest of the file was not read",
         ["c1"], absent=["c2"]),
+    "CSV cell whose quote is never closed": Row(
+        csv_unclosed_quote, 5, "quote.csv:3: a quoted cell that opens on this line is never "
+        "closed: the 3 lines to the end of the file were read into it", ["q1"],
+        absent=["q2", "q3", "q4"]),
     "JSONL record giving a key twice": Row(
         jsonl_key_twice, 5, "twice.jsonl:1: the key 'text' is given twice", ["k2"],
         absent=["k1"]),

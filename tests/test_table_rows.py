@@ -137,3 +137,9 @@ def test_a_value_or_a_nested_key_like_a_key_is_no_repeat(tmp_path):
     path.write_text("".join(json.dumps(r, ensure_ascii=a) + "\n" for r in rows
                             for a in (True, False)), "utf-8")
     assert [row["id"] for _, row in table_rows(path)] == ["text", "text", "b", "b"]
+
+
+def test_a_quoted_cell_closed_on_a_later_line_is_no_problem(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('id,text\na,"一行\n二行"\nb,"末行 ""引号"""', "utf-8")
+    assert [row["text"] for _, row in table_rows(path)] == ["一行\n二行", '末行 "引号"']
