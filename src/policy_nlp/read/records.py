@@ -378,9 +378,19 @@ def csv_stream_rows(path: Path, stream: IO[str], encoding: str, on_error: OnErro
                     on_header: Callable[[list[str]], None] | None = None) -> Iterator[Row]:
     """:func:`csv_rows` of a file opened by :func:`~policy_nlp.read.decode.open_text` (with
     ``newline=""``), closed at the end."""
+    fed: list[str] = []  # the lines of the row being read
+    ended = False  # the last line was read
+
+    def lines() -> Iterator[str]:
+        nonlocal ended
+        for text in stream_lines(stream, str(path), encoding):
+            fed.append(text)
+            yield text
+        ended = True
+
     with stream:
         raise_csv_field_limit()
-        reader = csv.reader(stream_lines(stream, str(path), encoding))
+        reader = csv.reader(lines())
         n = 0
         line = 1
         try:
@@ -391,8 +401,18 @@ def csv_stream_rows(path: Path, stream: IO[str], encoding: str, on_error: OnErro
             if on_header is not None:
                 on_header(header)
             line = reader.line_num + 1
+            fed.clear()
             for row in reader:
                 start, line = line, reader.line_num + 1
+                if ended and sum(text.count('"') for text in fed) % 2:
+                    # the reader asked for lines past the last inside a quoted cell: its quote
+                    # never closes, and the csv module reads the rest of the file into it
+                    handle_problem(on_error, InputError(
+                        f"{path}:{start}: a quoted cell that opens on this line is never "
+                        f"closed: the {len(fed)} lines to the end of the file were read into "
+                        "it; the row was skipped (close the quote)"))
+                    continue
+                fed.clear()
                 if not row:
                     continue  # a blank line
                 n += 1
