@@ -9,6 +9,7 @@ engine did not make is touched."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -280,7 +281,23 @@ def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None =
         raise InputError(f"{out}: exists and is not a directory (the dask engine writes a "
                          "directory of parts)")
     parts = plan_partitions(inputs, partition_rows, out)
+    made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _label_in(out, parts, (Client, LocalCluster), model, model_key, opts,
+                         scheduler, n_workers, processes, log, on_error)
+    except BaseException:
+        if made:  # a failed or stopped run leaves no folder it made (empty: rmdir only)
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+
+
+def _label_in(out: Path, parts, dask_classes, model, model_key, opts, scheduler, n_workers,
+              processes, log, on_error) -> dict[str, Any]:
+    """:func:`label_dask` in its output folder, made (``dask_classes``: distributed's
+    ``Client`` and ``LocalCluster``)."""
+    Client, LocalCluster = dask_classes
     with run_lock(out / DASK_LOCK, out):
         old, stale = _dask_own_files(out)
         for directory in stale:  # staging directories of dead runs (the lock says so)
