@@ -335,3 +335,28 @@ def test_a_count_or_year_that_is_no_number_is_named_at_its_line(rows, tmp_path, 
     result = CliRunner().invoke(app, ["plot", str(path), "-o", str(tmp_path / "f")])
     assert result.exit_code == 2, result.output
     assert result.stderr == f"policy-nlp: error: {path}:4: {column} {what}\n"
+
+
+def test_a_kind_the_panel_cannot_draw_is_refused_before_any_figure(rows, tmp_path):
+    # a panel without regions: bars.png was written, then the heatmap failed (exit 2 with a
+    # figure written)
+    path = tmp_path / "panel.csv"
+    write_panel([{k: v for k, v in r.items() if k != "region"} for r in rows], path)
+    out = tmp_path / "f"
+    result = CliRunner().invoke(app, ["plot", str(path), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "the panel has no column 'region' to make the heatmap's rows" in result.stderr
+    assert not out.exists()
+    result = CliRunner().invoke(app, ["plot", str(path), "-o", str(out), "--kind", "bars"])
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_table_that_is_no_panel_of_reports_is_refused(rows, tmp_path):
+    # profile --validation's corrected shares (by, group, theme, char_share, _lower …): its
+    # columns char_share_lower, char_share_se … were drawn as themes 'lower', 'se' …
+    path = tmp_path / "p.validated.csv"
+    write_panel([{"by": "all", "group": "all", "theme": "economy", "char_share": 0.2,
+                  "char_share_lower": 0.1, "char_share_upper": 0.3, "char_share_se": 0.05}],
+                path)
+    with pytest.raises(InputError, match="not a panel of policy-nlp profile"):
+        plot.read_panel(path)
