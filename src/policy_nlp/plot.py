@@ -166,6 +166,9 @@ def read_panel(paths: str | Path | Iterable[str | Path]) -> pd.DataFrame:
         panel = _wide(panel)
     if not share_columns(panel):
         raise InputError(f"{paths[0]}: not a panel of policy-nlp profile (no char_share_ columns)")
+    if "report_id" not in panel.columns:  # profile --validation's corrected shares, say
+        raise InputError(f"{paths[0]}: not a panel of policy-nlp profile (no report_id column: "
+                         "one row per report)")
     return panel
 
 
@@ -532,6 +535,13 @@ def draw_figures(panels: str | Path | Iterable[str | Path], output: str | Path, 
     targets = figure_targets(output, kinds, fmt)
     output = Path(output)
     panel = filter_panel(read_panel(panels), where)
+    for k in kinds:  # before any figure: a kind the panel cannot draw writes none
+        if k == "heatmap" and rows not in panel.columns:
+            raise InputError(f"the panel has no column {rows!r} to make the heatmap's rows "
+                             "(--rows names another; --kind draws one kind)")
+        if k == "trends" and ("year" not in panel.columns or panel["year"].isna().all()):
+            raise InputError("the panel has no 'year' values to draw trends over (--kind "
+                             "draws one kind)")
     if len(targets) == 1 and targets[0] == output:
         check_output_file(output)
     else:
