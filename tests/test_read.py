@@ -629,3 +629,22 @@ def test_label_of_a_mixed_file_skips_the_line_it_cannot_read(tmp_path, tiny_mode
     assert result.exit_code == 5, result.stderr
     assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["推进改革。"]
     assert "m.jsonl:2: cannot decode as utf-8" in result.stderr
+
+
+GB18030_BOM = b"\x84\x31\x95\x33"  # U+FEFF in GB18030
+
+
+@pytest.mark.parametrize("name, content", [
+    ("t.csv", "id,text\r\nc1,推进改革开放。\r\nc2,稳定就业。\r\n"),
+    ("t.jsonl", '{"id": "c1", "text": "推进改革开放。"}\n{"id": "c2", "text": "稳定就业。"}\n'),
+])
+def test_a_table_in_gb18030_with_its_byte_order_mark(tmp_path, name, content):
+    """The mark is no character of the table: the CSV's first column was named '\\ufeffid'
+    (the ids replaced by 't:1', 't:2' unseen), the JSONL's first line skipped as not JSON."""
+    path = tmp_path / name
+    path.write_bytes(GB18030_BOM + content.encode("gb18030"))
+    problems: list[str] = []
+    docs = list(iter_documents([path], on_error=lambda e: problems.append(str(e))))
+    assert problems == []
+    assert [(d.id, d.text) for d in docs] == [("c1", "推进改革开放。"), ("c2", "稳定就业。")]
+    assert docs[0].encoding == "gb18030"
