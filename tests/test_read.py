@@ -648,3 +648,14 @@ def test_a_table_in_gb18030_with_its_byte_order_mark(tmp_path, name, content):
     assert problems == []
     assert [(d.id, d.text) for d in docs] == [("c1", "推进改革开放。"), ("c2", "稳定就业。")]
     assert docs[0].encoding == "gb18030"
+
+
+def test_a_gb18030_jsonl_with_its_mark_read_by_the_workers(tmp_path, tiny_model_dir):
+    # label --jobs 2 reads JSONL files in blocks of lines in the workers
+    from policy_nlp.batch import label_inputs
+
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(GB18030_BOM + '{"id": "c1", "text": "推进改革开放。"}\n'.encode("gb18030"))
+    out = tmp_path / "out.jsonl"
+    label_inputs([str(path)], str(out), model_dir=tiny_model_dir, jobs=2)
+    assert [json.loads(line)["id"] for line in out.read_text("utf-8").splitlines()] == ["c1"]
