@@ -9,6 +9,14 @@ configuration (``TrainConfig()``: char 1-3 + word 1-2 TF-IDF, LinearSVC C=0.5, t
 of single-theme paragraphs as extra rows of weight 0.1) but without era weights, and scored on
 *every* labeled paragraph of the held-out reports. The variants:
 
+* ``simplified characters``: the default (era weights 0.5) with the texts converted to
+  simplified characters before the features (``FeatureSpec.simplify``, OpenCC ``t2s``): the
+  default of ``train`` since; every other variant sees the texts as they come (the 1954
+  national report is in traditional characters), as they were measured;
+* numbers written one way (on top of ``simplified characters``): percentages (百分之八十八点八,
+  88.8%) and years (一九五五年, 2024年) as ``9%`` and ``1999年``; or every number as ``9``;
+  full-width digits and letters as ASCII (１９５６年: 1956年); and ``min_df`` 2 or 3 (the rarer
+  n-grams of the old reports kept);
 * ``before``: trained only on the rows the model shipped before the era and census labels had
   (``sample`` random or rare) of the training reports: the model of commit 871a1af, refitted
   per fold;
@@ -39,10 +47,12 @@ Out-of-fold scores of each variant are cached (``--cache``), keyed by the labels
 rerun only fits new variants. The table gives accuracy by level and, for national reports, by
 era, macro-F1 over all rows and over the ``random`` rows (the rows drawn at random by level:
 the distribution of paragraphs in general); then each variant's differences from
-``unweighted`` (the ``S`` section variants from the default; and the default from ``before``: the measure the issue asks for) with 95%
-intervals from a paired bootstrap over reports. ``--only before`` runs that comparison alone
-(``before``, ``unweighted`` and the default); names with a comma are separated by ``;``
-(``--only "before;S char 0.5, dropout 0.3"``). ``--versus 'BASE|OTHER'`` adds differences.
+``unweighted`` (the ``S`` section variants and ``simplified characters`` from the default
+era weights; the default and ``simplified characters`` from ``before``: the measure the issue
+asks for) with 95% intervals from a paired bootstrap over reports. ``--only before`` runs
+that comparison alone (``before``, ``unweighted``, the default and ``simplified
+characters``); names with a comma are separated by ``;`` (``--only "before;S char 0.5,
+dropout 0.3"``). ``--versus 'BASE|OTHER'`` adds differences.
 """
 
 from __future__ import annotations
@@ -50,10 +60,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix, diags, hstack
@@ -61,7 +74,7 @@ from scipy.sparse import csr_matrix, diags, hstack
 from policy_nlp.codebook import load_codebook
 from policy_nlp.compare import _macro_f1, paired_bootstrap
 from policy_nlp.era import ERA_NAMES, era_of
-from policy_nlp.features import fit_featurizer
+from policy_nlp.features import FeatureSpec, fit_featurizer
 from policy_nlp.labels import load_joined
 from policy_nlp.train import (
     TrainConfig,
@@ -85,8 +98,11 @@ class Corpus:
         self.data = load_joined(SHARED / "labels" / "train.jsonl",
                                 SHARED / "corpus" / "paragraphs.jsonl")
         self.book = load_codebook()
-        # era weights are variants here; the seed draws the folds
-        self.config = TrainConfig(era_balance=0.0, seed=seed)
+        # era weights are variants here; the seed draws the folds; the texts as they come
+        # (the variants of the table were measured so), simplified in ``SIMPLIFIED`` only
+        self.config = TrainConfig(era_balance=0.0, seed=seed,
+                                  features=FeatureSpec(simplify=False))
+        self.simplified = replace(self.config, features=FeatureSpec(simplify=True))
         self.k = len(self.book.ids)
         d = self.data
         self.y = np.array([self.book.ids.index(lbl) for lbl in d.labels])
@@ -102,6 +118,10 @@ class Corpus:
         self.folds = report_folds(d, self.book, self.config)
         self.tokens = tokenize_all(d.texts, self.config)
         self.sentences = sentence_rows(d, self.config)
+        # the same rows, tokenized as a simplifying featurizer sees them
+        self.tokens_simplified = tokenize_all(d.texts, self.simplified)
+        self.sentences_simplified = replace(
+            self.sentences, tokens=tokenize_all(self.sentences.texts, self.simplified))
         self.key = d.sha256()[:16]
 
 
@@ -273,6 +293,70 @@ def v_context(name: str, *, source: str = "split", weight: float = 0.5,
     return run
 
 
+def v_simplified(f: Fold):
+    """The default (era weights 0.5) with the texts in simplified characters, as ``train``
+    fits it since the conversion (``FeatureSpec.simplify``): the same rows and weights."""
+    c = f.c
+    s_texts, s_tokens, owner = c.sentences_simplified.of(f.rows)
+    assert np.array_equal(owner, f.owner)
+    featurizer, X = fit_featurizer([c.data.texts[i] for i in f.rows] + s_texts,
+                                   [c.tokens_simplified[i] for i in f.rows] + s_tokens,
+                                   c.simplified.features)
+    Xte = featurizer.transform([c.data.texts[i] for i in f.te])
+    return {SIMPLIFIED: f.fit_scores(X, Xte, f.era_weighted(0.5))}
+
+
+# numbers written two ways: 百分之八十八点八 and 一九五五年 in the planned economy, 88.8% and 2024年 now
+_CN_DIGITS = "零〇○一二三四五六七八九十百千万亿点两几"
+_NUMBERS = [  # (pattern, replacement), applied in order to simplified text
+    (re.compile(f"百分之[{_CN_DIGITS}]+"), "9%"),
+    (re.compile(r"[0-9０-９]+(?:[.．][0-9０-９]+)?\s*[%％]"), "9%"),
+    (re.compile(r"(?:[0-9０-９]{4}|[零〇○一二三四五六七八九]{4})年"), "1999年"),
+]
+_ALL_NUMBERS = [
+    (re.compile(r"[0-9０-９]+(?:[.．,][0-9０-９]+)*"), "9"),
+    (re.compile(f"[{_CN_DIGITS}]{{2,}}(?=[万亿吨元斤亩台辆人个公千度项所座条家种倍])"), "9"),
+]
+
+
+def numbers_normalised(text: str, every: bool = False) -> str:
+    """``text`` in simplified characters with percentages and years written one way
+    (``9%``, ``1999年``); with ``every``, every other number too (``9``)."""
+    from policy_nlp.text import to_simplified
+
+    text = to_simplified(text)
+    for pattern, repl in _NUMBERS + (_ALL_NUMBERS if every else []):
+        text = pattern.sub(repl, text)
+    return text
+
+
+# full-width digits, Latin letters, % and . as ASCII (１９５６年 in the old reports, 1956年 now)
+_HALF_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in
+                             [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
+                              *range(0xFF41, 0xFF5B), 0xFF05, 0xFF0E]})
+
+
+def half_width(text: str) -> str:
+    """``text`` in simplified characters, its full-width digits and letters as ASCII."""
+    from policy_nlp.text import to_simplified
+
+    return to_simplified(text).translate(_HALF_WIDTH)
+
+
+def v_prepared(name: str, prepare: Callable[[str], str] = str, **spec: Any) -> Variant:
+    """The simplified default with every text (training rows, sentence rows, test rows)
+    passed through ``prepare`` first, and the feature settings ``spec`` changed."""
+    def run(f: Fold):
+        c = f.c
+        s_texts, _, owner = c.sentences.of(f.rows)
+        texts = [prepare(t) for t in [c.data.texts[i] for i in f.rows] + s_texts]
+        featurizer, X = fit_featurizer(texts, tokenize_all(texts, c.simplified),
+                                       replace(c.simplified.features, **spec))
+        Xte = featurizer.transform([prepare(c.data.texts[i]) for i in f.te])
+        return {name: f.fit_scores(X, Xte, f.era_weighted(0.5))}
+    return run
+
+
 def v_before(c: Corpus, tr: np.ndarray, te: np.ndarray):
     rows = tr[np.isin(c.samples[tr], OLD_SAMPLES)]
     f = Fold(c, rows, te)
@@ -282,6 +366,7 @@ def v_before(c: Corpus, tr: np.ndarray, te: np.ndarray):
 OLD = ERA_NAMES.index("up_to_1990")
 UNWEIGHTED = "unweighted (all rows, no era weights)"
 DEFAULT = "era weights, power 0.5 (the default)"
+SIMPLIFIED = "simplified characters, era weights 0.5 (the default since)"
 VARIANTS: dict[str, Variant] = {
     UNWEIGHTED: v_unweighted,
     DEFAULT: v_weights(DEFAULT, lambda f: f.era_weighted(0.5)),
@@ -289,6 +374,16 @@ VARIANTS: dict[str, Variant] = {
     "weights: era+census rows 0.5": v_weights(
         "weights: era+census rows 0.5",
         lambda f: f.weight * np.where(np.isin(f.c.samples[f.of], ("era", "census")), 0.5, 1.0)),
+    SIMPLIFIED: v_simplified,
+    "simplified, percentages and years one way": v_prepared(
+        "simplified, percentages and years one way", numbers_normalised),
+    "simplified, every number one way": v_prepared(
+        "simplified, every number one way", lambda t: numbers_normalised(t, every=True)),
+    "simplified, full-width digits and letters as ASCII": v_prepared(
+        "simplified, full-width digits and letters as ASCII", half_width),
+    # the rarer n-grams of the old reports (16% of the rows) kept
+    "simplified, min_df 2": v_prepared("simplified, min_df 2", min_df=2),
+    "simplified, min_df 3": v_prepared("simplified, min_df 3", min_df=3),
     "era intercepts": v_intercepts,
     "era-tagged copies (all eras)": v_tagged("era-tagged copies (all eras)", (0, 1, 2)),
     "era-tagged copy (up to 1990)": v_tagged("era-tagged copy (up to 1990)", (OLD,)),
@@ -421,7 +516,8 @@ def main(argv=None) -> int:
     if args.only:
         sep = ";" if ";" in args.only else ","  # ';' between names that have a comma
         keep = {BEFORE if n == "before" else n for n in args.only.split(sep)} | {UNWEIGHTED,
-                                                                                 DEFAULT}
+                                                                                 DEFAULT,
+                                                                                 SIMPLIFIED}
         names = [n for n in names if n in keep]
     t0 = time.perf_counter()
     c = Corpus(args.seed)
@@ -443,10 +539,10 @@ def main(argv=None) -> int:
                      f"{r['macro_f1_random']:.4f} | "
                      + " | ".join(f"{r[k]:.4f}" for k in cols) + " |")
     # the section variants against the shipped default, the others against ``unweighted``
-    pairs = [(DEFAULT if n.startswith("S ") else UNWEIGHTED, n) for n in preds
-             if n not in (UNWEIGHTED, BEFORE, DEFAULT)]
+    pairs = [(DEFAULT if n.startswith("S ") or n == SIMPLIFIED else UNWEIGHTED, n)
+             for n in preds if n not in (UNWEIGHTED, BEFORE, DEFAULT)]
     if BEFORE in preds:
-        pairs.insert(0, (BEFORE, DEFAULT))
+        pairs[:0] = [(BEFORE, n) for n in (SIMPLIFIED, DEFAULT) if n in preds]
     pairs[:0] = [tuple(p.split("|")) for p in args.versus.split(";") if p]
     lines += ["", "## Differences (second minus first), 95% paired bootstrap interval over "
               f"reports ({args.n_boot} resamples)", ""]

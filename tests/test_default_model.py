@@ -103,3 +103,28 @@ def test_the_fast_model_mostly_agrees_with_the_default(default_model, shared):
     agree = np.mean(np.array(default_model.predict(texts)) ==
                     np.array(load_model("fast").predict(texts)))
     assert agree > 0.85, f"the two shipped models agree on only {agree:.1%} of paragraphs"
+
+
+@pytest.mark.parametrize("name", SHIPPED_MODELS)
+def test_a_report_in_traditional_characters_is_labeled_as_its_simplified_twin(name, tmp_path):
+    """The shipped models convert texts to simplified characters (card: features.simplify):
+    the same themes and scores for both scripts, and the output keeps the text as given."""
+    assert load_model(name).card["features"]["simplify"] is True
+    # fixture text written for this test, once in each script
+    simplified = ("一、加强国防建设\n\n我们要加强国防建设，提高人民解放军的战斗力，巩固国防。\n\n"
+                  "二、发展农业生产\n\n农业合作社要增产粮食和棉花，帮助农民增加收入。\n")
+    traditional = ("一、加強國防建設\n\n我們要加強國防建設，提高人民解放軍的戰鬥力，鞏固國防。\n\n"
+                   "二、發展農業生產\n\n農業合作社要增產糧食和棉花，幫助農民增加收入。\n")
+    out = {}
+    for script, text in (("simplified", simplified), ("traditional", traditional)):
+        path = tmp_path / f"{script}.txt"
+        path.write_text(text, encoding="utf-8")
+        result = CliRunner().invoke(app, ["label", str(path), "--model", name, "-o",
+                                          str(tmp_path / f"{script}.jsonl")])
+        assert result.exit_code == 0, result.output
+        out[script] = [json.loads(line) for line in
+                       (tmp_path / f"{script}.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["label"] for r in out["simplified"]] == ["defense_foreign", "agriculture_rural"]
+    for s, t in zip(out["simplified"], out["traditional"], strict=True):
+        assert (t["label"], t["score"], t["top"]) == (s["label"], s["score"], s["top"])
+    assert out["traditional"][0]["text"].startswith("我們要加強")

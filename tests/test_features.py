@@ -285,3 +285,56 @@ def test_a_paragraph_gets_the_same_scores_alone_or_in_any_batch(tiny_model_dir):
     batch = model.decision_function(texts)
     assert np.array_equal(batch, np.vstack([model.decision_function([t]) for t in texts]))
     assert np.array_equal(batch[:10], model.decision_function(texts[:10]))
+
+
+# fixture text written for the tests: simplified sentences and their traditional twins
+SIMPLIFIED = ["发展国民经济的计划，关于农业生产。", "我们要加强国防建设，巩固人民民主专政。"]
+TRADITIONAL = ["發展國民經濟的計劃，關於農業生產。", "我們要加強國防建設，鞏固人民民主專政。"]
+
+
+def test_simplify_is_the_default_and_old_cards_keep_texts_as_they_came():
+    assert FeatureSpec().simplify is True
+    assert FeatureSpec.from_dict({"char_ngram": [1, 3], "word_ngram": [1, 2]}).simplify is False
+    spec = FeatureSpec(simplify=False, min_df=1)
+    assert FeatureSpec.from_dict(spec.to_dict()) == spec
+    assert spec.prepare(TRADITIONAL) == TRADITIONAL
+    assert FeatureSpec().prepare(TRADITIONAL) == SIMPLIFIED
+
+
+@pytest.mark.parametrize("simplify", [True, False])
+def test_a_traditional_text_has_the_features_of_its_simplified_twin(simplify):
+    from policy_nlp.train import TrainConfig, tokenize_all
+
+    spec = FeatureSpec(min_df=1, simplify=simplify)
+    texts = TEXTS + SIMPLIFIED
+    feat, X = fit_featurizer(texts, tokenize_all(texts, TrainConfig(features=spec)), spec)
+    simp, trad = feat.transform(SIMPLIFIED).toarray(), feat.transform(TRADITIONAL).toarray()
+    np.testing.assert_array_equal(simp, X[-2:].toarray())
+    assert np.array_equal(trad, simp) == simplify
+    for text, row in zip(TRADITIONAL, trad, strict=True):  # the reference path: the same
+        cols, vals = feat.transform_one_reference(text)
+        np.testing.assert_array_equal(np.flatnonzero(row), cols)
+        np.testing.assert_allclose(row[cols], vals)
+
+
+def test_a_model_fitted_on_traditional_texts_sees_them_simplified():
+    """Training converts too: the vocabulary holds simplified n-grams only."""
+    from policy_nlp.train import TrainConfig, tokenize_all
+
+    spec = FeatureSpec(min_df=1)
+    feat, _ = fit_featurizer(TRADITIONAL, tokenize_all(TRADITIONAL, TrainConfig(features=spec)),
+                             spec)
+    names = feat.feature_names()
+    assert "char:经济" in names and "char:經濟" not in names
+    assert any(n.startswith("word:") and "经济" in n for n in names)
+
+
+def test_the_kernel_path_simplifies_too():
+    pytest.importorskip("numba")
+    spec = FeatureSpec(min_df=1)
+    feat = Featurizer.from_fitted(spec, fit_blocks(SIMPLIFIED + TEXTS,
+                                                   [tokenize(t) for t in SIMPLIFIED + TEXTS],
+                                                   spec))
+    weights = np.random.default_rng(0).normal(size=(feat.n_features, 3)).astype(np.float32)
+    simp, trad = feat.dot(SIMPLIFIED * 40, weights), feat.dot(TRADITIONAL * 40, weights)
+    assert simp is not None and np.array_equal(simp, trad)

@@ -118,6 +118,10 @@ def test_read_panel_wide_long_and_formats(rows, panel, tmp_path):
             panel["char_share_economy"].tolist())
         assert back["para_share_group_general"].tolist() == pytest.approx(
             panel["para_share_group_general"].tolist())
+        # how the shares were made: one value per report, not a share to draw
+        assert back["estimator"].tolist() == ["cc"] * len(panel)
+        assert "estimator" not in plot.share_columns(back)
+        assert len(plot.filter_panel(back, ["estimator=cc"])) == len(panel)
     assert len(plot.read_panel([tmp_path / "p.csv", tmp_path / "p.parquet"])) == 12
     (tmp_path / "other.csv").write_text("a,b\n1,2\n", "utf-8")
     with pytest.raises(InputError, match="not a panel"):
@@ -360,3 +364,47 @@ def test_a_table_that_is_no_panel_of_reports_is_refused(rows, tmp_path):
                 path)
     with pytest.raises(InputError, match="not a panel of policy-nlp profile"):
         plot.read_panel(path)
+
+
+@pytest.mark.parametrize("form", ["wide", "long"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_reading_a_panel_of_many_columns_does_not_fragment_it(rows, tmp_path, form, suffix):
+    """A panel with --ci has some 150 columns. The CSV reader set them one at a time, which
+    left the frame in as many pieces, and the next column added (the heatmap's rows) made
+    pandas warn 'DataFrame is highly fragmented' (PerformanceWarning): the frame is now built
+    at once. Every format and form, every kind of figure, warnings as errors."""
+    with_bounds = []
+    for row in rows:
+        row = dict(row)
+        for col in [c for c in row if c.startswith(("char_share_", "para_share_"))]:
+            row[f"{col}_lower"], row[f"{col}_upper"] = 0.9 * row[col], min(1.0, 1.1 * row[col])
+        with_bounds.append(row)
+    assert len(with_bounds[0]) > 120  # past pandas' 100 pieces
+    path = tmp_path / f"panel{suffix}"
+    write_panel(with_bounds if form == "wide" else long_panel(with_bounds, BOOK), path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.PerformanceWarning)
+        back = plot.read_panel(path)
+        written = plot.draw_figures(path, tmp_path / "figs")
+    assert [k for k, _ in written] == ["bars", "heatmap", "trends"]
+    assert back["char_share_economy_upper"].tolist() == pytest.approx(
+        [r["char_share_economy_upper"] for r in with_bounds])
+
+
+def test_panels_made_differently_are_not_drawn_together(rows, tmp_path):
+    """Stacked panels of two estimators (or units, or interval levels) would be averaged and
+    drawn side by side as if alike: refused, exit 2, naming the column; --where keeps one."""
+    a, b = tmp_path / "cc.csv", tmp_path / "emq.csv"
+    write_panel(rows, a)
+    write_panel([{**row, "estimator": "emq"} for row in rows], b)
+    out = tmp_path / "figs"
+    result = CliRunner().invoke(app, ["plot", str(a), str(b), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "estimator: cc, emq" in result.output and "--where estimator=cc" in result.output
+    assert not out.exists()
+    result = CliRunner().invoke(app, ["plot", str(a), str(b), "--where", "estimator=emq",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with pytest.raises(InputError, match="unit: paragraph, sentence"):
+        plot.check_made_alike(pd.DataFrame({"unit": ["paragraph", "sentence"]}))
+    plot.check_made_alike(pd.DataFrame({"estimator": ["cc", None]}))  # an older panel's row

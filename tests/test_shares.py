@@ -327,6 +327,8 @@ def test_cli_profile_ci_wide_long_and_by(paragraphs, tiny_model_dir, tmp_path):
     rows = _read_csv(wide)
     assert [r["report_id"] for r in rows] == ["n/2024", "p/2015", "level=national",
                                               "level=provincial"]
+    # the groups' rows are not counted as reports (it said '4 reports')
+    assert "2 reports and 2 groups of reports (7 paragraphs) profiled" in res.output
     assert "char_share_economy_lower" in rows[0] and "para_share_economy_upper" in rows[0]
     res = _cli("profile", str(paragraphs), *common, "--ci", "0.9", "--long", "--unit",
                "sentence", "--output", str(long))
@@ -337,22 +339,6 @@ def test_cli_profile_ci_wide_long_and_by(paragraphs, tiny_model_dir, tmp_path):
         assert col in head
     assert float(head["char_share_lower"]) <= float(head["char_share"]) <= float(
         head["char_share_upper"])
-
-
-def test_profile_by_counts_reports_not_group_rows(paragraphs, tiny_model_dir, tmp_path):
-    """The summary and the result count the reports profiled: the rows --by adds for groups
-    of reports are not reports (2 reports and 2 levels said '4 reports')."""
-    from policy_nlp.profile import profile_to_file
-
-    out = tmp_path / "p.csv"
-    result = profile_to_file([str(paragraphs)], str(out), model=str(tiny_model_dir),
-                             records="paragraphs", by=["level"])
-    assert len(_read_csv(out)) == 4  # 2 reports, then 2 groups
-    assert (result.reports, result.paragraphs) == (2, 7)
-    res = _cli("profile", str(paragraphs), "--model", str(tiny_model_dir), "--records",
-               "paragraphs", "--no-progress", "--by", "level", "--output", str(out))
-    assert res.exit_code == 0, res.output
-    assert "2 reports (7 paragraphs) profiled" in res.output
 
 
 def test_cli_by_missing_column_exits_2_and_writes_nothing(paragraphs, tmp_path):
@@ -498,3 +484,150 @@ def test_cli_bad_ci_or_estimator_exits_2(paragraphs, tiny_model_dir, tmp_path, a
                "paragraphs", *args, "--output", str(out), "--no-progress")
     assert res.exit_code == 2 and message in res.output, res.output
     assert not out.exists()
+
+
+# --- groups whose metadata value is missing ------------------------------------------------
+
+
+def _records_with_gaps():
+    """Four reports: two national ones with a year, one without (no field), one with a blank
+    year (as a CSV cell gives it) and no level at all."""
+    recs = []
+    for r, meta in enumerate(({"level": "national", "year": 2010},
+                              {"level": "national", "year": 2012},
+                              {"level": "national"},
+                              {"year": ""})):
+        for i in range(4):
+            best = THEMES[(i + r) % 3]
+            recs.append({"id": f"r{r}#{i}", "report_id": f"r{r}", **meta,
+                         "text": "字" * (10 + i), "label": best,
+                         "scores": {t: (0.8 if t == best else 0.1) for t in THEMES}})
+    return recs
+
+
+def test_a_missing_group_value_is_labeled_missing_not_none(book):
+    """It was 'level=None,year=None': a Python repr in the panel. A value that is absent,
+    None, blank or NaN is one missing value: its group is labeled (missing), sorted last,
+    and its column stays empty (None), whatever the format."""
+    from policy_nlp.aggregate import MISSING, profile_estimated
+
+    rows = profile_estimated(_records_with_gaps(), book, themes=THEMES, estimator="pcc",
+                             by=["level", "year"])
+    groups = [r for r in rows if r["by"]]
+    assert [g["report_id"] for g in groups] == [
+        "level=national,year=2010", "level=national,year=2012",
+        f"level=national,year={MISSING}", f"level={MISSING},year={MISSING}"]
+    assert MISSING == "(missing)"
+    last = groups[-1]
+    assert (last["level"], last["year"], last["n_reports"]) == (None, None, 1)
+    assert groups[2]["year"] is None and groups[2]["level"] == "national"
+    assert not any(isinstance(v, str) and "None" in v for g in groups for v in g.values())
+    decades = [r for r in profile_estimated(_records_with_gaps(), book, themes=THEMES,
+                                            by=["decade"]) if r["by"]]
+    assert [g["report_id"] for g in decades] == ["decade=2010", f"decade={MISSING}"]
+    assert decades[1]["n_reports"] == 2 and decades[1]["decade"] is None
+
+
+def test_nan_and_blank_values_make_one_missing_group(book):
+    from policy_nlp.aggregate import MISSING, profile_estimated
+
+    recs = _records_with_gaps()
+    for rec in recs:
+        if rec["report_id"] == "r2":
+            rec["year"] = float("nan")  # as pandas gives an empty cell
+    groups = [r for r in profile_estimated(recs, book, themes=THEMES, by=["year"]) if r["by"]]
+    assert [g["report_id"] for g in groups] == ["year=2010", "year=2012", f"year={MISSING}"]
+    assert groups[-1]["n_reports"] == 2 and groups[-1]["year"] is None
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet", ".dta"])
+def test_cli_missing_group_values_in_every_format(tiny_model_dir, tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    inputs = tmp_path / "paras.jsonl"
+    texts = ["国内生产总值增长百分之五，经济运行总体平稳。", "加强生态环境保护，打好污染防治攻坚战。"]
+    lines = []
+    for rid, meta in (("n/2024", {"level": "national", "year": 2024}),
+                      ("n/x", {"level": "national"}), ("x/x", {})):
+        lines += [json.dumps({"id": f"{rid}#{i}", "report_id": rid, "text": t, **meta},
+                             ensure_ascii=False) for i, t in enumerate(texts)]
+    inputs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / f"panel{suffix}"
+    res = _cli("profile", str(inputs), "--model", str(tiny_model_dir), "--records",
+               "paragraphs", "--by", "level,year", "--no-progress", "--output", str(out))
+    assert res.exit_code == 0, res.output
+    frame = {".csv": lambda p: pd.read_csv(p, encoding="utf-8-sig"),
+             ".jsonl": lambda p: pd.read_json(p, lines=True), ".parquet": pd.read_parquet,
+             ".dta": pd.read_stata}[suffix](out)
+    groups = frame[frame["by"].fillna("") != ""]
+    assert groups["report_id"].tolist() == [
+        "level=national,year=2024", "level=national,year=(missing)",
+        "level=(missing),year=(missing)"]
+    assert groups["year"].isna().tolist() == [False, True, True]
+    level = groups["level"].tolist()[-1]
+    assert level == "" or pd.isna(level)  # Stata's missing string is empty
+    if suffix != ".parquet":  # (compressed)
+        assert b"None" not in out.read_bytes()
+
+
+# --- every row says how its shares were made ----------------------------------------------
+
+
+def test_rows_record_the_estimator_and_interval_level(book):
+    """A reviewer holding the panel must tell classify and count from EMQ, and the level of
+    its intervals: ``estimator`` (and with --ci ``ci_level``) right after ``unit``, in every
+    row, report or group, wide or long."""
+    from policy_nlp.aggregate import long_panel, profile_estimated, profile_records
+
+    counted = profile_records(_records(), book, themes=THEMES)
+    assert {r["estimator"] for r in counted} == {"cc"}
+    assert "ci_level" not in counted[0]
+    keys = list(counted[0])
+    assert keys[keys.index("unit") + 1] == "estimator"
+    rates = _planted_rates(np.random.default_rng(0), n=1000)
+    rows = profile_estimated(_records(), book, themes=THEMES, estimator="emq", ci=0.9,
+                             rates=rates, by=["level"], n_draws=30)
+    assert [r["by"] for r in rows] == ["", "", "", "level", "level"]
+    for row in rows:
+        assert (row["estimator"], row["ci_level"]) == ("emq", 0.9)
+        keys = list(row)
+        assert keys[keys.index("unit") + 1:keys.index("unit") + 3] == ["estimator", "ci_level"]
+    # besides the two: the columns and their order of before
+    before = [k for k in counted[0] if k != "estimator"]
+    assert [k for k in rows[0] if k not in ("estimator", "ci_level")][:len(before)] == before
+    for row in long_panel(rows, book, themes=THEMES):
+        assert (row["estimator"], row["ci_level"]) == ("emq", 0.9)
+    plain = profile_estimated(_records(), book, themes=THEMES, estimator="pcc", by=["level"])
+    assert {r["estimator"] for r in plain} == {"pcc"} and "ci_level" not in plain[-1]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet", ".dta"])
+def test_cli_panels_record_the_estimator(paragraphs, tiny_model_dir, tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    read = {".csv": lambda p: pd.read_csv(p, encoding="utf-8-sig"),
+            ".jsonl": lambda p: pd.read_json(p, lines=True), ".parquet": pd.read_parquet,
+            ".dta": pd.read_stata}[suffix]
+    common = ["--model", str(tiny_model_dir), "--records", "paragraphs", "--no-progress"]
+    for args, estimator, level in ((["--estimator", "pcc", "--ci", "0.9", "--by", "level"],
+                                    "pcc", 0.9),
+                                   (["--long"], "cc", None)):
+        out = tmp_path / f"panel{suffix}"
+        res = _cli("profile", str(paragraphs), *common, *args, "--output", str(out))
+        assert res.exit_code == 0, res.output
+        frame = read(out)
+        assert set(frame["estimator"]) == {estimator}
+        columns = list(frame.columns)
+        assert columns[columns.index("unit") + 1] == "estimator"
+        if level is None:
+            assert "ci_level" not in frame
+        else:
+            assert frame["ci_level"].tolist() == pytest.approx([level] * len(frame))
+        if suffix == ".dta":
+            with pd.io.stata.StataReader(out) as reader:
+                labels = reader.variable_labels()
+            assert labels["estimator"].startswith("how the shares were estimated")
+            if level is not None:
+                assert "level of the intervals" in labels["ci_level"]

@@ -49,3 +49,12 @@ def test_table_columns_line_up_whatever_the_text_and_fit_a_terminal():
     narrow = format_table(recs, width=100).splitlines()
     assert all(display_width(line) <= 100 for line in narrow[1:]), narrow
     assert "top 3" not in narrow[0] and "label" in narrow[0]
+
+
+def test_to_simplified_converts_around_lone_surrogates():
+    from policy_nlp.text import to_simplified
+
+    assert to_simplified("國防") == "国防"
+    assert to_simplified("\ud800中國\udcff們") == "\ud800中国\udcff们"
+    assert to_simplified("plain ascii") == "plain ascii"
+    assert to_simplified("") == ""

@@ -135,3 +135,27 @@ def test_sample_metrics_weighted_with_intervals():
     assert weighted["accuracy"] == pytest.approx(0.55)
     assert weighted["per_theme"]["industry"]["recall"] == 0.5
     assert "environment" not in weighted["per_theme"]
+
+
+def test_paragraphs_without_the_field_are_one_group_labeled_missing():
+    """A paragraph whose level is absent, None or blank: one group, named (missing) as
+    profile --by names it (it was '' beside 'all', 'national'), sorted last."""
+    from policy_nlp.aggregate import MISSING
+
+    pop = Population(THEMES)
+    levels = ["national", None, "", "absent"] * 15
+    for i, lv in enumerate(levels):
+        rec = {"id": f"r{i % 4}#{i:03d}", "report_id": f"r{i % 4}", "text": "字" * (10 + i),
+               "label": THEMES[i % 3]}
+        if lv != "absent":
+            rec["level"] = lv
+        pop.add(rec)
+    sample = draw_sample(pop.strata(None), 30, seed=0)
+    sheet = CodedSheet(ids=[pop.ids[i] for i in sample.rows],
+                       labels=[pop.labels[i] for i in sample.rows], strata=sample.strata,
+                       sizes=sample.sizes, field=None, blank=0)
+    rows = corrected_shares(pop, sheet, by=((), ("level",)))
+    groups = list(dict.fromkeys((r["by"], r["group"]) for r in rows))
+    assert groups == [("all", "all"), ("level", "national"), ("level", MISSING)]
+    missing = next(r for r in rows if r["group"] == MISSING)
+    assert missing["n_paragraphs"] == 45 and missing["n_reports"] == 3

@@ -188,6 +188,11 @@ def test_profile_validation_writes_corrected_shares(tmp_path, tiny_model_dir, co
         for r in rows:
             assert float(r["char_share_lower"]) <= float(r["char_share"]) <= float(
                 r["char_share_upper"])
+    # how the shares were made, in every row: prediction-powered (PPI++), 95% intervals
+    assert {(r["unit"], r["estimator"], r["ci_level"]) for r in shares} == {
+        ("paragraph", "ppi++", "0.95")}
+    assert list(shares[0])[list(shares[0]).index("n_coded") + 1:][:4] == [
+        "unit", "estimator", "ci_level", "theme"]
     national = [r for r in shares if r["group"] == "national"]
     assert {int(r["n_coded"]) for r in national} == {6 - (_read_sheet(sheet)[0]["stratum"]
                                                           == "national")}
@@ -203,6 +208,8 @@ def test_profile_validation_with_sentence_units(tmp_path, tiny_model_dir, corpus
     rows = [json.loads(line) for line in (tmp_path / "panel.validated.jsonl").read_text(
         "utf-8").splitlines()]
     assert len(rows) == 3 * 17
+    assert {(r["unit"], r["estimator"], r["ci_level"]) for r in rows} == {
+        ("sentence", "ppi++", 0.95)}
     assert sum(r["char_share_predicted"] for r in rows if r["group"] == "all") == (
         pytest.approx(1))
 

@@ -40,9 +40,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "META_FIELDS",
+    "MISSING",
     "UNITS",
     "compile_name_pattern",
     "fields_from_name",
+    "group_label",
+    "group_value",
     "iter_labeled",
     "long_panel",
     "paragraph_shares",
@@ -56,6 +59,9 @@ __all__ = [
 META_FIELDS = ("level", "region", "year")
 #: What a theme is attributed to: whole paragraphs, or each sentence.
 UNITS = ("paragraph", "sentence")
+#: How the label of a group of reports (``--by``) names a metadata value that is missing
+#: (``level=national,year=(missing)``); the group's own column is left empty (None).
+MISSING = "(missing)"
 # fields of a labeled record that are the record's own, not its report's metadata
 _RECORD_FIELDS = frozenset({
     "id", "text", "report_id", "paragraph", "section", "label", "score", "secondary", "top",
@@ -135,7 +141,7 @@ def profile_records(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     list of dict
         One row per report: ``report_id``, ``level``, ``region``, ``year``, the other
         metadata (the scalar fields that all its records share; ``None`` where a report
-        lacks one), ``unit``,
+        lacks one), ``unit``, ``estimator`` (``"cc"``: the shares are counts of labels),
         ``n_paragraphs``, ``n_chars`` (``n_sentences`` for sentence units), ``top_theme`` (the
         largest by characters), then ``char_share_<theme>`` and ``para_share_<theme>`` for each
         theme and ``char_share_group_<group>`` and ``para_share_group_<group>`` for each group.
@@ -188,7 +194,8 @@ def profile_records(records: Iterable[dict[str, Any]], codebook: Codebook, *,
         chars = [c / r.n_chars for c in r.chars] if r.n_chars else [
             p / r.n_paragraphs for p in r.paras]
         paras = [p / r.n_paragraphs for p in r.paras]
-        row.update({"unit": unit, "n_paragraphs": r.n_paragraphs, "n_chars": r.n_chars})
+        row.update({"unit": unit, "estimator": "cc", "n_paragraphs": r.n_paragraphs,
+                    "n_chars": r.n_chars})
         if unit == "sentence":
             row["n_sentences"] = r.n_sentences
         row["top_theme"] = themes[max(range(len(themes)), key=chars.__getitem__)]
@@ -306,16 +313,20 @@ def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     estimator : {"cc", "pcc", "acc", "pacc", "emq", "bayesian_cc"}
         ``cc`` gives the counts of :func:`profile_records`; the adjusted ones need ``rates``
         (:meth:`ShareRates.from_card`), and a report uses the rates of its level and era.
+        Recorded in every row's ``estimator`` column (after ``unit``).
     ci : float, optional
         The level of the intervals (e.g. 0.95), which need ``rates``: adds ``<share
-        column>_lower`` and ``_upper`` beside every share column. The interval is the
+        column>_lower`` and ``_upper`` beside every share column, and the level as
+        ``ci_level`` after ``estimator``. The interval is the
         calibrated posterior of the share careful coders would give (see
         :mod:`policy_nlp.shares`), the same whatever the estimator, widened where needed to
         hold the estimate.
     by : list of str, optional
         Metadata columns (``decade``: from ``year``): adds one row per group of reports after
         the reports' rows, shares weighted by characters (paragraphs for ``para_share``), with
-        ``report_id`` naming the group, ``by`` the columns and ``n_reports``.
+        ``report_id`` naming the group, ``by`` the columns and ``n_reports``. Reports without
+        a value (absent, None, blank or NaN: :func:`group_value`) are one group, last, named
+        ``year=(missing)`` (:data:`MISSING`), its ``year`` None.
     """
     from . import shares as est
 
@@ -334,7 +345,8 @@ def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     if estimator == "cc" and ci is None and not by:  # the counts: nothing to keep
         return profile_records(records, codebook, themes=themes, unit=unit)
     units = _Units(themes)
-    rows = profile_records(units.watch(records), codebook, themes=themes, unit=unit)
+    rows = [_made_by(row, estimator, ci) for row in
+            profile_records(units.watch(records), codebook, themes=themes, unit=unit)]
     if by:
         check_by(rows, by)
         if "decade" in by and not any("decade" in row for row in rows):
@@ -373,7 +385,20 @@ def profile_estimated(records: Iterable[dict[str, Any]], codebook: Codebook, *,
         _set_shares(row, themes, groups, point, draws, ci, -1)
     if not by:
         return rows
-    return rows + _group_rows(rows, by, themes, groups, point, draws, totals, ci, unit)
+    return rows + _group_rows(rows, by, themes, groups, point, draws, totals, ci)
+
+
+def _made_by(row: dict[str, Any], estimator: str, ci: float | None) -> dict[str, Any]:
+    """``row`` saying how its shares are made: ``estimator``, and with intervals their level
+    ``ci_level`` right after it (after ``unit``)."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        out[key] = value
+        if key == "estimator":
+            out[key] = estimator
+            if ci is not None:
+                out["ci_level"] = ci
+    return out
 
 
 def _set_shares(row: dict[str, Any], themes: list[str], groups: dict[str, list[int]],
@@ -403,18 +428,40 @@ def _set_shares(row: dict[str, Any], themes: list[str], groups: dict[str, list[i
     row["top_theme"] = themes[int(np.argmax(point["char_share"][k]))]
 
 
+def group_value(value: Any) -> Any:
+    """A metadata value as a group of reports takes it: ``None`` where it is missing (absent,
+    ``None``, a blank string as an empty CSV cell gives it, or NaN as pandas does), so that
+    all of these make one group; any other value as it is."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def group_label(value: Any) -> str:
+    """A group value as its label names it: :data:`MISSING` where it is missing."""
+    value = group_value(value)
+    return MISSING if value is None else str(value)
+
+
 def _group_rows(rows: list[dict[str, Any]], by: list[str], themes: list[str],
-                groups: dict[str, list[int]], point, draws, totals, ci: float | None,
-                unit: str) -> list[dict[str, Any]]:
+                groups: dict[str, list[int]], point, draws, totals, ci: float | None
+                ) -> list[dict[str, Any]]:
     members: dict[tuple[Any, ...], list[int]] = {}
     for k, row in enumerate(rows):
-        members.setdefault(tuple(row.get(c) for c in by), []).append(k)
+        members.setdefault(tuple(group_value(row.get(c)) for c in by), []).append(k)
     keys = [k for k in rows[0] if not k.startswith(("char_share_", "para_share_"))]
     out = []
-    for values, ix in sorted(members.items(), key=lambda kv: [str(v) for v in kv[0]]):
+    # in order of the values, a missing one last
+    for values, ix in sorted(members.items(),
+                             key=lambda kv: [(v is None, str(v)) for v in kv[0]]):
         row: dict[str, Any] = dict.fromkeys(keys)
-        row.update({"report_id": ",".join(f"{c}={v}" for c, v in zip(by, values, strict=True)),
-                    "unit": unit, "n_reports": len(ix),
+        row.update({"report_id": ",".join(f"{c}={group_label(v)}"
+                                          for c, v in zip(by, values, strict=True)),
+                    # how the shares are made: as in every report's row
+                    **{k: rows[0][k] for k in ("unit", "estimator", "ci_level") if k in rows[0]},
+                    "n_reports": len(ix),
                     "n_paragraphs": sum(rows[k]["n_paragraphs"] for k in ix),
                     "n_chars": sum(rows[k]["n_chars"] for k in ix)})
         if "n_sentences" in row:

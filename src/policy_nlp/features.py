@@ -40,6 +40,7 @@ from .ngram_keys import (
     hash_table,
     ngram_key_pairs,
 )
+from .text import to_simplified
 from .tokenize import (
     BATCH_SEPARATOR,
     DEFAULT_BACKEND,
@@ -66,6 +67,8 @@ class FeatureSpec:
     min_df: int = 5
     max_df: float = 1.0
     tokenizer: str = DEFAULT_BACKEND  # word segmenter: "rjieba" or "jieba" (tokenize.BACKENDS)
+    #: texts converted to simplified characters before both blocks (:func:`text.to_simplified`)
+    simplify: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,7 +87,13 @@ class FeatureSpec:
             max_df=float(data.get("max_df", d.max_df)),
             # models from before the rjieba backend were tokenized by jieba
             tokenizer=str(data.get("tokenizer", "jieba")),
+            # models from before the conversion saw texts as they came
+            simplify=bool(data.get("simplify", False)),
         )
+
+    def prepare(self, texts: list[str]) -> list[str]:
+        """The texts as the blocks see them: in simplified characters where ``simplify``."""
+        return [to_simplified(t) for t in texts] if self.simplify else texts
 
 
 def char_analyzer(text: str, ngram: tuple[int, int]) -> list[str]:
@@ -365,6 +374,7 @@ class Featurizer:
         reference the vectorised path is tested against, and the path of blocks it cannot key."""
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
+        (text,) = self.spec.prepare([text])
         for block, offset in zip(self.blocks, self.offsets, strict=False):
             c, v = self._reference_block(block, text)
             cols.append(c + offset)
@@ -412,6 +422,7 @@ class Featurizer:
 
     def transform_arrays(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Texts -> CSR arrays ``(indptr, indices, data)`` of shape (len(texts), n_features)."""
+        texts = self.spec.prepare(texts)
         docs, cols, vals = [], [], []
         for block, offset in zip(self.blocks, self.offsets, strict=False):
             d, c, v = self._block_entries(block, texts)
@@ -444,6 +455,7 @@ class Featurizer:
         key)."""
         if not _use_kernel(len(texts)) or not all(b._prepare() for b in self.blocks):
             return None
+        texts = self.spec.prepare(texts)
         out = np.zeros((len(texts), weights.shape[1]))
         for block, start, end in zip(self.blocks, self.offsets, self.offsets[1:], strict=False):
             block.add_scores(texts, self.spec.sublinear_tf, weights[start:end], out)
@@ -461,7 +473,9 @@ def fit_featurizer(texts: list[str], tokens: list[list[str]], spec: FeatureSpec
                    ) -> tuple[Featurizer, csr_matrix]:
     """Fit the TF-IDF blocks on the training texts: the featurizer and the texts' matrix
     (:func:`~policy_nlp.features_fit.fit_arrays`, vectorised; with scikit-learn,
-    :func:`fit_blocks`, where its keys do not fit an int64)."""
+    :func:`fit_blocks`, where its keys do not fit an int64). ``tokens`` are the word tokens
+    of ``spec.prepare(texts)`` (:func:`policy_nlp.train.tokenize_all` gives them)."""
+    texts = spec.prepare(texts)
     fitted = fit_arrays(texts, tokens, spec)
     if fitted is None:
         vectorizers = fit_blocks(texts, tokens, spec)

@@ -183,21 +183,52 @@ def _table_frame(path: Path, *, numbers: bool) -> pd.DataFrame:
     rows = list(table_rows(path))
     frame = pd.DataFrame.from_records([row for _, row in rows])
     if numbers:
-        for col in frame.columns:
-            values = frame[col].mask(frame[col] == "")
-            try:
-                frame[col] = pd.to_numeric(values)
-            except (ValueError, TypeError):
-                frame[col] = values
-    _check_shares(frame, [line for line, _ in rows], path)
-    return frame
+        # the columns converted, then made one frame at once: set one by one, the 150 columns
+        # of a panel with --ci stay 150 pieces, and pandas warns of it at the next column
+        # added (pd.concat(axis=1) keeps the pieces too; a frame made of a dict joins them by
+        # dtype)
+        frame = pd.DataFrame({col: _numbers(frame[col]) for col in frame.columns})
+    return _check_shares(frame, [line for line, _ in rows], path)
 
 
-def _check_shares(frame: pd.DataFrame, lines: Sequence[int], path: Path) -> None:
-    """Make the share, count and year columns numbers, refusing at its line a cell that is
-    not one, or a share not from 0 to 1 (a hand-edited panel; missing cells stay missing)."""
+def _numbers(column: pd.Series) -> pd.Series:
+    """A CSV column with its empty cells missing, as numbers where every cell is one."""
     import pandas as pd
 
+    values = column.mask(column == "")
+    try:
+        return pd.to_numeric(values)
+    except (ValueError, TypeError):
+        return values
+
+
+#: The columns that say how a panel's shares were made (``profile``): figures that put rows
+#: side by side or average them need one value of each.
+MADE_BY = ("unit", "estimator", "ci_level")
+
+
+def check_made_alike(panel: pd.DataFrame) -> None:
+    """Refuse (:class:`InputError`) a panel whose rows were made differently: stacked panels
+    of paragraph and sentence shares, of two estimators, or of intervals of two levels, which
+    a figure would draw side by side, or average, as if they were alike. A row without the
+    column (a panel written before it) is not counted."""
+    for col in MADE_BY:
+        if col not in panel.columns:
+            continue
+        values = sorted({str(v) for v in panel[col].dropna() if str(v) != ""})
+        if len(values) > 1:
+            raise InputError(
+                f"the panels' shares were made differently ({col}: {', '.join(values)}): "
+                f"plot them apart, or keep one with --where {col}={values[0]}")
+
+
+def _check_shares(frame: pd.DataFrame, lines: Sequence[int], path: Path) -> pd.DataFrame:
+    """The frame with its share, count and year columns as numbers, refusing at its line a
+    cell that is not one, or a share not from 0 to 1 (a hand-edited panel; missing cells stay
+    missing); made at once, as :func:`_table_frame` makes it."""
+    import pandas as pd
+
+    checked: dict[str, pd.Series] = {}
     for col in frame.columns:
         share = str(col).startswith(("char_share", "para_share"))
         if not (share or col in ("year", "n_paragraphs", "n_chars", "n_sentences")):
@@ -213,7 +244,10 @@ def _check_shares(frame: pd.DataFrame, lines: Sequence[int], path: Path) -> None
             what = (f"{cell!r} is not a number" if pd.isna(values.iloc[i])
                     else f"{cell} is not a share from 0 to 1")
             raise InputError(f"{path}:{lines[i]}: {col} {what}")
-        frame[col] = values
+        checked[col] = values
+    if not checked:
+        return frame
+    return pd.DataFrame({col: checked.get(col, frame[col]) for col in frame.columns})
 
 
 def filter_panel(panel: pd.DataFrame, where: Iterable[str]) -> pd.DataFrame:
@@ -535,6 +569,7 @@ def draw_figures(panels: str | Path | Iterable[str | Path], output: str | Path, 
     targets = figure_targets(output, kinds, fmt)
     output = Path(output)
     panel = filter_panel(read_panel(panels), where)
+    check_made_alike(panel)
     for k in kinds:  # before any figure: a kind the panel cannot draw writes none
         if k == "heatmap" and rows not in panel.columns:
             raise InputError(f"the panel has no column {rows!r} to make the heatmap's rows "

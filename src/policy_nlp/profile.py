@@ -25,6 +25,8 @@ class ProfileResult:
 
     reports: int
     paragraphs: int
+    #: the rows for groups of reports (``by``), after the reports' own
+    groups: int = 0
     #: the corrected shares' file, the coded sheet and the model's scores on it (validation)
     corrected: str | None = None
     sheet: Any = None
@@ -78,7 +80,7 @@ def profile_to_file(inputs: Sequence[str], output: str, *, model: Any = None,
         from .validation import Population, read_coded_sheet
 
         read_coded_sheet(validation, m.themes, codebook=book)  # a bad sheet stops here
-        population = Population(list(m.themes))
+        population = Population(list(m.themes), unit=unit)
     rates = ShareRates.from_card(m.card, m.themes)
     estimator = estimator or DEFAULT_ESTIMATOR
     check_estimator(estimator, rates)
@@ -102,8 +104,8 @@ def profile_to_file(inputs: Sequence[str], output: str, *, model: Any = None,
         skipped = getattr(on_error, "skipped", 0)
         raise InputError("no paragraphs found in the inputs"
                          + (f" (every input was skipped: {skipped})" if skipped else ""))
-    # (the rows --by adds for groups of reports name their grouping in 'by')
-    result = ProfileResult(reports=sum(1 for row in rows if not row.get("by")), paragraphs=n)
+    groups = sum(1 for row in rows if row.get("by"))
+    result = ProfileResult(reports=len(rows) - groups, paragraphs=n, groups=groups)
     if population is not None:
         from .validation import validate_profile
 

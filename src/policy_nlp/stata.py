@@ -15,7 +15,10 @@ __all__ = ["stata_label", "stata_names", "write_dta"]
 #: Descriptions of the panel's fixed columns, the variable labels of a Stata file.
 _COLUMN_LABELS = {
     "report_id": "report", "level": "government level", "region": "region", "year": "year",
-    "unit": "unit themes were attributed to", "n_paragraphs": "paragraphs",
+    "unit": "unit themes were attributed to",
+    "estimator": "how the shares were estimated: cc, pcc, acc, pacc, emq, bayesian_cc, ppi++",
+    "ci_level": "level of the intervals (the _lower and _upper bounds)",
+    "n_paragraphs": "paragraphs",
     "n_chars": "characters", "n_sentences": "sentences", "n_reports": "reports",
     "n_coded": "coded paragraphs", "top_theme": "theme with the largest character share",
     "kind": "theme or group", "theme": "theme (or group) id", "group": "theme group",

@@ -1,7 +1,8 @@
 """Text helpers every step uses; this module imports nothing of the package.
 
 Normalising: :func:`normalize_text` (line ends, invisible characters, indents), what a text
-must hold to be classified (:func:`has_content`), lone surrogates (:func:`without_surrogates`).
+must hold to be classified (:func:`has_content`), lone surrogates (:func:`without_surrogates`),
+traditional characters as simplified ones (:func:`to_simplified`, what the models see).
 
 Display width: how many terminal columns a string takes. Chinese characters and full-width
 forms take two (Unicode East Asian Width W and F). So do the punctuation marks whose width
@@ -18,7 +19,8 @@ import unicodedata
 from functools import lru_cache
 
 __all__ = ["CLOSING_MARKS", "CONTENT_CHAR", "CONTINUING_MARKS", "clip", "display_width",
-           "has_content", "is_blank", "normalize_text", "pad", "without_surrogates"]
+           "has_content", "is_blank", "normalize_text", "pad", "to_simplified",
+           "without_surrogates"]
 
 #: Marks that close a quotation or a bracket.
 CLOSING_MARKS = "”’」』）)\"'"
@@ -37,6 +39,7 @@ _BLANKS = " \t\u00a0\u3000"  # what _INDENT and _TRAILING remove
 _ODD_CHARS = re.compile("[\r\u2028\u2029\x85\x0c\u200b\u200c\u200d\u2060\ufeff]")
 _WORD_CHAR = re.compile(r"[^\W_]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_SPLIT = re.compile("([\ud800-\udfff])")
 
 
 def normalize_text(text: str) -> str:
@@ -115,3 +118,34 @@ def clip(s: str, width: int) -> str:
 def pad(s: str, width: int) -> str:
     """``s`` followed by spaces up to ``width`` columns (at least one)."""
     return s + " " * max(1, width - display_width(s))
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc  # OpenCC's own tables and phrase rules (Apache-2.0), compiled
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """``text`` in simplified characters: OpenCC's traditional-to-simplified conversion
+    (``t2s``, phrase by phrase), what the models see of a paragraph (``FeatureSpec.simplify``).
+
+    A report in traditional characters (the 1954 national report as digitised, texts from Hong
+    Kong or Taiwan archives) then has the features of its simplified twin. On text already in
+    simplified characters it changes next to nothing: in the 14,738 paragraphs of the shared
+    corpus, apart from the reports of 1954 and 1957, 20 characters (variant forms in names of
+    places and firms, 濛溪河 and 昇腾; 拚 as 拼; 沈 for Shenyang as 沉).
+
+    >>> to_simplified("我們第一屆全國人民代表大會")
+    '我们第一届全国人民代表大会'
+    >>> to_simplified("推进碳达峰碳中和")
+    '推进碳达峰碳中和'
+    """
+    if text.isascii():
+        return text
+    try:
+        return _t2s().convert(text)
+    except UnicodeEncodeError:  # a lone surrogate (from a notebook, say): the rest converted
+        parts = _SURROGATE_SPLIT.split(text)
+        return "".join(p if i % 2 else _t2s().convert(p) for i, p in enumerate(parts))

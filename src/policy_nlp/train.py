@@ -319,8 +319,9 @@ def check_trainable(data: LabeledData, codebook: Codebook, cv_folds: int) -> Non
 
 
 def tokenize_all(texts: list[str], config: TrainConfig) -> list[list[str]]:
-    """The word tokens of every text, with the tokenizer backend the configuration names."""
-    return [tokenize(t, config.features.tokenizer) for t in texts]
+    """The word tokens of every text as the features see it (``FeatureSpec.prepare``: in
+    simplified characters), with the tokenizer backend the configuration names."""
+    return [tokenize(t, config.features.tokenizer) for t in config.features.prepare(texts)]
 
 
 def n_jobs_label(config: TrainConfig) -> str:
@@ -590,7 +591,7 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("scikit-learn", "numpy", "scipy", "jieba", "rjieba"):
+    for name in ("scikit-learn", "numpy", "scipy", "jieba", "rjieba", "opencc"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:  # pragma: no cover

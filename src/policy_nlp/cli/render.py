@@ -238,7 +238,8 @@ def profiled(result, output: str, validation, seconds: float) -> None:
     """``profile``: how many reports and paragraphs, where; with ``--validation``, the
     corrected shares' file and how the model did on the coded sample (on standard output,
     unless the panel went there)."""
-    log(f"{result.reports} reports ({result.paragraphs} paragraphs) profiled in "
+    groups = f" and {result.groups} groups of reports" if result.groups else ""
+    log(f"{result.reports} reports{groups} ({result.paragraphs} paragraphs) profiled in "
         f"{seconds:.1f}s -> {output}")
     if result.corrected is None:
         return

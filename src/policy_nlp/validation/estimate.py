@@ -153,14 +153,19 @@ def corrected_shares(population: Population, sheet: CodedSheet, *,
     ``by`` lists the groupings: ``()`` is every report together, ``("level",)`` each level,
     ``("level", "year")`` each level and year (a paragraph's group is given by its metadata
     fields; a grouping by a field no paragraph has is left out). Returns the long form, one row
-    per group and theme: ``by`` (the fields, joined by ``,``), ``group`` (their values),
-    ``theme``, ``zh``, the group's ``n_reports``, ``n_paragraphs``, ``n_chars`` and ``n_coded``,
-    then for ``char_share`` and ``para_share`` each: the corrected estimate, ``_lower``,
-    ``_upper``, ``_se``, ``_lambda``, the model's own share (``_predicted``: classify and
-    count) and the coded sample's alone (``_coded``, with ``_coded_lower``/``_coded_upper``).
+    per group and theme: ``by`` (the fields, joined by ``,``), ``group`` (their values;
+    ``(missing)`` for a paragraph without one, :data:`policy_nlp.aggregate.MISSING`),
+    the group's ``n_reports``, ``n_paragraphs``, ``n_chars`` and ``n_coded``, how the
+    shares are made (``unit``, the population's; ``estimator``, the ``tuning``: ``ppi++``;
+    ``ci_level``, the ``confidence``), ``theme``, ``zh``, then for ``char_share`` and
+    ``para_share`` each: the corrected estimate, ``_lower``, ``_upper``, ``_se``,
+    ``_lambda``, the model's own share (``_predicted``: classify and count) and the coded
+    sample's alone (``_coded``, with ``_coded_lower``/``_coded_upper``).
     ``variance`` is as in :func:`difference_estimate` (the model's probabilities are the
     records' ``scores``, where every paragraph has them).
     """
+    from ..aggregate import group_label
+
     idx = population.index()
     missing = [pid for pid in sheet.ids if pid not in idx]
     if missing:
@@ -190,10 +195,12 @@ def corrected_shares(population: Population, sheet: CodedSheet, *,
         for key, members in population.groups(fields).items():
             in_s = members[rows_s]
             head = {"by": ",".join(fields) or "all",
-                    "group": ",".join("" if v is None else str(v) for v in key) or "all",
+                    "group": ",".join(group_label(v) for v in key) if fields else "all",
                     "n_reports": len(set(reports[members].tolist())),
                     "n_paragraphs": int(members.sum()), "n_chars": int(chars[members].sum()),
-                    "n_coded": int(in_s.sum())}
+                    "n_coded": int(in_s.sum()),
+                    # how the shares are made (the model's own, _predicted, are counts)
+                    "unit": population.unit, "estimator": tuning, "ci_level": confidence}
             results = {}
             for measure, w in (("char_share", chars), ("para_share", np.ones(len(chars)))):
                 w_s = (w[rows_s] * in_s)[:, None]

@@ -19,10 +19,12 @@ class Population:
 
     ``pred[i]`` is paragraph ``i``'s predicted share of each theme (one-hot for a paragraph
     labeled whole, the sentences' shares with ``--unit sentence``); ``fields[i]`` its scalar
-    metadata (``level``, ``year`` …, those of its report included).
+    metadata (``level``, ``year`` …, those of its report included). ``unit`` is what the
+    themes were attributed to (``paragraph`` or ``sentence``), as the profile says.
     """
 
     themes: list[str]
+    unit: str = "paragraph"
     ids: list[str] = field(default_factory=list)
     report_ids: list[str] = field(default_factory=list)
     chars: list[int] = field(default_factory=list)
@@ -81,14 +83,15 @@ class Population:
 
     def groups(self, by: Sequence[str]) -> dict[tuple, np.ndarray]:
         """The paragraphs of each value of the fields ``by`` (a boolean mask each), in
-        order of the values."""
+        order of the values; a missing value (absent, None, blank: one value, None) last."""
+        from ..aggregate import group_value
+
         def make():
             members: dict[tuple, list[int]] = {}
             for i, meta in enumerate(self.fields):
-                members.setdefault(tuple(meta.get(f) for f in by), []).append(i)
+                members.setdefault(tuple(group_value(meta.get(f)) for f in by), []).append(i)
             out = {}
-            for key in sorted(members, key=lambda k: tuple("" if v is None else str(v)
-                                                           for v in k)):
+            for key in sorted(members, key=lambda k: [(v is None, str(v)) for v in k]):
                 mask = np.zeros(len(self), dtype=bool)
                 mask[members[key]] = True
                 out[key] = mask
