@@ -293,3 +293,21 @@ def test_profile_reads_reports_jsonl_of_the_corpus(shared, model, tmp_path):
     assert panel["year"].tolist() == [r["year"] for r in originals]
     assert (panel["n_paragraphs"] > 10).all()
     check_panel(panel)
+
+
+def test_a_parquet_panel_of_a_column_with_mixed_types(tmp_path):
+    """Records giving a field as a number in one report and as text in another (year 2020
+    and '2020年', a region code and a name): pyarrow refused the column, an ArrowTypeError
+    traceback (exit 1) and no panel; the column is written as text, as the .dta one is."""
+    pytest.importorskip("pyarrow")
+    from policy_nlp.write import write_panel
+
+    rows = [{"report_id": "A", "year": "2020年", "code": 110000, "n": 1},
+            {"report_id": "B", "year": 2021, "code": "京", "n": 2},
+            {"report_id": "C", "year": None, "code": True, "n": 3}]
+    out = tmp_path / "p.parquet"
+    write_panel(rows, out)
+    panel = pd.read_parquet(out)
+    assert panel["year"].tolist()[:2] == ["2020年", "2021"] and pd.isna(panel["year"][2])
+    assert panel["code"].tolist() == ["110000", "京", "True"]
+    assert panel["n"].tolist() == [1, 2, 3]

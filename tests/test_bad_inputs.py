@@ -132,6 +132,26 @@ def csv_no_text_column(tmp):
     return [p]
 
 
+def csv_utf8_then_gb18030(tmp):
+    p = tmp / "two.csv"
+    p.write_bytes("id,text\nc1,扩大国内需求。\n".encode() + "c2,推进乡村全面振兴。\n".encode("gb18030"))
+    return [p]
+
+
+def csv_unclosed_quote(tmp):
+    p = tmp / "quote.csv"
+    p.write_text('id,text\nq1,扩大国内需求。\nq2,"推进乡村全面振兴。\nq3,稳定粮食生产。\n'
+                 'q4,保障和改善民生。\n', "utf-8")
+    return [p]
+
+
+def jsonl_key_twice(tmp):
+    p = tmp / "twice.jsonl"
+    p.write_text('{"id": "k1", "text": "扩大国内需求。", "text": "推进乡村全面振兴。"}\n'
+                 '{"id": "k2", "text": "稳定粮食生产。"}\n', "utf-8")
+    return [p]
+
+
 def csv_duplicated_header(tmp):
     p = tmp / "twice.csv"
     p.write_text("id,text,text\nt1,推进改革。,稳就业。\n", "utf-8")
@@ -255,6 +275,17 @@ ROWS = {
     "CSV without the text column": Row(csv_no_text_column, 5,
                                        "table.csv: no text column 'text'; columns found: id, body",
                                        [], absent=["c1"]),
+    "CSV in UTF-8, then GB18030": Row(
+        csv_utf8_then_gb18030, 5, "two.csv:3: cannot decode as utf-8 (invalid continuation "
+        "byte at byte 3); is the file in one encoding? The rest of the file was not read",
+        ["c1"], absent=["c2"]),
+    "CSV cell whose quote is never closed": Row(
+        csv_unclosed_quote, 5, "quote.csv:3: a quoted cell that opens on this line is never "
+        "closed: the 3 lines to the end of the file were read into it", ["q1"],
+        absent=["q2", "q3", "q4"]),
+    "JSONL record giving a key twice": Row(
+        jsonl_key_twice, 5, "twice.jsonl:1: the key 'text' is given twice", ["k2"],
+        absent=["k1"]),
     "CSV with a column named twice": Row(
         csv_duplicated_header, 5, "twice.csv:1: the header names the column 'text' twice "
         "(columns 2 and 3); give each column its own name", [], absent=["t1"]),

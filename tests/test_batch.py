@@ -536,7 +536,14 @@ def test_dask_bad_input_leaves_no_parts_without_a_manifest(tmp_path, tiny_model_
     with pytest.raises(InputError, match="not valid JSON"):
         label_dask([str(good), str(bad)], str(out), model_dir=tiny_model_dir, n_workers=2,
                    processes=False, partition_rows=400)
-    assert list(out.iterdir()) == []  # the good partitions' parts went with the failure
+    # the good partitions' parts went with the failure, and so did the folder the run made
+    # (it was left empty, as if an output had been written)
+    assert not out.exists()
+    out.mkdir()  # a folder that was there before the run stays
+    with pytest.raises(InputError, match="not valid JSON"):
+        label_dask([str(good), str(bad)], str(out), model_dir=tiny_model_dir, n_workers=2,
+                   processes=False, partition_rows=400)
+    assert list(out.iterdir()) == []
 
 
 def test_a_resumed_run_reports_what_an_uninterrupted_run_reports(tmp_path, tiny_model_dir):

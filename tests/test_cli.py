@@ -496,3 +496,20 @@ def test_evaluate_learning_curve_needs_folds(model, tmp_path):
     result = run("evaluate", "--labels", labels, "-m", model, "--learning-curve")
     assert result.exit_code == 2, result.stderr
     assert "--learning-curve needs cross-validation folds" in result.stderr
+
+
+def test_evaluate_cross_validation_of_rows_without_reports_is_warned(tmp_path, tiny_model_dir):
+    """Labels that name no report (no report_id, no '#' in the ids): the folds split single
+    paragraphs, whose scores are optimistic. train warned; evaluate --cv-folds printed them
+    as 'cross-validation: 3 folds by report' without a word."""
+    rows = [json.loads(line) for line in (FIXTURES / "labeled.jsonl").read_text("utf-8")
+            .splitlines()]
+    path = tmp_path / "ungrouped.jsonl"
+    path.write_text("".join(json.dumps({"id": f"p{i}", "text": r["text"], "label": r["label"]},
+                                       ensure_ascii=False) + "\n" for i, r in enumerate(rows)),
+                    "utf-8")
+    result = run("evaluate", "--labels", path, "-m", tiny_model_dir, "--cv-folds", "3")
+    assert result.exit_code == 0, result.stderr
+    assert "folds by report" not in result.stderr
+    assert ("policy-nlp: warning: some rows name no report (no 'report_id' column value, no '#' "
+            "in the id), so cross-validation splits them as single paragraphs") in result.stderr

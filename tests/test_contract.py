@@ -72,6 +72,36 @@ def test_label_keeps_ids_as_given_and_renames_colliding_fields(tmp_path, tiny_mo
     assert recs[0]["label"] in recs[0]["scores"]
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_relabeling_an_output_loses_none_of_its_fields(tmp_path, tiny_model_dir, fmt):
+    """An output of label labeled again (by a new model, say) has 'label' beside the
+    'input_label' of its first run, and as CSV the score_<theme> columns: the renamed field
+    replaced the other, and the CSV's score columns replaced the input's, unseen."""
+    src = _jsonl(tmp_path / "in.jsonl", [
+        {"id": "a", "text": "推进碳达峰碳中和。", "input_label": "environment",
+         "label": "economy", "score_economy": 0.91, "score": 0.5},
+    ])
+    out = tmp_path / f"out.{fmt}"
+    result = runner.invoke(app, ["label", str(src), "-o", str(out), "-m", str(tiny_model_dir),
+                                 "--no-progress"])
+    assert result.exit_code == 0, result.stderr
+    if fmt == "jsonl":
+        rec = json.loads(out.read_text("utf-8"))
+        assert float(rec["score_economy"]) == 0.91
+    else:
+        import csv
+
+        with out.open(encoding="utf-8-sig", newline="") as fh:
+            rec = next(csv.DictReader(fh))
+        assert float(rec["input_score_economy"]) == 0.91
+        result = runner.invoke(app, ["label", str(src), "-o", "-", "-m", str(tiny_model_dir),
+                                     "--no-progress"])
+        predicted = json.loads(result.stdout)["scores"]["economy"]
+        assert float(rec["score_economy"]) == predicted != 0.91  # the model's
+    assert rec["input_label"] == "environment" and rec["input_input_label"] == "economy"
+    assert float(rec["input_score"]) == 0.5
+
+
 @pytest.mark.parametrize("text", ["", "   ", "。。。！！", "——"])
 def test_records_without_text_are_errors(tmp_path, tiny_model_dir, text):
     src = _jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "稳增长。"}, {"id": "b",

@@ -87,3 +87,33 @@ def test_profile_and_validation_sample(tmp_path, tiny_model_dir):
     assert result.exit_code == 2, result.stderr  # a sheet is matched by id: refused
     assert "duplicate id 'r#000'" in result.stderr
     assert not (tmp_path / "s.csv").exists()
+
+
+def _same_names(tmp: Path) -> list[str]:
+    for folder in ("北京", "上海"):
+        (tmp / folder).mkdir()
+        (tmp / folder / "2024.txt").write_text(REPORT, "utf-8")
+    return [str(tmp / "北京"), str(tmp / "上海")]
+
+
+@pytest.mark.parametrize("engine, jobs", [("local", 1), ("local", 2), ("dask", 1)])
+def test_files_of_one_name_in_two_folders_are_two_reports(tmp_path, tiny_model_dir, engine,
+                                                          jobs):
+    """北京/2024.txt and 上海/2024.txt: the second is named by its path, as profile names it
+    (label kept both as '2024', reported a duplicate id and exited 5; profile of that output
+    then merged the two reports into one)."""
+    if engine == "dask":
+        pytest.importorskip("distributed", reason="the dask extra is not installed")
+    out = tmp_path / ("parts" if engine == "dask" else "out.jsonl")
+    said: list[str] = []
+    label_inputs(_same_names(tmp_path), str(out), model_dir=tiny_model_dir, engine=engine,
+                 jobs=jobs, on_error=SkipAndReport(report=said.append))
+    parts = sorted(out.glob("part-*.jsonl")) if engine == "dask" else [out]
+    lines = [line for p in parts for line in p.read_text("utf-8").splitlines()]
+    assert said == []
+    assert [json.loads(line)["id"] for line in lines] == [
+        "2024#000", f"{(tmp_path / '上海' / '2024.txt').as_posix()}#000"]
+    result = CliRunner().invoke(app, ["classify", str(tmp_path), "--format", "jsonl", "-m",
+                                      str(tiny_model_dir)])
+    assert result.exit_code == 0, result.stderr
+    assert len({json.loads(line)["id"] for line in result.stdout.splitlines()}) == 2

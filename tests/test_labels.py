@@ -130,6 +130,13 @@ def test_label_source_syntax(tmp_path):
         LabelSource.parse("sheet.csv:text=段落,colour=x")
 
 
+def test_a_role_named_twice_in_a_label_source_is_refused():
+    # 'text=段落,label=主题,text=编号' read the ids as the texts, the last one kept unseen
+    with pytest.raises(InputError, match=r"--labels sheet.csv:text=段落,label=主题,text=编号: "
+                                         r"the role 'text' is named twice \('段落' and '编号'\)"):
+        LabelSource.parse("sheet.csv:text=段落,label=主题,text=编号")
+
+
 def test_columns_are_found_by_name_or_mapped(tmp_path):
     rows = fixture_rows()
     a = _csv(tmp_path / "a.csv", ["编号", "段落", "主题", "报告"],

@@ -357,3 +357,24 @@ def test_annotations_of_one_paragraph_in_two_rows_are_taken_together(tmp_path, c
     data = load_table(path, strict=False)
     assert data.ids == [r["id"] for k, r in enumerate(rows) if k not in (2, 3)]
     assert [p.kind for p in data.problems] == ["no_majority"]
+
+
+@pytest.mark.parametrize("task, what", [
+    ({"id": 6, "data": {"text": "稳增长。"}, "annotations": "oops"},
+     "task 6: 'annotations' is not a list of objects"),
+    ({"id": 6, "data": {"text": "稳增长。"}, "annotations": ["oops"]},
+     "task 6: 'annotations' is not a list of objects"),
+    ({"id": 6, "data": {"text": "稳增长。"}, "annotations": [{"result": {"a": 1}}]},
+     "task 6: an annotation's 'result' is not a list of objects"),
+    ({"id": 6, "data": {"text": "稳增长。"}, "annotations": [{"result": [3]}]},
+     "task 6: an annotation's 'result' is not a list of objects"),
+])
+def test_a_damaged_export_is_named_not_a_traceback(tmp_path, task, what):
+    # an export edited by hand or by a script: AttributeError tracebacks (exit 1)
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([task], ensure_ascii=False), "utf-8")
+    with pytest.raises(InputError, match=what):
+        annotations_from_export([task], str(path))
+    result = CliRunner().invoke(app, ["validate-labels", "--labels", str(path)])
+    assert_no_traceback(result)
+    assert result.exit_code == 2 and what in result.stderr, result.stderr

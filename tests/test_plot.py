@@ -308,6 +308,64 @@ def test_a_parquet_panel_without_pyarrow_names_the_install(rows, tmp_path, monke
                              "pip install 'policy-nlp[parquet]'\n")
 
 
+@pytest.mark.parametrize("value, what", [("abc", "'abc' is not a number"),
+                                         ("-0.5", "-0.5 is not a share from 0 to 1"),
+                                         ("1.5", "1.5 is not a share from 0 to 1")])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_share_that_is_no_share_is_named_at_its_line(rows, tmp_path, value, what, suffix):
+    """A hand-edited panel: a share cell that is not a number was a ValueError traceback
+    (exit 1); one out of 0..1 was drawn as it was (a negative bar)."""
+    path = tmp_path / f"panel{suffix}"
+    edited = [dict(r) for r in rows]
+    edited[2]["char_share_economy"] = value
+    write_panel(edited, path)
+    line = 4 if suffix == ".csv" else 3  # the third report's row (a CSV has its header)
+    with pytest.raises(InputError, match=rf"panel{suffix}:{line}: char_share_economy {what}"):
+        plot.read_panel(path)
+    result = CliRunner().invoke(app, ["plot", str(path), "-o", str(tmp_path / "f")])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert not (tmp_path / "f").exists()
+
+
+@pytest.mark.parametrize("column, value, what", [("year", "二〇二〇", "'二〇二〇' is not a number"),
+                                                 ("n_chars", "x", "'x' is not a number")])
+def test_a_count_or_year_that_is_no_number_is_named_at_its_line(rows, tmp_path, column, value,
+                                                                 what):
+    # a year written in hanzi made the trends figure a TypeError traceback (exit 1)
+    path = tmp_path / "panel.csv"
+    edited = [dict(r) for r in rows]
+    edited[2][column] = value
+    write_panel(edited, path)
+    result = CliRunner().invoke(app, ["plot", str(path), "-o", str(tmp_path / "f")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"policy-nlp: error: {path}:4: {column} {what}\n"
+
+
+def test_a_kind_the_panel_cannot_draw_is_refused_before_any_figure(rows, tmp_path):
+    # a panel without regions: bars.png was written, then the heatmap failed (exit 2 with a
+    # figure written)
+    path = tmp_path / "panel.csv"
+    write_panel([{k: v for k, v in r.items() if k != "region"} for r in rows], path)
+    out = tmp_path / "f"
+    result = CliRunner().invoke(app, ["plot", str(path), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "the panel has no column 'region' to make the heatmap's rows" in result.stderr
+    assert not out.exists()
+    result = CliRunner().invoke(app, ["plot", str(path), "-o", str(out), "--kind", "bars"])
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_table_that_is_no_panel_of_reports_is_refused(rows, tmp_path):
+    # profile --validation's corrected shares (by, group, theme, char_share, _lower …): its
+    # columns char_share_lower, char_share_se … were drawn as themes 'lower', 'se' …
+    path = tmp_path / "p.validated.csv"
+    write_panel([{"by": "all", "group": "all", "theme": "economy", "char_share": 0.2,
+                  "char_share_lower": 0.1, "char_share_upper": 0.3, "char_share_se": 0.05}],
+                path)
+    with pytest.raises(InputError, match="not a panel of policy-nlp profile"):
+        plot.read_panel(path)
+
+
 @pytest.mark.parametrize("form", ["wide", "long"])
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
 def test_reading_a_panel_of_many_columns_does_not_fragment_it(rows, tmp_path, form, suffix):

@@ -581,6 +581,22 @@ def test_a_file_in_utf8_then_gb18030_is_no_mojibake(tmp_path):
                         "18); is the file in one encoding?"]
 
 
+@pytest.mark.parametrize("before", [1, 400])
+def test_a_csv_in_two_encodings_is_read_up_to_the_line_that_does_not_decode(tmp_path, before):
+    """The rows before the first line that does not decode are read, and the problem names
+    that line: it said 'after line 0' (or some line of the 8 KB before it) and dropped every
+    row decoded with it."""
+    rows = "".join(f"r{i},推进改革开放第{i}条。\n" for i in range(before))
+    path = tmp_path / "m.csv"
+    path.write_bytes(("id,text\n" + rows).encode() + "g1,稳就业。\ng2,保民生。\n".encode("gb18030"))
+    problems: list[str] = []
+    docs = list(iter_documents([path], on_error=lambda e: problems.append(str(e))))
+    assert [d.id for d in docs] == [f"r{i}" for i in range(before)]
+    assert problems == [f"{path}:{before + 2}: cannot decode as utf-8 (invalid continuation byte at "
+                        "byte 3); is the file in one encoding? The rest of the file was not "
+                        "read"]
+
+
 def test_mojibake_of_a_detected_single_byte_code_page_is_not_taken():
     from policy_nlp.read.decode import _detect
 
@@ -613,3 +629,33 @@ def test_label_of_a_mixed_file_skips_the_line_it_cannot_read(tmp_path, tiny_mode
     assert result.exit_code == 5, result.stderr
     assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["推进改革。"]
     assert "m.jsonl:2: cannot decode as utf-8" in result.stderr
+
+
+GB18030_BOM = b"\x84\x31\x95\x33"  # U+FEFF in GB18030
+
+
+@pytest.mark.parametrize("name, content", [
+    ("t.csv", "id,text\r\nc1,推进改革开放。\r\nc2,稳定就业。\r\n"),
+    ("t.jsonl", '{"id": "c1", "text": "推进改革开放。"}\n{"id": "c2", "text": "稳定就业。"}\n'),
+])
+def test_a_table_in_gb18030_with_its_byte_order_mark(tmp_path, name, content):
+    """The mark is no character of the table: the CSV's first column was named '\\ufeffid'
+    (the ids replaced by 't:1', 't:2' unseen), the JSONL's first line skipped as not JSON."""
+    path = tmp_path / name
+    path.write_bytes(GB18030_BOM + content.encode("gb18030"))
+    problems: list[str] = []
+    docs = list(iter_documents([path], on_error=lambda e: problems.append(str(e))))
+    assert problems == []
+    assert [(d.id, d.text) for d in docs] == [("c1", "推进改革开放。"), ("c2", "稳定就业。")]
+    assert docs[0].encoding == "gb18030"
+
+
+def test_a_gb18030_jsonl_with_its_mark_read_by_the_workers(tmp_path, tiny_model_dir):
+    # label --jobs 2 reads JSONL files in blocks of lines in the workers
+    from policy_nlp.batch import label_inputs
+
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(GB18030_BOM + '{"id": "c1", "text": "推进改革开放。"}\n'.encode("gb18030"))
+    out = tmp_path / "out.jsonl"
+    label_inputs([str(path)], str(out), model_dir=tiny_model_dir, jobs=2)
+    assert [json.loads(line)["id"] for line in out.read_text("utf-8").splitlines()] == ["c1"]

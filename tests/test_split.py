@@ -573,3 +573,29 @@ def test_a_list_dash_above_a_page_number_is_dropped() -> None:
     r = split_report(head + "——\n— 3 —\n\n推进碳达峰碳中和。\n", "r")
     assert not any(p.text.startswith("——") for p in r.paragraphs)
     assert "推进碳达峰碳中和。" in [p.text for p in r.paragraphs]
+
+
+@pytest.mark.parametrize("number", ["— 3 —", "- 3 -", "－12－", "— 23", "第3页", "第 3 页"])
+def test_a_page_number_line_of_a_text_is_chrome(number: str) -> None:
+    # a text saved from a paginated document: the page number stood glued to the paragraph
+    # below it ('— 3 —稳定就业，…'), or inside a sentence the page broke ('…并致— 8 —以崇高的
+    # 敬意！', a report of the shared corpus), its characters counted as the paragraph's
+    head = "各位代表：\n一、回顾\n全年任务圆满完成，经济运行总体平稳。\n"
+    r = split_report(head + number + "\n稳定就业，提高居民收入水平。\n", "r")
+    assert [p.text for p in r.paragraphs] == ["全年任务圆满完成，经济运行总体平稳。",
+                                              "稳定就业，提高居民收入水平。"]
+    r = split_report(head + "向各界朋友表示衷心的感谢并致\n" + number + "\n以崇高的敬意！\n", "r")
+    assert r.paragraphs[-1].text == "向各界朋友表示衷心的感谢并致以崇高的敬意！"
+
+
+@pytest.mark.parametrize("line", ["2024", "12345", "3.5", "第3页至第5页的表格说明如下："])
+def test_a_year_or_a_number_that_is_no_page_number_stays(line: str) -> None:
+    r = split_report("各位代表：\n一、回顾\n" + line + "\n\n稳定就业。\n", "r")
+    assert r.paragraphs[0].text == line
+
+
+def test_a_bare_digit_inside_a_broken_sentence_stays() -> None:
+    # a subscript a PDF put on a line of its own (national report 2015: 'M\n2\n预期增长'):
+    # content, not a page number
+    r = split_report("各位代表：\n一、回顾\n广义货币M\n2\n预期增长12%左右。\n", "r")
+    assert r.paragraphs[0].text.replace(" ", "") == "广义货币M2预期增长12%左右。"

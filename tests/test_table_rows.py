@@ -27,6 +27,13 @@ BAD_JSONL = ('{"id": "p1", "text": "推动经济发展。", "label": "economy"}\
              '{"id": "p2", "text": "保护环境。", "label": "environment"\n'
              '{"id": "p3", "text": "增进民生福祉。", "label": "livelihood"}\n')
 
+# line 3 gives 'text' twice: JSON parsers keep the last value, so the first text was lost
+# unseen (labeled, trained on, as the second)
+REPEATED_KEY = ('{"id": "p1", "text": "推动经济发展。", "label": "economy"}\n'
+                '\n'
+                '{"id": "p2", "text": "保护环境。", "label": "environment", "text": "增进民生福祉。"}\n'
+                '{"id": "p3", "text": "增进民生福祉。", "label": "livelihood"}\n')
+
 
 def _commands(path: Path, tmp_path: Path, model: Path) -> dict[str, list[str]]:
     return {
@@ -42,6 +49,7 @@ def _commands(path: Path, tmp_path: Path, model: Path) -> dict[str, list[str]]:
 @pytest.mark.parametrize("name, content, where, what", [
     ("bad.csv", BAD_CSV, 4, "has 4 fields but the header has 3"),
     ("bad.jsonl", BAD_JSONL, 3, "not valid JSON"),
+    ("twice.jsonl", REPEATED_KEY, 3, "the key 'text' is given twice"),
 ])
 def test_every_command_names_a_bad_row_at_the_same_line(tmp_path, tiny_model_dir, name,
                                                          content, where, what):
@@ -102,3 +110,36 @@ def test_surrogates_are_replaced_in_every_table(tmp_path):
     for name, text in (("s.jsonl", '{"id": "\\ud800x"}\n'), ("s.json", '[{"id": "\\ud800x"}]')):
         (tmp_path / name).write_text(text, "utf-8")
         assert [row["id"] for _, row in table_rows(tmp_path / name)] == ["\ufffdx"]
+
+
+@pytest.mark.parametrize("line", [
+    '{"id": "a", "text": "保护环境。", "text": "增进民生福祉。"}',
+    # as json.dumps writes it (ensure_ascii), a key written escaped and plain, a nested key
+    json.dumps({"id": "a", "正文": "保护环境。"})[:-1] + ', "正文": "x"}',
+    '{"id": "a", "text": "保护环境。", "id": "b"}',
+])
+def test_a_record_giving_a_key_twice_is_a_bad_row(tmp_path, line):
+    for name, content in (("t.jsonl", line + "\n"), ("t.json", f"[\n{line}\n]")):
+        path = tmp_path / name
+        path.write_text(content, "utf-8")
+        with pytest.raises(InputError, match=r":[12]: the key '(text|正文|id)' is given twice"):
+            list(table_rows(path))
+    gb = tmp_path / "gb.jsonl"  # a JSONL file in GB18030: its lines are decoded as text
+    gb.write_bytes((line + "\n").encode("gb18030"))
+    with pytest.raises(InputError, match="is given twice"):
+        list(table_rows(gb))
+
+
+def test_a_value_or_a_nested_key_like_a_key_is_no_repeat(tmp_path):
+    path = tmp_path / "t.jsonl"
+    rows = [{"id": "text", "text": "保护环境。", "meta": {"id": 1, "text": "x"}},
+            {"id": "b", "text": "a \"text\" b", "tags": ["text", "id"]}]
+    path.write_text("".join(json.dumps(r, ensure_ascii=a) + "\n" for r in rows
+                            for a in (True, False)), "utf-8")
+    assert [row["id"] for _, row in table_rows(path)] == ["text", "text", "b", "b"]
+
+
+def test_a_quoted_cell_closed_on_a_later_line_is_no_problem(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('id,text\na,"一行\n二行"\nb,"末行 ""引号"""', "utf-8")
+    assert [row["text"] for _, row in table_rows(path)] == ["一行\n二行", '末行 "引号"']

@@ -268,6 +268,60 @@ def test_inputs_other_than_those_sampled(tmp_path, tiny_model_dir, corpus):
     assert "had 16 paragraphs when the sample was drawn but the inputs have 15" in err
 
 
+def test_a_coded_paragraph_in_another_stratum_of_the_inputs(tmp_path, tiny_model_dir, corpus):
+    """The strata keep their sizes but a coded paragraph is in another one in the inputs (two
+    paragraphs' levels swapped): its design weight would be the wrong stratum's, the shares
+    silently wrong; refused, naming it."""
+    rows = _read_sheet(_sample(tmp_path, tiny_model_dir, corpus))
+    coded = _code(rows, corpus[1], tmp_path / "coded.csv")
+    moved = next(r["id"] for r in rows if r["stratum"] == "national")
+    drawn = {r["id"] for r in rows}
+    records = [json.loads(line) for line in corpus[0].read_text("utf-8").splitlines()]
+    other = next(r for r in records if r["id"] not in drawn and r["level"] == "provincial")
+    for r in records:
+        if r["id"] == moved:
+            r["level"] = "provincial"
+    other["level"] = "national"
+    corpus[0].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                         encoding="utf-8")
+    err = _profile(tmp_path, tiny_model_dir, corpus, coded)
+    assert (f"coded.csv: 1 coded paragraphs are in another stratum in the inputs: {moved!r} "
+            "(national on the sheet, provincial in the inputs)") in err
+
+
+def test_rows_added_to_the_drawn_sample_are_refused(tmp_path, tiny_model_dir, corpus):
+    """A sheet with more rows in a stratum than were drawn (stratum_sample): paragraphs
+    someone added by hand, or a second draw pasted below, are no random sample of the
+    stratum; weighted as one, the corrected shares were silently biased (exit 0)."""
+    rows = _read_sheet(_sample(tmp_path, tiny_model_dir, corpus))
+    drawn = {r["id"] for r in rows}
+    records = [json.loads(line) for line in corpus[0].read_text("utf-8").splitlines()]
+    extra = next(r for r in records if r["id"] not in drawn and r["level"] == "national")
+    national = next(r for r in rows if r["stratum"] == "national")
+    rows.append({**national, "id": extra["id"], "text": extra["text"]})
+    coded = _code(rows, corpus[1], tmp_path / "coded.csv")
+    err = _profile(tmp_path, tiny_model_dir, corpus, coded)
+    n = national["stratum_sample"]
+    assert (f"coded.csv: stratum 'national' has {int(n) + 1} rows but {n} were drawn "
+            "(stratum_sample)") in err
+
+
+@pytest.mark.parametrize("column", ["stratum_size", "stratum_sample"])
+@pytest.mark.parametrize("value", ["inf", "2.5", "-3", "0"])
+def test_a_design_count_that_is_no_whole_number_is_named(tmp_path, tiny_model_dir, corpus,
+                                                          column, value):
+    # 'inf' was an OverflowError traceback; '2.5' was read as 2, '-3' as -3
+    rows = _read_sheet(_sample(tmp_path, tiny_model_dir, corpus))
+    for r in rows:
+        if r["stratum"] == "national":
+            r[column] = value
+    coded = _code(rows, corpus[1], tmp_path / "coded.csv")
+    err = _profile(tmp_path, tiny_model_dir, corpus, coded)
+    line = next(k for k, r in enumerate(rows, 2) if r["stratum"] == "national")
+    assert err.endswith(f"coded.csv:{line}: {column} {value!r} is not a whole number from 1 "
+                        "up\n"), err
+
+
 def test_stratum_with_one_coded_row(tmp_path, tiny_model_dir, corpus):
     rows = _read_sheet(_sample(tmp_path, tiny_model_dir, corpus))
     national = [k for k, r in enumerate(rows) if r["stratum"] == "national"]

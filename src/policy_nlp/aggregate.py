@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,7 @@ import numpy as np
 from .codebook import Codebook, model_codebook
 from .errors import ArgumentError, InputError, InputWarning
 from .predict import Unit, iter_units, label_sentences, label_units
-from .read import IdMemory
+from .read import IdMemory, ReportIds
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
@@ -544,12 +543,10 @@ def fields_from_name(pattern: re.Pattern[str], name: str) -> dict[str, Any] | No
 def _units(documents: Iterable[Document], records: str, name_pattern: str | None,
            on_error: Callable[[InputError], None] | None = None) -> Iterator[Unit]:
     pattern = compile_name_pattern(name_pattern) if name_pattern else None
-    files: dict[str, str] = {}  # report id -> the file that has it
+    names = ReportIds()  # two files with one name (北京/2024.txt, 上海/2024.txt): two reports
     ids = IdMemory()  # a repeated id (a record's, a paragraph's) is reported, as label does
     for doc in documents:
-        if doc.kind == "report" and files.setdefault(doc.id, doc.source) != doc.source:
-            # two files with one name (北京/2024.txt, 上海/2024.txt) stay two reports
-            doc = replace(doc, id=Path(doc.source).as_posix())
+        doc = names.of(doc)
         named: dict[str, Any] = {}
         if pattern is not None:
             name = doc.source if doc.kind == "report" else doc.id

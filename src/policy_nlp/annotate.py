@@ -219,15 +219,25 @@ def _controls(records: Sequence[dict]) -> set[str]:
     """The names of the controls the annotations of an export filled in."""
     names: set[str] = set()
     for rec in records:
-        if isinstance(rec.get("data"), dict):
+        if isinstance(rec.get("data"), dict):  # (damaged shapes: refused by _from_task)
             names |= {res.get("from_name") for ann in rec.get("annotations") or []
-                      for res in ann.get("result") or [] if res.get("from_name")}
+                      if isinstance(ann, dict) for res in ann.get("result") or []
+                      if isinstance(res, dict) and res.get("from_name")}
         elif rec.get("annotation_id") not in (None, ""):
             # a flat export's task fields cannot be told from its controls by name: all but
             # Label Studio's own and those of our tasks (suggest's sheet) are candidates
             names |= {key for key, v in rec.items() if isinstance(v, str | dict | list)
                       and key not in _LS_META and key not in _SHEET_FIELDS}
     return names
+
+
+def _objects(value: Any, what: str) -> list[dict]:
+    """A list of JSON objects of an export (``annotations``, ``result``; absent: none)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise InputError(f"{what} is not a list of objects (a damaged export?)")
+    return value
 
 
 def _from_task(task: dict, k: int, source: str, primary: str, secondary: str,
@@ -239,12 +249,12 @@ def _from_task(task: dict, k: int, source: str, primary: str, secondary: str,
     pid = _task_id(data, tid)
     text = data.get(text_key)
     found = []
-    for ann in task.get("annotations") or []:
+    for ann in _objects(task.get("annotations"), f"{where}: 'annotations'"):
         if ann.get("was_cancelled"):
             continue
         first: list[str] = []
         second: list[str] = []
-        for res in ann.get("result") or []:
+        for res in _objects(ann.get("result"), f"{where}: an annotation's 'result'"):
             if res.get("from_name") == primary:
                 first += _choices(res.get("value"), where)
             elif res.get("from_name") == secondary:

@@ -166,6 +166,9 @@ def read_panel(paths: str | Path | Iterable[str | Path]) -> pd.DataFrame:
         panel = _wide(panel)
     if not share_columns(panel):
         raise InputError(f"{paths[0]}: not a panel of policy-nlp profile (no char_share_ columns)")
+    if "report_id" not in panel.columns:  # profile --validation's corrected shares, say
+        raise InputError(f"{paths[0]}: not a panel of policy-nlp profile (no report_id column: "
+                         "one row per report)")
     return panel
 
 
@@ -177,13 +180,15 @@ def _table_frame(path: Path, *, numbers: bool) -> pd.DataFrame:
 
     from .read import table_rows
 
-    frame = pd.DataFrame.from_records([row for _, row in table_rows(path)])
-    if not numbers:
-        return frame
-    # the columns converted, then made one frame at once: set one by one, the 150 columns of
-    # a panel with --ci stay 150 pieces, and pandas warns of it at the next column added
-    # (pd.concat(axis=1) keeps the pieces too; a frame made of a dict joins them by dtype)
-    return pd.DataFrame({col: _numbers(frame[col]) for col in frame.columns})
+    rows = list(table_rows(path))
+    frame = pd.DataFrame.from_records([row for _, row in rows])
+    if numbers:
+        # the columns converted, then made one frame at once: set one by one, the 150 columns
+        # of a panel with --ci stay 150 pieces, and pandas warns of it at the next column
+        # added (pd.concat(axis=1) keeps the pieces too; a frame made of a dict joins them by
+        # dtype)
+        frame = pd.DataFrame({col: _numbers(frame[col]) for col in frame.columns})
+    return _check_shares(frame, [line for line, _ in rows], path)
 
 
 def _numbers(column: pd.Series) -> pd.Series:
@@ -215,6 +220,34 @@ def check_made_alike(panel: pd.DataFrame) -> None:
             raise InputError(
                 f"the panels' shares were made differently ({col}: {', '.join(values)}): "
                 f"plot them apart, or keep one with --where {col}={values[0]}")
+
+
+def _check_shares(frame: pd.DataFrame, lines: Sequence[int], path: Path) -> pd.DataFrame:
+    """The frame with its share, count and year columns as numbers, refusing at its line a
+    cell that is not one, or a share not from 0 to 1 (a hand-edited panel; missing cells stay
+    missing); made at once, as :func:`_table_frame` makes it."""
+    import pandas as pd
+
+    checked: dict[str, pd.Series] = {}
+    for col in frame.columns:
+        share = str(col).startswith(("char_share", "para_share"))
+        if not (share or col in ("year", "n_paragraphs", "n_chars", "n_sentences")):
+            continue
+        cells = frame[col].mask(frame[col] == "")
+        values = pd.to_numeric(cells, errors="coerce")
+        bad = values.isna() & cells.notna()
+        if share:
+            bad |= (values < -1e-9) | (values > 1 + 1e-9)
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            cell = cells.iloc[i]
+            what = (f"{cell!r} is not a number" if pd.isna(values.iloc[i])
+                    else f"{cell} is not a share from 0 to 1")
+            raise InputError(f"{path}:{lines[i]}: {col} {what}")
+        checked[col] = values
+    if not checked:
+        return frame
+    return pd.DataFrame({col: checked.get(col, frame[col]) for col in frame.columns})
 
 
 def filter_panel(panel: pd.DataFrame, where: Iterable[str]) -> pd.DataFrame:
@@ -537,6 +570,13 @@ def draw_figures(panels: str | Path | Iterable[str | Path], output: str | Path, 
     output = Path(output)
     panel = filter_panel(read_panel(panels), where)
     check_made_alike(panel)
+    for k in kinds:  # before any figure: a kind the panel cannot draw writes none
+        if k == "heatmap" and rows not in panel.columns:
+            raise InputError(f"the panel has no column {rows!r} to make the heatmap's rows "
+                             "(--rows names another; --kind draws one kind)")
+        if k == "trends" and ("year" not in panel.columns or panel["year"].isna().all()):
+            raise InputError("the panel has no 'year' values to draw trends over (--kind "
+                             "draws one kind)")
     if len(targets) == 1 and targets[0] == output:
         check_output_file(output)
     else:

@@ -18,6 +18,7 @@ from .read import Document
 from .sentences import split_sentences
 from .split import split_report
 from .text import has_content, without_surrogates
+from .write import input_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import ThemeModel
@@ -188,10 +189,14 @@ def _unit_record(unit: Unit, include_text: bool, reserved: frozenset[str]) -> di
     if reserved.isdisjoint(unit.fields):
         rec.update(unit.fields)
     else:
+        taken = set(unit.fields)
         for key, value in unit.fields.items():
             # an input field named like an output field (a gold "label", say) is kept
-            # under "input_<name>" instead of being overwritten
-            rec[f"input_{key}" if key in reserved else key] = value
+            # under "input_<name>" instead of being overwritten, or "input_input_<name>"
+            # where the input has that too (an output of label, labeled again)
+            if key in reserved:
+                key = input_name(key, taken)
+            rec[key] = value
     if include_text:
         rec["text"] = unit.text
     else:

@@ -66,6 +66,11 @@ _PAGINATION = re.compile(
     r"|^(?:[\d\s…|]|首页|上一页|下一页|尾页|末页|跳转|转到|页)*(?:上一页|下一页|尾页|末页)"
     r"(?:[\d\s…|]|首页|上一页|下一页|尾页|末页|跳转|转到|页)*$"
 )
+#: A page number on a line of its own, in a text saved from a paginated document: between dashes
+#: (``— 3 —``, ``- 3 -``, ``— 23``) or ``第3页``. A bare digit is not one (a subscript a PDF broke
+#: off its line, ``M\n2``), nor a year.
+_PAGE_NUMBER = re.compile(
+    r"[-—–－]+\s*\d{1,3}\s*[-—–－]*|[-—–－]*\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页")
 #: Links to the previous and next article (``上一篇：…``, ``下一篇:…``).
 _ADJACENT_ARTICLE = re.compile(r"^[【\[]?(?:上一篇|下一篇|上一条|下一条|上篇|下篇|前一篇|后一篇)[】\]]?")
 #: The label alone, its link on the next line.
@@ -165,7 +170,8 @@ def split_report(text: str, report_id: str) -> SplitReport:
 
     **Chrome.** Anywhere, these lines are never paragraphs: lines of symbols only (no letter,
     digit, Chinese character or punctuation such as ，。”）), except a dash ``——`` right above
-    a line of text (the opening dash of a list item broken off it, joined to it); toolbar
+    a line of text (the opening dash of a list item broken off it, joined to it); page numbers
+    (``— 3 —``, ``第3页``; not a bare digit, which may be a subscript broken off); toolbar
     lines (``【字号：``, or two or more of 下载/打印/全屏/收藏/加大/还原/减小 … on one line or
     adjacent lines);
     metadata lines (``标题：``, ``来源URL：``, ``正文：`` … with a short or URL value);
@@ -367,7 +373,9 @@ def _is_footer(line: str) -> bool:
 
 
 def _drop_chrome(lines: list[str], captions: set[str]) -> list[str]:
-    """Blank out the lines that are never paragraphs (blanks keep paragraphs apart)."""
+    """Blank out the lines that are never paragraphs (blanks keep paragraphs apart); a page
+    number is taken out (a page may break a sentence, whose halves are joined then)."""
+    lines = [line for line in lines if not _PAGE_NUMBER.fullmatch(line)]
     filled = [i for i, line in enumerate(lines) if line]
     tokens = {i: _toolbar_tokens(lines[i]) for i in filled}
     kept = list(lines)

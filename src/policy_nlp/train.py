@@ -347,6 +347,11 @@ def report_folds(data: LabeledData, codebook: Codebook, config: TrainConfig
         return list(cv.split(np.zeros(len(y)), y, np.array(data.groups)))
 
 
+#: what a fold keeps together, by the weakest grouping of the labels' rows (LabeledData.grouping)
+FOLD_UNITS = {"report": "report", "id prefix": "report (the ids' prefix before '#')",
+              "row": "paragraph (some rows name no report)"}
+
+
 def _cv_and_final(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
                   config: TrainConfig, progress: Progress, final: bool,
                   sentences: SentenceRows | None = None):
@@ -367,7 +372,7 @@ def _cv_and_final(data: LabeledData, tokens: list[list[str]], codebook: Codebook
         tasks.append(delayed(_fit_rows)(data.texts, tokens, y, np.arange(len(y)), config,
                                         sentences, data.years))
     if splits:
-        progress(f"cross-validation: {config.cv_folds} folds by report"
+        progress(f"cross-validation: {config.cv_folds} folds by {FOLD_UNITS[data.grouping]}"
                  f"{' and the final fit' if final else ''}, {n_jobs_label(config)}")
     results = Parallel(n_jobs=min(config.n_jobs, len(tasks)))(tasks)
     oof = None
@@ -422,7 +427,8 @@ def cv_evaluate(data: LabeledData, tokens: list[list[str]], codebook: Codebook,
                             "sample_f1_of_theme_sets": round(set_f1_score, 4)}
     metrics["folds"] = config.cv_folds
     metrics["grouped_by"] = data.grouping
-    progress(f"cross-validation by report: accuracy {metrics['accuracy']:.4f}, "
+    progress(f"cross-validation by {FOLD_UNITS[data.grouping].split(' (')[0]}: accuracy "
+             f"{metrics['accuracy']:.4f}, "
              f"macro-F1 {metrics['macro_f1']:.4f}")
     return CVResult(scores=oof, temperature=temperature, threshold=threshold, metrics=metrics)
 

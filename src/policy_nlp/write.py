@@ -259,12 +259,26 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     return n
 
 
+def input_name(key: str, taken: set[str]) -> str:
+    """The name an input field ``key`` that an output field would replace is kept under:
+    ``input_<key>``, prefixed again while ``taken`` has it (the name is added to it)."""
+    name = f"input_{key}"
+    while name in taken:
+        name = f"input_{name}"
+    taken.add(name)
+    return name
+
+
 def flatten(rec: dict[str, Any], themes: list[str]) -> dict[str, Any]:
     """A record for CSV: lists joined, one ``score_<theme>`` column per theme."""
     row: dict[str, Any] = {}
+    columns = {f"score_{t}" for t in themes} if "scores" in rec else set()
+    taken = set(rec)
     for k, v in rec.items():
         if k == "scores":
             continue
+        if k in columns:  # an input's score_<theme> (a CSV of label labeled again): kept
+            k = input_name(k, taken)
         if k == "section":
             row[k] = " > ".join(v)
         elif k == "secondary":
@@ -465,8 +479,15 @@ def write_panel(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = 
     check_panel_writer(path, fmt)
     import pandas as pd
 
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object and len({type(v) for v in values.dropna()}) > 1:
+            # a field that is a number in one report and text in another (2020, '2020年'):
+            # text, as in the .dta panel (a Parquet column has one type)
+            frame[column] = values.map(lambda v: None if v is None or v != v else str(v))
     with atomic_path(path) as tmp:
-        pd.DataFrame(rows).to_parquet(tmp, index=False)
+        frame.to_parquet(tmp, index=False)
 
 
 # --- coding sheets ----------------------------------------------------------------------------

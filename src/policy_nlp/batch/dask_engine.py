@@ -9,6 +9,7 @@ engine did not make is touched."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -16,7 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ class Partition:
     end: int = -1
     first_line: int = 1
     n_lines: int = -1
+    report_id: str | None = None  # a report file's id where it is not its name (ReportIds)
 
     @property
     def name(self) -> str:
@@ -51,7 +53,7 @@ def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
     """Cut the inputs into partitions in input order (directories expanded as ``label`` does;
     the files of an ``outdir`` inside an input folder left out; an input inside ``outdir``
     refused: the output directory holds the run's output only)."""
-    from ..read import input_files
+    from ..read import Document, ReportIds, input_files, name_id
 
     if partition_rows < 1:
         raise ArgumentError("partition_rows", f"must be at least 1, not {partition_rows}")
@@ -73,12 +75,18 @@ def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
             found = [f for f in found if f not in mine]
         files.extend(found)
     parts: list[Partition] = []
+    names = ReportIds()
     for f in files:
         if f.suffix.lower() == ".jsonl" and _is_utf8_jsonl(f):
             for start, end, first, n in _line_ranges(f, partition_rows):
                 parts.append(Partition(len(parts), str(f), start, end, first, n))
-        else:
+        elif f.suffix.lower() in (".csv", ".jsonl", ".json"):  # records: ids of their own
             parts.append(Partition(len(parts), str(f)))
+        else:  # a report file: its id is the one the readers give it in this run
+            name = name_id(f.stem)
+            named = names.of(Document(name, "", str(f))).id
+            parts.append(Partition(len(parts), str(f), report_id=None if named == name
+                                   else named))
     return parts
 
 
@@ -114,7 +122,8 @@ def read_partition(part: Partition, *, text_col: str = "text", id_col: str = "id
     from ..read import read_documents
 
     if part.end < 0:
-        yield from read_documents(part.path, text_col=text_col, id_col=id_col)
+        for doc in read_documents(part.path, text_col=text_col, id_col=id_col):
+            yield doc if part.report_id is None else replace(doc, id=part.report_id)
         return
     with open(part.path, "rb") as fh:
         fh.seek(part.start)
@@ -280,7 +289,23 @@ def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None =
         raise InputError(f"{out}: exists and is not a directory (the dask engine writes a "
                          "directory of parts)")
     parts = plan_partitions(inputs, partition_rows, out)
+    made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _label_in(out, parts, (Client, LocalCluster), model, model_key, opts,
+                         scheduler, n_workers, processes, log, on_error)
+    except BaseException:
+        if made:  # a failed or stopped run leaves no folder it made (empty: rmdir only)
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+
+
+def _label_in(out: Path, parts, dask_classes, model, model_key, opts, scheduler, n_workers,
+              processes, log, on_error) -> dict[str, Any]:
+    """:func:`label_dask` in its output folder, made (``dask_classes``: distributed's
+    ``Client`` and ``LocalCluster``)."""
+    Client, LocalCluster = dask_classes
     with run_lock(out / DASK_LOCK, out):
         old, stale = _dask_own_files(out)
         for directory in stale:  # staging directories of dead runs (the lock says so)

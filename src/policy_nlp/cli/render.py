@@ -266,7 +266,7 @@ def _on_stdout(output) -> bool:
     return output is not None and str(output) == "-"
 
 
-def evaluation(found) -> None:
+def evaluation(found, group_col: str = "report_id") -> None:
     """``evaluate``: warnings, the files written, then the metrics on standard output."""
     from ..metrics import format_metrics
 
@@ -274,6 +274,8 @@ def evaluation(found) -> None:
     if found.overlap:
         warn(f"{found.overlap}, so scores on them are optimistic; score it on labels it was "
              "not trained on, or use --cv-folds 5 (or the card's cross-validation metrics)")
+    if found.metrics.get("grouped_by") == "row":  # cross-validated
+        _ungrouped(group_col)
     if found.page is not None:
         log(f"report written to {found.page}")
     if _on_stdout(found.output):  # -o -: standard output holds the JSON, nothing else
@@ -324,9 +326,13 @@ def training_data(data, group_col: str) -> None:
     log(f"{len(data)} labeled paragraphs from {len(set(data.groups))} reports, "
         f"{len(data.counts())} themes")
     if data.grouping == "row":
-        warn(f"some rows name no report (no {group_col!r} column value, no '#' in the id), so "
-             "cross-validation splits them as single paragraphs; paragraphs of one report are "
-             "correlated and the scores will be optimistic")
+        _ungrouped(group_col)
+
+
+def _ungrouped(group_col: str) -> None:
+    warn(f"some rows name no report (no {group_col!r} column value, no '#' in the id), so "
+         "cross-validation splits them as single paragraphs; paragraphs of one report are "
+         "correlated and the scores will be optimistic")
 
 
 def trained(model, output, seconds: float) -> None:

@@ -136,7 +136,7 @@ def evaluate(
             text_col, label_col, id_col, group_col), prefer=prefer, blank=blank_policy(strict),
         cv_folds=cv_folds, n_jobs=jobs, with_learning_curve=learning_curve, output=output,
         report=report, progress=log)
-    render.evaluation(found)
+    render.evaluation(found, group_col)
 
 
 def compare(

@@ -94,6 +94,9 @@ class LabelSource:
                 raise InputError(
                     f"--labels {text}: cannot read {part!r}; write FILE:role=column,… with "
                     f"roles {', '.join(ROLES)} (e.g. coded.csv:text=段落,label=主题)")
+            if role in columns:
+                raise InputError(f"--labels {text}: the role {role!r} is named twice "
+                                 f"({columns[role]!r} and {column!r}); name each role once")
             columns[role] = column
         return cls(Path(path), columns)
 

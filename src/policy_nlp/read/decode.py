@@ -36,6 +36,7 @@ _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (b"\x84\x31\x95\x33", "gb18030"),  # U+FEFF in GB18030
 )
 _BINARY_MAGIC = (
     (b"%PDF-", "PDF"),
@@ -380,17 +381,30 @@ def open_text(path: Path, *, newline: str | None = None) -> tuple[IO[str], str]:
         if blank:
             raise InputError(f"{path}: file is empty")
         raw.seek(0)
-        if encoding.startswith("utf-16"):
-            raw.seek(2 if raw.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else 0)
+        head = raw.read(4)
+        # past a byte-order mark the codec would read as U+FEFF (UTF-8's: utf-8-sig, or the
+        # JSONL reader, drops it)
+        raw.seek(next((len(bom) for bom, name in _BOMS if name == encoding
+                       and head.startswith(bom)), 0))
+        if encoding.startswith("utf-16") and raw.tell() == 0:
+            raw.seek(2 if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else 0)
         log.info("%s: encoding %s", path, encoding)
-        return io.TextIOWrapper(raw, encoding=encoding, newline=newline), encoding
+        # bytes that do not decode become lone surrogates, which stream_lines finds in the
+        # line that has them (a strict stream fails at the chunk of 8 KB that holds them)
+        errors = "strict" if encoding.startswith("utf-16") else "surrogateescape"
+        return (io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=newline),
+                encoding)
     except BaseException:
         raw.close()
         raise
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")  # a byte that did not decode (surrogateescape)
+
+
 def stream_lines(stream: IO[str], source: str, encoding: str) -> Iterator[str]:
-    """Iterate over lines, turning a late decoding error into :class:`InputError`."""
+    """Iterate over the lines of a stream of :func:`open_text`, turning a decoding error into
+    :class:`InputError` at the line that has it (the lines before it are yielded)."""
     n = 0
     cap = limits.FIELD.bytes
     try:
@@ -399,6 +413,12 @@ def stream_lines(stream: IO[str], source: str, encoding: str) -> Iterator[str]:
                 raise InputError(limits.FIELD.message(f"{source}:{n + 1}") +
                                  "; the rest of the file was not read")
             n += 1
+            if _UNDECODED.search(line) is not None:
+                codec = line_codec(encoding)
+                problem = decode_text_line(Path(source), n,
+                                           line.encode(codec, "surrogateescape"), codec)
+                if isinstance(problem, InputError):
+                    raise InputError(f"{problem} The rest of the file was not read")
             yield line
     except UnicodeDecodeError as exc:
         raise InputError(
@@ -452,12 +472,15 @@ def line_codec(encoding: str) -> str:
 
 
 def decode_line(path: Path, lineno: int, data: bytes, codec: str) -> str | bytes | InputError:
-    """One line of a JSONL file (bytes; a UTF-8 BOM on line 1 and the line break dropped) for
+    """One line of a JSONL file (bytes; a byte-order mark on line 1 and the line break dropped) for
     :func:`jsonl_records`: in UTF-8 the bytes as they are (orjson reads them without a decoded
     copy, and checks that they are UTF-8; the few lines it cannot read are decoded then), in
     other encodings the text, or the :class:`InputError` that says it does not decode."""
-    if lineno == 1 and data.startswith(codecs.BOM_UTF8):
-        data = data[3:]
+    if lineno == 1:  # a byte-order mark (UTF-8's, or GB18030's in a file in GB18030)
+        for bom, name in _BOMS:
+            if data.startswith(bom) and (name == "utf-8-sig" or name == codec):
+                data = data[len(bom):]
+                break
     if data.endswith(b"\n"):  # as the workers' blocks give it: the same columns in messages
         data = data[:-1]
     if len(data) > limits.SHORT and len(data) > limits.FIELD.bytes:  # cut by bounded_lines

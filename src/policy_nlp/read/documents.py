@@ -27,7 +27,7 @@ import stat
 import sys
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from .own import OWN_OUTPUTS, own_output_kind
 from .problems import OnError, handle_problem
 from .records import Row, check_file, csv_stream_rows, json_text_rows, parse_jsonl_lines
 
-__all__ = ["INPUT_SUFFIXES", "USUAL_TEXT_NAMES", "Document", "IdMemory", "id_keys",
+__all__ = ["INPUT_SUFFIXES", "USUAL_TEXT_NAMES", "Document", "IdMemory", "ReportIds", "id_keys",
            "input_files", "iter_documents", "jsonl_records", "name_id", "read_documents",
            "read_from_folder"]
 
@@ -197,10 +197,27 @@ def iter_documents(
         if str(p) != "-" and not Path(p).exists():
             raise InputError(f"{p}: no such file or directory")
     ids = IdMemory() if unique_ids else None
+    names = ReportIds()
     for doc in _iter_all(paths, text_col, id_col, on_error, frozenset(exclude)):
+        doc = names.of(doc)
         if ids is not None:
             ids.check(doc.id, doc.source, on_error)
         yield doc
+
+
+class ReportIds:
+    """The id of each report file of a run: its name without the extension, or its path where
+    an earlier report file of the run had that name (``北京/2024.txt``, ``上海/2024.txt``: two
+    reports, ``2024`` and ``上海/2024.txt``), in every command and engine alike."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, str] = {}
+
+    def of(self, doc: Document) -> Document:
+        """``doc`` (a report file's; records pass as they are) with its id for the run."""
+        if doc.kind != "report" or self.sources.setdefault(doc.id, doc.source) == doc.source:
+            return doc
+        return replace(doc, id=name_id(Path(doc.source).as_posix()))
 
 
 class IdMemory:

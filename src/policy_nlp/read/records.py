@@ -15,7 +15,7 @@ is numbered, and JSON parsed, the same way in every command:
   (:class:`NotFinite`), integers keep every digit, a lone surrogate (``"\\ud800"``, no
   character) becomes U+FFFD; a line or field is bounded by :data:`~policy_nlp.limits.FIELD`.
 * **Problems.** A bad row (a CSV row with more or fewer fields than the header, a JSONL line
-  that is not JSON or not an object) is a problem for the error policy
+  that is not JSON or not an object, a JSON object that gives a key twice) is a problem for the error policy
   (:mod:`policy_nlp.read.problems`): raised by default, else reported and skipped; a problem
   with the file as a whole is raised.
 
@@ -170,6 +170,57 @@ def _no_surrogates(value: Any, line: str | bytes) -> Any:
     return value
 
 
+_KEY_FORMS: dict[str, tuple[str, bytes, bytes]] = {}  # a key -> how JSON writers spell it
+
+
+def repeated_key(record: dict[str, Any], text: str | bytes) -> str | None:
+    """A key that the JSON object ``text`` (which parsed to ``record``) gives twice, or
+    ``None``. A JSON parser keeps the last value of a repeated key, so the first is lost
+    unseen (``{"text": A, "text": B}`` is the record of text B).
+
+    A key is looked for as JSON writers spell it, its characters as they are or escaped
+    (``json.dumps``' ``"\\u6b63"``): where each key of ``record`` occurs once so, none is
+    repeated (a key spelt a third way, partly escaped, goes unseen). Where one occurs more
+    often (a value or a nested key may be the same string) the object's keys are counted."""
+    raw = type(text) is bytes
+    seen = 0
+    for key in record:
+        forms = _KEY_FORMS.get(key)
+        if forms is None:
+            plain, escaped = json.dumps(key, ensure_ascii=False), json.dumps(key)
+            forms = _KEY_FORMS[key] = (plain, plain.encode("utf-8", "surrogatepass"),
+                                       escaped.encode("ascii"))
+            if len(_KEY_FORMS) > 10_000:  # keys of every record differing: keep it small
+                _KEY_FORMS.clear()
+        plain, plain_bytes, escaped = forms
+        if raw:
+            n = text.count(plain_bytes)
+            if escaped != plain_bytes:
+                n += text.count(escaped)
+        else:
+            n = text.count(plain)
+            if escaped != plain_bytes:
+                n += text.count(escaped.decode("ascii"))
+        seen += n > 1
+    if not seen:
+        return None
+    try:
+        pairs = json.loads(text, object_pairs_hook=lambda pairs: pairs)
+    except RecursionError:  # (parsed before, by orjson, which nests deeper)
+        return None
+    keys: set[str] = set()
+    for key, _ in pairs:
+        if key in keys:
+            return key
+        keys.add(key)
+    return None
+
+
+def _repeated_key_error(path: Path, line: int, key: str) -> InputError:
+    return InputError(f"{path}:{line}: the key {key!r} is given twice (a JSON reader keeps "
+                      "only the last value); give each key once")
+
+
 def parse_jsonl_lines(path: Path, lines: Iterable[tuple[int, str | bytes | InputError]],
                       on_error: OnError | None) -> Iterator[Row]:
     """The records of numbered JSONL lines (as :func:`~policy_nlp.read.decode.jsonl_lines`
@@ -177,6 +228,7 @@ def parse_jsonl_lines(path: Path, lines: Iterable[tuple[int, str | bytes | Input
     decodable, not JSON, not an object) a problem for ``on_error``."""
     for lineno, line in lines:
         if type(line) is bytes:
+            raw = line
             try:
                 record = orjson_loads(line)
             except orjson.JSONDecodeError:  # blank, not JSON or not UTF-8: read as text
@@ -201,6 +253,10 @@ def parse_jsonl_lines(path: Path, lines: Iterable[tuple[int, str | bytes | Input
         if type(record) is not dict:
             handle_problem(on_error, _not_an_object(path, lineno, record))
             continue
+        key = repeated_key(record, raw if line is None else line)
+        if key is not None:
+            handle_problem(on_error, _repeated_key_error(path, lineno, key))
+            continue
         yield Row(lineno, lineno, record)
 
 
@@ -219,14 +275,15 @@ _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
 
 
-def _json_values(text: str) -> list[tuple[int, Any]]:
-    """(line where it starts, value) of each element of a JSON array, or of the one value a
-    JSON text holds (not an array): parsed as :func:`loads_finite` parses it, raising its
-    errors (at their line and column in the whole text)."""
+def _json_values(text: str) -> list[tuple[int, Any, int, int]]:
+    """(line where it starts, value, start, end) of each element of a JSON array, or of the
+    one value a JSON text holds (not an array): parsed as :func:`loads_finite` parses it,
+    raising its errors (at their line and column in the whole text); ``text[start:end]`` is
+    the value's JSON."""
     start = _JSON_SPACE.match(text).end()
     if not text.startswith("[", start):
-        return [(text.count("\n", 0, start) + 1, loads_finite(text))]
-    out: list[tuple[int, Any]] = []
+        return [(text.count("\n", 0, start) + 1, loads_finite(text), start, len(text))]
+    out: list[tuple[int, Any, int, int]] = []
     line, seen = 1, 0
     i = _JSON_SPACE.match(text, start + 1).end()
     if not text.startswith("]", i):
@@ -234,7 +291,7 @@ def _json_values(text: str) -> list[tuple[int, Any]]:
             value, end = _DECODER.raw_decode(text, i)
             line += text.count("\n", seen, i)
             seen = i
-            out.append((line, value))
+            out.append((line, value, i, end))
             i = _JSON_SPACE.match(text, end).end()
             if text.startswith(",", i):
                 i = _JSON_SPACE.match(text, i + 1).end()
@@ -269,15 +326,19 @@ def json_text_rows(path: Path, text: str, on_error: OnError | None, hint: str = 
     except RecursionError:
         raise InputError(f"{path}: not valid JSON (nested too deeply)") from None
     if _SURROGATE_ESCAPE.search(text):
-        values = [(line, _no_surrogates(value, text)) for line, value in values]
-    return _objects(path, values, on_error)
+        values = [(line, _no_surrogates(value, text), *span) for line, value, *span in values]
+    return _objects(path, text, values, on_error)
 
 
-def _objects(path: Path, values: list[tuple[int, Any]], on_error: OnError | None
-             ) -> Iterator[Row]:
-    for n, (line, value) in enumerate(values, 1):
+def _objects(path: Path, text: str, values: list[tuple[int, Any, int, int]],
+             on_error: OnError | None) -> Iterator[Row]:
+    for n, (line, value, start, end) in enumerate(values, 1):
         if type(value) is not dict:
             handle_problem(on_error, _not_an_object(path, line, value))
+            continue
+        key = repeated_key(value, text[start:end])
+        if key is not None:
+            handle_problem(on_error, _repeated_key_error(path, line, key))
             continue
         yield Row(line, n, value)
 
@@ -317,9 +378,19 @@ def csv_stream_rows(path: Path, stream: IO[str], encoding: str, on_error: OnErro
                     on_header: Callable[[list[str]], None] | None = None) -> Iterator[Row]:
     """:func:`csv_rows` of a file opened by :func:`~policy_nlp.read.decode.open_text` (with
     ``newline=""``), closed at the end."""
+    fed: list[str] = []  # the lines of the row being read
+    ended = False  # the last line was read
+
+    def lines() -> Iterator[str]:
+        nonlocal ended
+        for text in stream_lines(stream, str(path), encoding):
+            fed.append(text)
+            yield text
+        ended = True
+
     with stream:
         raise_csv_field_limit()
-        reader = csv.reader(stream_lines(stream, str(path), encoding))
+        reader = csv.reader(lines())
         n = 0
         line = 1
         try:
@@ -330,8 +401,18 @@ def csv_stream_rows(path: Path, stream: IO[str], encoding: str, on_error: OnErro
             if on_header is not None:
                 on_header(header)
             line = reader.line_num + 1
+            fed.clear()
             for row in reader:
                 start, line = line, reader.line_num + 1
+                if ended and sum(text.count('"') for text in fed) % 2:
+                    # the reader asked for lines past the last inside a quoted cell: its quote
+                    # never closes, and the csv module reads the rest of the file into it
+                    handle_problem(on_error, InputError(
+                        f"{path}:{start}: a quoted cell that opens on this line is never "
+                        f"closed: the {len(fed)} lines to the end of the file were read into "
+                        "it; the row was skipped (close the quote)"))
+                    continue
+                fed.clear()
                 if not row:
                     continue  # a blank line
                 n += 1

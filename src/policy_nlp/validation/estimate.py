@@ -173,6 +173,7 @@ def corrected_shares(population: Population, sheet: CodedSheet, *,
         raise InputError(f"{sheet.source}: {len(missing)} coded ids are not paragraphs of the "
                          f"inputs: {shown}; profile the inputs the sample was drawn from")
     _check_strata(population, sheet)
+    _check_coded_strata(population, sheet, idx)
     themes = population.themes
     k_of = {t: k for k, t in enumerate(themes)}
     rows_s = np.array([idx[pid] for pid in sheet.ids])
@@ -251,6 +252,22 @@ def _check_strata(population: Population, sheet: CodedSheet) -> None:
     if extra:
         raise InputError(f"{sheet.source}: the inputs have paragraphs of strata the sample "
                          f"was not drawn from: {', '.join(extra)}")
+
+
+def _check_coded_strata(population: Population, sheet: CodedSheet, idx: Mapping[str, int]
+                        ) -> None:
+    """Each coded paragraph must be in the stratum the sheet says it was drawn from: its
+    weight is that stratum's size over its coded rows (the sizes may agree while paragraphs
+    changed strata: a level edited in the inputs, another --name-pattern)."""
+    strata = population.strata(sheet.field)
+    moved = [(pid, h, strata[idx[pid]]) for pid, h in zip(sheet.ids, sheet.strata, strict=True)
+             if strata[idx[pid]] != h]
+    if moved:
+        shown = ", ".join(f"{pid!r} ({h} on the sheet, {now} in the inputs)"
+                          for pid, h, now in moved[:5]) + (" …" if len(moved) > 5 else "")
+        raise InputError(f"{sheet.source}: {len(moved)} coded paragraphs are in another "
+                         f"stratum in the inputs: {shown}; profile the inputs the sample was "
+                         "drawn from (with the same --records and --name-pattern)")
 
 
 def validate_profile(population: Population, sheet_path: str | Path, *,

@@ -49,8 +49,9 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
     ``中文名 English (id)``, as every reader of labels takes them (:func:`labels.theme_id`).
 
     A blank label is left out and counted (``blank``); a label that is not a theme, a sheet
-    without the design columns, an id given twice, or a sheet with no coded row is an
-    :class:`InputError` naming the rows.
+    without the design columns, an id given twice, a stratum with more rows than were drawn
+    from it (``stratum_sample``), or a sheet with no coded row is an :class:`InputError`
+    naming the rows.
     """
     from ..labels import theme_id
     from ..read import table_rows
@@ -63,6 +64,8 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
     fields: set[str] = set()
     unknown: dict[str, list[int]] = {}
     seen: dict[str, int] = {}
+    drawn: dict[str, int] = {}  # stratum_sample of each stratum, where the sheet has it
+    rows_of: dict[str, int] = {}  # the sheet's rows of each stratum, blank or coded
     blank = 0
     known = set(themes)
     for rownum, row in table_rows(path):
@@ -80,14 +83,17 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
                              f"{seen[pid]})")
         seen[pid] = rownum
         stratum = str(row["stratum"] or "").strip() or "all"
-        try:
-            size = int(float(row["stratum_size"]))
-        except (TypeError, ValueError):
-            raise InputError(f"{path}:{rownum}: stratum_size {row['stratum_size']!r} is not a "
-                             "number") from None
+        size = _count(row, "stratum_size", path, rownum)
         if sizes.setdefault(stratum, size) != size:
             raise InputError(f"{path}:{rownum}: stratum {stratum!r} has size {size} here but "
                              f"{sizes[stratum]} above")
+        rows_of[stratum] = rows_of.get(stratum, 0) + 1
+        if str(row.get("stratum_sample") or "").strip():
+            n_drawn = _count(row, "stratum_sample", path, rownum)
+            if drawn.setdefault(stratum, n_drawn) != n_drawn:
+                raise InputError(f"{path}:{rownum}: stratum {stratum!r} has stratum_sample "
+                                 f"{n_drawn} here but {drawn[stratum]} above (two samples in "
+                                 "one sheet?)")
         fields.add(str(row.get("stratum_field") or "").strip())
         if not label:
             blank += 1
@@ -112,6 +118,12 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
     if len(fields) > 1:
         raise InputError(f"{path}: the rows name different stratum fields: "
                          f"{', '.join(sorted(fields))}")
+    for h, n_drawn in drawn.items():
+        if rows_of[h] > n_drawn:
+            raise InputError(f"{path}: stratum {h!r} has {rows_of[h]} rows but {n_drawn} were "
+                             "drawn (stratum_sample); paragraphs added to a sample are no "
+                             "random sample of it: code the rows drawn (validation-sample "
+                             "draws a larger sample with a larger -n)")
     sheet = CodedSheet(ids=ids, labels=labels, strata=strata, sizes=sizes,
                        field=next(iter(fields)) or None, blank=blank, source=str(path))
     for h, n_h in sheet.coded().items():
@@ -125,3 +137,17 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
             raise InputError(f"{path}: stratum {h!r} has {n_h} coded rows but size "
                              f"{sizes[h]}")
     return sheet
+
+
+def _count(row: dict, column: str, path: Path, rownum: int) -> int:
+    """A design count of the sheet (``stratum_size``, ``stratum_sample``): a whole number from
+    1 up (``12`` or, as a spreadsheet may give it, ``12.0``)."""
+    cell = row[column]
+    try:
+        value = float(cell)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (value >= 1 and value.is_integer() and value < 2**53):
+        raise InputError(f"{path}:{rownum}: {column} {str(cell).strip()!r} is not a whole "
+                         "number from 1 up")
+    return int(value)
