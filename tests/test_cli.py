@@ -513,3 +513,33 @@ def test_evaluate_cross_validation_of_rows_without_reports_is_warned(tmp_path, t
     assert "folds by report" not in result.stderr
     assert ("policy-nlp: warning: some rows name no report (no 'report_id' column value, no '#' "
             "in the id), so cross-validation splits them as single paragraphs") in result.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["profile", "x.txt", "--ci", "abc"], "Invalid value for '--ci'"),
+    (["classify", "--bogus"], "No such option: --bogus"),
+    (["profile"], "Missing argument"),
+    (["bogus"], "No such command 'bogus'"),
+])
+def test_a_usage_error_is_one_line_and_exit_2(args, says):
+    """The README's "Errors": one line `policy-nlp: error: …`, where click prints four."""
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-m", "policy_nlp", *args], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("policy-nlp: error: ") and says in lines[0]
+    assert " -h)" in lines[0] and "Traceback" not in run.stderr
+
+
+def test_the_bare_command_prints_its_help_and_version_and_help_exit_0():
+    import subprocess
+
+    bare = subprocess.run([sys.executable, "-m", "policy_nlp"], capture_output=True, text=True,
+                          timeout=120)
+    assert bare.returncode == 2 and "Usage: " in bare.stdout + bare.stderr
+    for flag in ("--version", "-h"):
+        run = subprocess.run([sys.executable, "-m", "policy_nlp", flag], capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 0 and run.stdout and not run.stderr, flag

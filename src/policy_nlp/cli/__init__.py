@@ -17,7 +17,7 @@ commands share in :mod:`.options`.
 from __future__ import annotations
 
 from . import coding, labeling, panels, show, training
-from .application import app, flag_of, handle_errors
+from .application import app, flag_of, handle_errors, run
 
 __all__ = ["EXAMPLES", "app", "flag_of", "main"]
 
@@ -54,4 +54,4 @@ for _command, _example in COMMANDS:
 
 
 def main() -> None:
-    app()
+    run()

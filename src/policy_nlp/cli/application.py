@@ -30,6 +30,39 @@ app = typer.Typer(
 )
 
 
+def _click_class(name: str) -> type[BaseException]:
+    """click's exception class ``name`` (``UsageError``, ``ClickException``), found through
+    typer's public ``BadParameter``: typer before 0.2x raised click's own, later typer its
+    bundled copy of click."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+def run() -> None:
+    """Run the app as the ``policy-nlp`` command, with click's own messages on one line.
+
+    A usage error (an unknown option or command, a bad value, a missing argument) is the
+    README's one line, ``policy-nlp: error: …`` naming the command's ``-h``, exit 2, where
+    click prints four lines; no arguments at all print the help (exit 2), as before."""
+    usage_error, click_error = _click_class("UsageError"), _click_class("ClickException")
+    try:
+        code = app(standalone_mode=False)
+    except usage_error as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the bare command: its help
+            exc.show()
+        else:
+            ctx = getattr(exc, "ctx", None)
+            command = ctx.command_path if ctx is not None else "policy-nlp"
+            render.error(f"{exc.format_message()} (see {command} -h)")
+        raise SystemExit(exc.exit_code) from None
+    except click_error as exc:  # another of click's own (a file it could not open, say)
+        render.error(exc.format_message())
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:  # Ctrl-C outside a command's own handling (which exits 130 itself)
+        render.log("policy-nlp: interrupted")
+        raise SystemExit(130) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
 def _show_version(value: bool) -> None:
     if value:
         from .. import __version__
