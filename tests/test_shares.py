@@ -528,6 +528,25 @@ def test_a_missing_group_value_is_labeled_missing_not_none(book):
     assert decades[1]["n_reports"] == 2 and decades[1]["decade"] is None
 
 
+def test_a_year_that_is_no_year_is_unknown_for_decades_and_eras(book):
+    """int() took True for the year 1 (decade 0, the rates of the planned economy), 1e10
+    and -5 for decades of their own and 2021.5 for 2021: none is a four-digit year."""
+    from policy_nlp.aggregate import MISSING, profile_estimated
+    from policy_nlp.shares import era_of
+
+    assert [era_of(y) for y in (1960, "1985", 1985.0, 2020)] == ["-1977", "1978-1992",
+                                                                 "1978-1992", "1993-"]
+    assert [era_of(y) for y in (True, 1e10, -5, 2021.5, "2020年", None)] == [None] * 6
+    recs = []
+    for r, year in enumerate((2021, True, 1e10, -5, 2021.5, "2020年")):
+        recs += [{"id": f"y{r}#0", "report_id": f"y{r}", "level": "national", "year": year,
+                  "text": "字" * 12, "label": THEMES[0]}]
+    groups = [g for g in profile_estimated(recs, book, themes=THEMES, by=["decade"])
+              if g["by"]]
+    assert [(g["report_id"], g["n_reports"]) for g in groups] == [
+        ("decade=2020", 1), (f"decade={MISSING}", 5)]
+
+
 def test_nan_and_blank_values_make_one_missing_group(book):
     from policy_nlp.aggregate import MISSING, profile_estimated
 

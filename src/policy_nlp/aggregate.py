@@ -281,10 +281,10 @@ class _Units:
 
 
 def _decade(year: Any) -> int | None:
-    try:
-        return int(year) // 10 * 10
-    except (TypeError, ValueError):
-        return None
+    from .era import year_or_none
+
+    y = year_or_none(year)
+    return None if y is None else y // 10 * 10
 
 
 def check_by(rows: list[dict[str, Any]], by: list[str]) -> None:

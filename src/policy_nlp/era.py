@@ -43,3 +43,14 @@ def parse_year(value: object) -> int | None:
             value.strip()) == 4:
         return int(value.strip())
     raise ValueError(f"not a four-digit year: {value!r}")
+
+
+def year_or_none(value: object) -> int | None:
+    """:func:`parse_year`'s year, or None where the value is no year (a bool, a number that is
+    not a four-digit year such as ``1e10``, ``-5`` or ``2021.5``, text such as ``2020年``):
+    what a report's year is when it groups reports (``--by decade``) or picks the rates of an
+    era, where ``int()`` took ``True`` for the year 1 and ``2021.5`` for 2021."""
+    try:
+        return parse_year(value)
+    except ValueError:
+        return None

@@ -121,10 +121,12 @@ BURN_IN = 50
 
 
 def era_of(year: Any) -> str | None:
-    """The era label of a year (``"-1977"``, ``"1978-1992"``, ``"1993-"``), None if unknown."""
-    try:
-        y = int(year)
-    except (TypeError, ValueError):
+    """The era label of a year (``"-1977"``, ``"1978-1992"``, ``"1993-"``), None if unknown
+    (not a four-digit year: :func:`policy_nlp.era.year_or_none`)."""
+    from .era import year_or_none
+
+    y = year_or_none(year)
+    if y is None:
         return None
     for lo, hi in ERAS:
         if (lo is None or y >= lo) and (hi is None or y <= hi):
