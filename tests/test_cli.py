@@ -543,3 +543,22 @@ def test_the_bare_command_prints_its_help_and_version_and_help_exit_0():
         run = subprocess.run([sys.executable, "-m", "policy_nlp", flag], capture_output=True,
                              text=True, timeout=120)
         assert run.returncode == 0 and run.stdout and not run.stderr, flag
+
+
+def test_audit_of_rows_without_reports_is_warned(tmp_path):
+    """As train and evaluate --cv-folds: audit's folds split single paragraphs where the
+    labels name no report, each scored by a model that saw the rest of its report."""
+    rows = [json.loads(line) for line in (FIXTURES / "labeled.jsonl").read_text("utf-8")
+            .splitlines()]
+    path = tmp_path / "ungrouped.jsonl"
+    path.write_text("".join(json.dumps({"id": f"p{i}", "text": r["text"], "label": r["label"]},
+                                       ensure_ascii=False) + "\n" for i, r in enumerate(rows)),
+                    "utf-8")
+    result = run("audit", "--labels", path, "-o", tmp_path / "audit.csv", "--cv-folds", "3",
+                 "--min-df", "1")
+    assert result.exit_code == 0, result.stderr
+    assert ("policy-nlp: warning: some rows name no report (no 'report_id' column value, no '#' "
+            "in the id), so cross-validation splits them as single paragraphs") in result.stderr
+    grouped = run("audit", "--labels", FIXTURES / "labeled.jsonl", "-o", tmp_path / "g.csv",
+                  "--cv-folds", "3", "--min-df", "1")
+    assert grouped.exit_code == 0 and "name no report" not in grouped.stderr, grouped.stderr

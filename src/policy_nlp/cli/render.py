@@ -302,9 +302,13 @@ def comparison(found, first: str, second: str) -> None:
     print(format_comparison(found.result, first, second))
 
 
-def audited(found, output: str) -> None:
-    """``audit``: how many suspect labels of how many, where."""
+def audited(found, output: str, group_col: str = "report_id") -> None:
+    """``audit``: how many suspect labels of how many, where; that the folds split single
+    paragraphs where the labels name no report (each was scored by a model that saw its
+    report's other paragraphs)."""
     blank_labels(found.data.blank)
+    if found.data.grouping == "row":
+        _ungrouped(group_col)
     log(f"{found.written} suspect labels of {len(found.data)} written to {output}")
 
 

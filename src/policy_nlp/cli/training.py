@@ -203,4 +203,4 @@ def audit(
         columns=label_columns(text_col, label_col, id_col, group_col), prefer=prefer,
         blank=blank_policy(strict), codebook=codebook, top=top, cv_folds=cv_folds,
         min_df=min_df, n_jobs=jobs, progress=log)
-    render.audited(found, output)
+    render.audited(found, output, group_col)
