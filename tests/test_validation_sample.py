@@ -239,7 +239,7 @@ def test_unknown_themes_are_listed(tmp_path, tiny_model_dir, corpus):
     rows = _read_sheet(_sample(tmp_path, tiny_model_dir, corpus))
     coded = _code(rows, corpus[1], tmp_path / "coded.csv", relabel={0: "economi", 3: "eco"})
     err = _profile(tmp_path, tiny_model_dir, corpus, coded)
-    assert "labels that are not themes of the model: 'economi' (rows 2); 'eco' (rows 5)" in err
+    assert "labels that are not themes of the model: 'economi' (lines 2); 'eco' (lines 5)" in err
 
 
 def test_sheet_with_no_coded_rows(tmp_path, tiny_model_dir, corpus):

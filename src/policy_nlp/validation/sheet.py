@@ -79,7 +79,7 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
         if not pid:
             raise InputError(f"{path}:{rownum}: no id")
         if pid in seen:
-            raise InputError(f"{path}:{rownum}: id {pid!r} is given twice (first at row "
+            raise InputError(f"{path}:{rownum}: id {pid!r} is given twice (first at line "
                              f"{seen[pid]})")
         seen[pid] = rownum
         stratum = str(row["stratum"] or "").strip() or "all"
@@ -107,7 +107,8 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
         labels.append(label)
         strata.append(stratum)
     if unknown:
-        listed = "; ".join(f"{lbl!r} (rows {', '.join(map(str, rows[:10]))}"
+        # file lines, as FILE:LINE everywhere (the sheet's own `row` column is one less)
+        listed = "; ".join(f"{lbl!r} (lines {', '.join(map(str, rows[:10]))}"
                            f"{' …' if len(rows) > 10 else ''})" for lbl, rows in unknown.items())
         raise InputError(f"{path}: labels that are not themes of the model: {listed}; the "
                          f"themes are {', '.join(themes)}")
