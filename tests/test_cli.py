@@ -498,16 +498,22 @@ def test_evaluate_learning_curve_needs_folds(model, tmp_path):
     assert "--learning-curve needs cross-validation folds" in result.stderr
 
 
-def test_evaluate_cross_validation_of_rows_without_reports_is_warned(tmp_path, tiny_model_dir):
-    """Labels that name no report (no report_id, no '#' in the ids): the folds split single
-    paragraphs, whose scores are optimistic. train warned; evaluate --cv-folds printed them
-    as 'cross-validation: 3 folds by report' without a word."""
+def _labels_without_reports(tmp_path):
+    """The fixture labels with ids that name no report (no report_id, no '#')."""
     rows = [json.loads(line) for line in (FIXTURES / "labeled.jsonl").read_text("utf-8")
             .splitlines()]
     path = tmp_path / "ungrouped.jsonl"
     path.write_text("".join(json.dumps({"id": f"p{i}", "text": r["text"], "label": r["label"]},
                                        ensure_ascii=False) + "\n" for i, r in enumerate(rows)),
                     "utf-8")
+    return path
+
+
+def test_evaluate_cross_validation_of_rows_without_reports_is_warned(tmp_path, tiny_model_dir):
+    """Labels that name no report (no report_id, no '#' in the ids): the folds split single
+    paragraphs, whose scores are optimistic. train warned; evaluate --cv-folds printed them
+    as 'cross-validation: 3 folds by report' without a word."""
+    path = _labels_without_reports(tmp_path)
     result = run("evaluate", "--labels", path, "-m", tiny_model_dir, "--cv-folds", "3")
     assert result.exit_code == 0, result.stderr
     assert "folds by report" not in result.stderr
@@ -548,12 +554,7 @@ def test_the_bare_command_prints_its_help_and_version_and_help_exit_0():
 def test_audit_of_rows_without_reports_is_warned(tmp_path):
     """As train and evaluate --cv-folds: audit's folds split single paragraphs where the
     labels name no report, each scored by a model that saw the rest of its report."""
-    rows = [json.loads(line) for line in (FIXTURES / "labeled.jsonl").read_text("utf-8")
-            .splitlines()]
-    path = tmp_path / "ungrouped.jsonl"
-    path.write_text("".join(json.dumps({"id": f"p{i}", "text": r["text"], "label": r["label"]},
-                                       ensure_ascii=False) + "\n" for i, r in enumerate(rows)),
-                    "utf-8")
+    path = _labels_without_reports(tmp_path)
     result = run("audit", "--labels", path, "-o", tmp_path / "audit.csv", "--cv-folds", "3",
                  "--min-df", "1")
     assert result.exit_code == 0, result.stderr
