@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .codebook import Codebook, model_codebook
+from .era import year_or_none
 from .errors import ArgumentError, InputError, InputWarning
 from .predict import Unit, iter_units, label_sentences, label_units
 from .read import IdMemory, ReportIds
@@ -281,8 +282,6 @@ class _Units:
 
 
 def _decade(year: Any) -> int | None:
-    from .era import year_or_none
-
     y = year_or_none(year)
     return None if y is None else y // 10 * 10
 

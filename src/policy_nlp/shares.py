@@ -60,6 +60,7 @@ from typing import Any
 
 import numpy as np
 
+from .era import year_or_none
 from .errors import ArgumentError, InputError
 
 __all__ = [
@@ -123,8 +124,6 @@ BURN_IN = 50
 def era_of(year: Any) -> str | None:
     """The era label of a year (``"-1977"``, ``"1978-1992"``, ``"1993-"``), None if unknown
     (not a four-digit year: :func:`policy_nlp.era.year_or_none`)."""
-    from .era import year_or_none
-
     y = year_or_none(year)
     if y is None:
         return None

@@ -53,7 +53,7 @@ def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
     """Cut the inputs into partitions in input order (directories expanded as ``label`` does;
     the files of an ``outdir`` inside an input folder left out; an input inside ``outdir``
     refused: the output directory holds the run's output only)."""
-    from ..read import Document, ReportIds, input_files, name_id
+    from ..read import RECORD_SUFFIXES, Document, ReportIds, input_files, name_id
 
     if partition_rows < 1:
         raise ArgumentError("partition_rows", f"must be at least 1, not {partition_rows}")
@@ -80,7 +80,7 @@ def plan_partitions(inputs: list[str], partition_rows: int = 20_000,
         if f.suffix.lower() == ".jsonl" and _is_utf8_jsonl(f):
             for start, end, first, n in _line_ranges(f, partition_rows):
                 parts.append(Partition(len(parts), str(f), start, end, first, n))
-        elif f.suffix.lower() in (".csv", ".jsonl", ".json"):  # records: ids of their own
+        elif f.suffix.lower() in RECORD_SUFFIXES:  # records: ids of their own
             parts.append(Partition(len(parts), str(f)))
         else:  # a report file: its id is the one the readers give it in this run
             name = name_id(f.stem)

@@ -40,15 +40,17 @@ from .own import OWN_OUTPUTS, own_output_kind
 from .problems import OnError, handle_problem
 from .records import Row, check_file, csv_stream_rows, json_text_rows, parse_jsonl_lines
 
-__all__ = ["INPUT_SUFFIXES", "USUAL_TEXT_NAMES", "Document", "IdMemory", "ReportIds", "id_keys",
-           "input_files", "iter_documents", "jsonl_records", "name_id", "read_documents",
-           "read_from_folder"]
+__all__ = ["INPUT_SUFFIXES", "RECORD_SUFFIXES", "USUAL_TEXT_NAMES", "Document", "IdMemory",
+           "ReportIds", "id_keys", "input_files", "iter_documents", "jsonl_records", "name_id",
+           "read_documents", "read_from_folder"]
 
 log = logging.getLogger("policy_nlp.read")
 
 #: Extensions picked up when a directory is given; any other file named explicitly is text
 #: (or PDF, Word, HTML if its first bytes say so).
 INPUT_SUFFIXES = (".txt", ".csv", ".jsonl", ".docx", ".pdf", ".html", ".htm")
+#: Files read as records (one document a row, ids of their own); any other file is a report.
+RECORD_SUFFIXES = (".csv", ".jsonl", ".json")
 #: Text columns/fields used when the one asked for (the default ``"text"``) is absent.
 USUAL_TEXT_NAMES = ("text", "full_text", "content", "正文")
 
