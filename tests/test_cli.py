@@ -396,12 +396,31 @@ def test_a_missing_optional_package_is_found_before_the_work(model, tmp_path, mo
     src.write_text("一、总体要求\n推进碳达峰碳中和。\n", encoding="utf-8")
     out = tmp_path / "p.parquet"
     result = run("profile", src, "-o", out, "-m", model, "--no-progress")
-    assert result.exit_code == 2 and "pip install 'policy-nlp[parquet]'" in result.stderr
+    assert result.exit_code == 2 and "pip install 'pyarrow>=14'" in result.stderr
+    assert "pip install '.[parquet]' in policy-nlp's folder" in result.stderr
+    assert "policy-nlp[" not in result.stderr  # would fetch whatever PyPI has of that name
     assert "profiled" not in result.stderr and not out.exists()  # refused before the work
     panel = tmp_path / "p.csv"
     panel.write_text("id,char_share_economy\nr,1\n", encoding="utf-8")
     result = run("plot", panel, "-o", tmp_path / "figs")
-    assert result.exit_code == 2 and "pip install 'policy-nlp[plot]'" in result.stderr
+    assert result.exit_code == 2 and "pip install 'matplotlib>=3.8' 'mplfonts" in result.stderr
+
+
+def test_the_install_hint_names_the_packages_or_the_folder(monkeypatch):
+    """policy-nlp is installed from its folder: a hint never sends pip to a package index for
+    a package named policy-nlp, installed or not."""
+    import importlib.metadata
+
+    from policy_nlp.errors import install_hint
+
+    assert install_hint("dask") == ("pip install 'dask>=2024.1' 'distributed>=2024.1' "
+                                    "(or pip install '.[dask]' in policy-nlp's folder)")
+
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "requires", not_installed)
+    assert install_hint("parquet") == "pip install '.[parquet]' in policy-nlp's folder"
 
 
 def test_json_output_is_format_json_in_every_command(model):

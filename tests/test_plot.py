@@ -300,12 +300,14 @@ def test_a_parquet_panel_without_pyarrow_names_the_install(rows, tmp_path, monke
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "pyarrow" else real(name, *a))
-    with pytest.raises(MissingDependencyError, match=r"pip install 'policy-nlp\[parquet\]'"):
+    with pytest.raises(MissingDependencyError,
+                       match=r"pip install 'pyarrow>=14' \(or pip install '\.\[parquet\]'"):
         plot.read_panel(panel)
     result = CliRunner().invoke(app, ["plot", str(panel), "-o", str(tmp_path / "f")])
     assert result.exit_code == 2
     assert result.stderr == ("policy-nlp: error: reading a Parquet panel needs pyarrow: "
-                             "pip install 'policy-nlp[parquet]'\n")
+                             "pip install 'pyarrow>=14' (or pip install '.[parquet]' in "
+                             "policy-nlp's folder)\n")
 
 
 @pytest.mark.parametrize("value, what", [("abc", "'abc' is not a number"),

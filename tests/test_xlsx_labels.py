@@ -44,7 +44,7 @@ def test_missing_openpyxl_is_one_clear_error(tmp_path, monkeypatch):
     path.write_bytes(b"PK\x03\x04 not really a workbook")
     monkeypatch.setitem(sys.modules, "openpyxl", None)
     with pytest.raises(InputError, match=r"coded.xlsx: reading .xlsx needs openpyxl: pip "
-                                         r"install 'policy-nlp\[xlsx\]'"):
+                                         r"install 'openpyxl>=3.1' \(or pip install '\.\[xlsx\]'"):
         load_table(path)
 
 

@@ -86,7 +86,26 @@ def require(module: str, extra: str, what: str) -> None:
     import importlib.util
 
     if importlib.util.find_spec(module) is None:
-        raise MissingDependencyError(f"{what} needs {module}: pip install 'policy-nlp[{extra}]'")
+        raise MissingDependencyError(f"{what} needs {module}: {install_hint(extra)}")
+
+
+def install_hint(extra: str) -> str:
+    """How to install the optional dependencies ``extra`` of pyproject.toml names: the packages
+    themselves (from the installed distribution's metadata), or the extra from policy-nlp's own
+    folder. Never ``pip install 'policy-nlp[extra]'``: policy-nlp is installed from its
+    folder, and that command would fetch whatever package of that name a package index has."""
+    import importlib.metadata
+
+    try:
+        requires = importlib.metadata.requires("policy-nlp") or []
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        requires = []
+    marker = f'extra == "{extra}"'
+    packages = [r.split(";")[0].strip() for r in requires if marker in r]
+    folder = f"pip install '.[{extra}]' in policy-nlp's folder"
+    if not packages:
+        return folder
+    return "pip install " + " ".join(f"'{p}'" for p in packages) + f" (or {folder})"
 
 
 #: another parameter named in an :class:`ArgumentError`'s problem: ```restart```

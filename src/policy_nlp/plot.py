@@ -8,7 +8,7 @@ matplotlib ``Figure``:
 * :func:`trends`: chosen themes over the years, the mean share of the year's reports.
 
 matplotlib (and pandas) are imported by this module only, which nothing on the classify path
-imports. Install them with ``pip install 'policy-nlp[plot]'``.
+imports. Install them with ``pip install '.[plot]'`` in policy-nlp's folder.
 
 **Chinese labels.** Theme names and regions are Chinese, which matplotlib's own fonts lack.
 :func:`use_cjk_font` picks, in this order: the font file named by ``POLICY_NLP_CJK_FONT``; a
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .codebook import Codebook, load_codebook
-from .errors import InputError
+from .errors import InputError, install_hint
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -95,7 +95,7 @@ def use_cjk_font() -> str | None:
     if family is None:
         warnings.warn(
             "no font with Chinese glyphs found, so Chinese labels will show as boxes: "
-            "pip install 'policy-nlp[plot]' (which brings Noto Sans CJK SC), install one "
+            f"{install_hint('plot')} (mplfonts brings Noto Sans CJK SC), install one "
             "(e.g. apt-get install fonts-noto-cjk), or set POLICY_NLP_CJK_FONT to a font file",
             MissingCJKFontWarning, stacklevel=2)
         return None

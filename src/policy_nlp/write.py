@@ -460,7 +460,7 @@ def write_panel(rows: list[dict[str, Any]], path: str | Path, fmt: str | None = 
                 codebook: Codebook | None = None) -> None:
     """Write a panel (one row per report) as CSV, Parquet, JSONL or Stata, atomically.
 
-    Parquet needs pyarrow (``pip install 'policy-nlp[parquet]'``); ``-`` writes CSV or JSONL
+    Parquet needs pyarrow (the ``parquet`` extra); ``-`` writes CSV or JSONL
     to standard output. A Stata file gets variable labels, with the
     Chinese theme names of ``codebook``
     (:func:`policy_nlp.stata.write_dta`).
@@ -528,7 +528,7 @@ def refuse_a_coded_sheet(path: str | Path, label_col: str = "label") -> None:
 
 def write_sheet(rows: list[dict[str, Any]], path: str | Path) -> int:
     """A coding sheet, atomically: CSV with a UTF-8 byte-order mark (so that spreadsheets
-    show the Chinese) or ``.xlsx`` (needs openpyxl: ``pip install 'policy-nlp[xlsx]'``),
+    show the Chinese) or ``.xlsx`` (needs openpyxl, the ``xlsx`` extra),
     the header bold and frozen."""
     check_sheet_output(path)
     if Path(path).suffix.lower() == ".csv":

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArgumentError, InputError, ModelError
+from ..errors import ArgumentError, InputError, ModelError, install_hint
 from ..outputs import fsync_dir, replace_json, run_lock
 from .blocks import LineBlock
 from .chunks import LabelOptions, chunked, label_chunk, process_model
@@ -279,7 +279,7 @@ def label_dask(inputs: list[str], outdir: str, *, model_dir: str | Path | None =
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise InputError("the dask engine needs dask and distributed: "
-                         "pip install 'policy-nlp[dask]'") from None
+                         f"{install_hint('dask')}") from None
     from ..model import model_dir as resolve_model_dir
 
     model_key = None if model_dir is None else str(resolve_model_dir(model_dir).resolve())

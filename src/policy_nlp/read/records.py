@@ -39,7 +39,7 @@ from typing import IO, Any, NamedTuple
 import orjson
 
 from .. import limits
-from ..errors import InputError
+from ..errors import InputError, install_hint
 from ..text import without_surrogates
 from .decode import (decode_report, decode_text_line, jsonl_lines, open_text, read_bytes,
                      stream_lines)
@@ -440,8 +440,8 @@ def xlsx_rows(path: Path) -> Iterator[Row]:
     try:
         import openpyxl
     except ImportError:
-        raise InputError(f"{path}: reading .xlsx needs openpyxl: pip install "
-                         "'policy-nlp[xlsx]' (or save the sheet as CSV)") from None
+        raise InputError(f"{path}: reading .xlsx needs openpyxl: {install_hint('xlsx')}; "
+                         "or save the sheet as CSV") from None
     import zipfile
 
     data = read_bytes(path)
