@@ -58,7 +58,7 @@ def profile_to_file(inputs: Sequence[str], output: str, *, model: Any = None,
     theme). ``model`` is a loaded model, or a directory or shipped model's name to load once the
     outputs are checked. With ``validation`` (a coded sheet of ``validation-sample``), the
     shares of all reports and of each level corrected by it go to ``corrected``."""
-    from .aggregate import iter_labeled, long_panel, profile_estimated
+    from .aggregate import check_by_names, iter_labeled, long_panel, profile_estimated
     from .codebook import resolve_codebook
     from .model import ThemeModel, load_model
     from .read import iter_documents
@@ -66,6 +66,8 @@ def profile_to_file(inputs: Sequence[str], output: str, *, model: Any = None,
     from .write import check_output_file, check_panel_writer, panel_format, write_panel
 
     fmt = panel_format(output, fmt)
+    if by:
+        check_by_names(list(by))
     check_panel_writer(output, fmt)
     read_too = [*inputs, validation]  # an output must not replace what the run reads
     check_output_file(output, read_too)
