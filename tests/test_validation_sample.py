@@ -424,3 +424,24 @@ def test_a_sheet_people_began_to_code_is_never_replaced(tmp_path, tiny_model_dir
         assert result.exit_code == 2, result.stderr
         assert "1 coded row" in result.stderr and "replace the coding" in result.stderr
         assert sheet.read_bytes() == coded
+
+
+def test_corrected_shares_take_the_interval_level_of_ci(tmp_path, tiny_model_dir, corpus):
+    """Found in review: `profile --ci 0.8 --validation` wrote the panel's bounds at 80% and
+    the corrected shares' (and the model's scores on the sample) at 95%, whatever --ci said."""
+    sheet = _sample(tmp_path, tiny_model_dir, corpus)
+    coded = _code(_read_sheet(sheet), corpus[1], tmp_path / "coded.csv")
+    widths = {}
+    for ci in ("0.8", None):
+        panel = tmp_path / f"panel{ci}.csv"
+        result = run("profile", corpus[0], "-m", tiny_model_dir, "-o", panel, "--records",
+                     "paragraphs", "--validation", coded, "--no-progress",
+                     *(("--ci", ci) if ci else ()))
+        assert result.exit_code == 0, result.stderr
+        assert f"{round(100 * float(ci or 0.95))}% bootstrap intervals" in result.stdout
+        with panel.with_suffix(".validated.csv").open(encoding="utf-8-sig") as fh:
+            shares = list(csv.DictReader(fh))
+        assert {r["ci_level"] for r in shares} == {ci or "0.95"}
+        widths[ci] = sum(float(r["char_share_upper"]) - float(r["char_share_lower"])
+                         for r in shares)
+    assert widths["0.8"] < widths[None]
