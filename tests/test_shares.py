@@ -260,8 +260,10 @@ def test_profile_estimated_groups(book):
 def test_by_a_missing_column_is_an_input_error(book):
     from policy_nlp.aggregate import profile_estimated
 
-    with pytest.raises(ArgumentError, match="by names province, no column of the panel"):
+    with pytest.raises(ArgumentError, match="by names province, no column of the panel") as e:
         profile_estimated(_records(), book, themes=THEMES, by=["province"])
+    # the columns it offers instead are those --by takes (not report_id, n_chars …)
+    assert "the columns are level, region, year, unit, estimator, top_theme" in str(e.value)
 
 
 def test_sentence_units_get_intervals(book):

@@ -321,7 +321,7 @@ def check_by(rows: list[dict[str, Any]], by: list[str]) -> None:
     missing = [c for c in by if c not in known]
     if missing:
         meta = [k for k in dict.fromkeys(k for row in rows for k in row)
-                if not k.startswith(("char_share_", "para_share_"))]
+                if not k.startswith(("char_share_", "para_share_")) and k not in _COMPUTED]
         raise ArgumentError("by", f"names {','.join(missing)}, no column of the panel; the "
                                   f"columns are {', '.join(meta)} (and decade, from year)")
 
