@@ -490,3 +490,13 @@ def test_a_sheet_never_holds_a_formula_and_reads_back(tmp_path, tiny_model_dir):
                   coded, *base)
         assert res.exit_code == 0, res.stderr
         assert "shares corrected by 6 coded paragraphs" in res.stderr
+
+
+@pytest.mark.parametrize("value", ["=a", "'=a", "''=a", "a", "'a", "'", "", "-1",
+                                   "'" * 5000 + "=x"])
+def test_spreadsheet_quoting_reads_back_exactly(value):
+    from policy_nlp.write import from_spreadsheet_text, spreadsheet_text
+
+    written = spreadsheet_text(value)
+    assert not written.startswith(("=", "+", "-", "@"))
+    assert from_spreadsheet_text(written) == value

@@ -531,8 +531,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _needs_quote(value: str) -> bool:
-    return value.startswith(_FORMULA_START) or (value.startswith("'")
-                                                and _needs_quote(value[1:]))
+    """Whether ``value`` starts as a formula would, after any ``'`` (so that a ``'`` added
+    before it can be told from one of its own)."""
+    return value.lstrip("'").startswith(_FORMULA_START)
 
 
 def spreadsheet_text(value: Any) -> Any:
