@@ -93,13 +93,30 @@ def paragraph_shares(record: dict[str, Any]) -> dict[str, float]:
 
 
 class _Report:
-    __slots__ = ("chars", "meta", "n_chars", "n_paragraphs", "n_sentences", "paras")
+    __slots__ = ("chars", "meta", "n_chars", "n_paragraphs", "n_sentences", "paras", "said")
 
     def __init__(self, meta: dict[str, Any], n_themes: int):
         self.meta = meta
+        # level, region, year: the values the records give (a record without one says
+        # nothing of it, where it would otherwise erase the others' for the whole report)
+        self.said: dict[str, list[Any]] = {}
         self.n_paragraphs = self.n_chars = self.n_sentences = 0
         self.chars = [0.0] * n_themes
         self.paras = [0.0] * n_themes
+
+    def hear(self, meta: dict[str, Any]) -> None:
+        for key in META_FIELDS:
+            value = meta.get(key)
+            if group_value(value) is not None and value not in self.said.setdefault(key, []):
+                self.said[key].append(value)
+
+    def field(self, key: str) -> Any:
+        """A metadata field of the report: level, region and year as its records give them
+        alike (None where they differ or none does), any other as all its records share it."""
+        if key not in META_FIELDS:
+            return self.meta.get(key)
+        values = self.said.get(key, [])
+        return values[0] if len(values) == 1 else None
 
 
 def _meta(record: dict[str, Any]) -> dict[str, Any]:
@@ -168,11 +185,12 @@ def profile_records(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     for rec in records:
         rid = str(rec.get("report_id") or rec["id"])
         report = reports.get(rid)
+        meta = _meta(rec)
         if report is None:
-            report = reports[rid] = _Report(_meta(rec), len(themes))
+            report = reports[rid] = _Report(meta, len(themes))
         elif report.meta:
-            meta = _meta(rec)
             report.meta = {k: v for k, v in report.meta.items() if k in meta and meta[k] == v}
+        report.hear(meta)
         if "text" not in rec:
             raise ValueError("profile_records needs each record's text (include_text=True)")
         n = len(rec["text"])
@@ -192,8 +210,8 @@ def profile_records(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     rows = []
     for rid, r in reports.items():
         row: dict[str, Any] = {"report_id": rid}
-        row.update({k: r.meta.get(k) for k in META_FIELDS})
-        row.update({k: r.meta.get(k) for k in extra})
+        row.update({k: r.field(k) for k in META_FIELDS})
+        row.update({k: r.field(k) for k in extra})
         chars = [c / r.n_chars for c in r.chars] if r.n_chars else [
             p / r.n_paragraphs for p in r.paras]
         paras = [p / r.n_paragraphs for p in r.paras]
