@@ -311,3 +311,25 @@ def test_a_parquet_panel_of_a_column_with_mixed_types(tmp_path):
     assert panel["year"].tolist()[:2] == ["2020年", "2021"] and pd.isna(panel["year"][2])
     assert panel["code"].tolist() == ["110000", "京", "True"]
     assert panel["n"].tolist() == [1, 2, 3]
+
+
+def test_a_paragraph_without_the_reports_year_does_not_erase_it():
+    """Found in review: one record of a report without a level or year (a blank CSV cell, a
+    field left out) erased the report's level and year: no era's rates, no decade, the
+    report in the (missing) group. A record that does not say leaves the value the others
+    give; records that differ still leave it unknown, and a field other than level, region
+    and year is the report's only where every record gives it alike."""
+    records = [
+        rec("a", "甲" * 10, "economy", level="national", year=2020, note="x"),
+        rec("a", "乙" * 10, "economy"),
+        rec("a", "丙" * 10, "economy", level="", year="", region=None, note="x"),
+        rec("b", "丁" * 10, "economy", year=""),
+        rec("b", "戊" * 10, "economy", level="provincial", year="2021.0"),
+        rec("c", "己" * 10, "economy", level="county", year=2020),
+        rec("c", "庚" * 10, "economy", level="county", year=2021),
+    ]
+    a, b, c = profile_records(records, BOOK)
+    assert (a["level"], a["year"], a["region"]) == ("national", 2020, None)
+    assert "note" not in a
+    assert (b["level"], b["year"]) == ("provincial", 2021)
+    assert (c["level"], c["year"]) == ("county", None)

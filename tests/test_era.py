@@ -31,12 +31,14 @@ def test_era_boundaries():
 
 
 @pytest.mark.parametrize("value, year", [(1985, 1985), ("1985", 1985), (" 1985 ", 1985),
-                                         (1985.0, 1985), ("", None), (None, None)])
+                                         (1985.0, 1985), ("", None), (None, None),
+                                         ("1985.0", 1985), (" 1985.00 ", 1985)])
 def test_parse_year(value, year):
     assert parse_year(value) == year
 
 
-@pytest.mark.parametrize("value", ["85", "1985年", "abc", True, 1985.5, 12345, "１９８５"])
+@pytest.mark.parametrize("value", ["85", "1985年", "abc", True, 1985.5, 12345, "１９８５",
+                                   "1985.5", "19850", "1985.0.0"])
 def test_parse_year_refuses(value):
     with pytest.raises(ValueError, match="year"):
         parse_year(value)

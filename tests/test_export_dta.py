@@ -93,3 +93,33 @@ def test_dta_to_stdout_is_refused(tmp_path, tiny_model_dir):
     assert result.exit_code == 0  # CSV on standard output is fine
     with pytest.raises(Exception, match="needs a file name"):
         write_panel([{"a": 1}], "-", "dta")
+
+
+def test_every_column_profile_writes_has_a_label_that_says_what_it_holds(tmp_path,
+                                                                      tiny_model_dir):
+    """Found in review: `decade` (--by level,decade) had an empty variable label, and the
+    `group` of the corrected shares of --validation (the group of reports: all, national …)
+    was labeled 'theme group', what it means in the long panel."""
+    jsonl = tmp_path / "paras.jsonl"
+    rows = [{"id": f"r{r}#{i}", "report_id": f"r{r}", "level": "national", "year": year,
+             "text": text} for r, year in enumerate((1985, 2024))
+            for i, text in enumerate(["国内生产总值增长百分之五，经济运行总体平稳。",
+                                      "加强生态环境保护，打好污染防治攻坚战。"])]
+    jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                     encoding="utf-8")
+    for args in ([], ["--long"]):
+        out = tmp_path / f"p{len(args)}.dta"
+        res = run("profile", jsonl, "--records", "paragraphs", "-m", tiny_model_dir, "--ci",
+                  "0.9", "--by", "level,decade", "--no-progress", "-o", out, *args)
+        assert res.exit_code == 0, res.output
+        with pd.io.stata.StataReader(out) as reader:
+            labels = reader.variable_labels()
+        assert all(labels.values()), {k: v for k, v in labels.items() if not v}
+        assert "decade" in labels["decade"]
+        if args:
+            assert labels["group"] == "theme group"
+    corrected = [{"by": "level", "group": "national", "n_coded": 3, "theme": "economy",
+                  "zh": "经济", "char_share": 0.5}]
+    write_panel(corrected, tmp_path / "v.dta", codebook=BOOK)
+    with pd.io.stata.StataReader(tmp_path / "v.dta") as reader:
+        assert "group of reports" in reader.variable_labels()["group"]

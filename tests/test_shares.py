@@ -260,8 +260,10 @@ def test_profile_estimated_groups(book):
 def test_by_a_missing_column_is_an_input_error(book):
     from policy_nlp.aggregate import profile_estimated
 
-    with pytest.raises(ArgumentError, match="by names province, no column of the panel"):
+    with pytest.raises(ArgumentError, match="by names province, no column of the panel") as e:
         profile_estimated(_records(), book, themes=THEMES, by=["province"])
+    # the columns it offers instead are those --by takes (not report_id, n_chars …)
+    assert "the columns are level, region, year, unit, estimator, top_theme" in str(e.value)
 
 
 def test_sentence_units_get_intervals(book):
@@ -650,3 +652,70 @@ def test_cli_panels_record_the_estimator(paragraphs, tiny_model_dir, tmp_path, s
             assert labels["estimator"].startswith("how the shares were estimated")
             if level is not None:
                 assert "level of the intervals" in labels["ci_level"]
+
+
+# --- found in review (issue 13) -----------------------------------------------------------------
+
+
+def test_pcc_shares_sum_to_one_from_rounded_probabilities():
+    """Labeled records carry probabilities rounded to 4 decimals, which need not sum to 1:
+    pcc's shares summed to 0.99987 in a panel, where every family of shares sums to 1."""
+    proba = np.array([[0.3333, 0.3333, 0.3333], [0.6667, 0.1667, 0.1667]])
+    assert estimate("pcc", proba, np.array([1.0, 3.0])).sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_a_year_as_a_spreadsheet_writes_it_is_that_year(book):
+    """A CSV year of '2021.0' (a year column pandas or Excel saved as floats) was a year of
+    its own: a group apart from 2021, no decade and no era."""
+    from policy_nlp.aggregate import profile_estimated
+
+    recs = [{"id": f"y{r}#0", "report_id": f"y{r}", "level": "national", "year": year,
+             "text": "字" * 12, "label": THEMES[0]}
+            for r, year in enumerate((2021, "2021.0", 2021.0, " 2021 "))]
+    rows = profile_estimated(recs, book, themes=THEMES, by=["year", "decade"])
+    assert [r["year"] for r in rows if not r["by"]] == [2021] * 4
+    assert [(g["report_id"], g["n_reports"]) for g in rows if g["by"]] == [
+        ("year=2021,decade=2020", 4)]
+    assert era_of("2021.0") == "1993-"
+
+
+def test_one_value_read_as_a_number_and_as_text_is_one_group(book):
+    """wave 1 from a JSONL file and '1' from a CSV cell were two groups, both named
+    wave=1: a group split in two, with one name."""
+    from policy_nlp.aggregate import profile_estimated
+
+    recs = [{"id": f"w{r}#0", "report_id": f"w{r}", "wave": wave, "text": "字" * 12,
+             "label": THEMES[r % 3]} for r, wave in enumerate((1.0, "1", 2, 1))]
+    groups = [g for g in profile_estimated(recs, book, themes=THEMES, by=["wave"]) if g["by"]]
+    assert [(g["report_id"], g["n_reports"]) for g in groups] == [("wave=1", 3),
+                                                                  ("wave=2", 1)]
+
+
+@pytest.mark.parametrize("by, message", [
+    (["report_id"], "report_id is the report itself"),
+    (["level", "level"], "names level twice"),
+    (["char_share_a"], "char_share_a is a share"),
+])
+def test_by_names_metadata_once(book, by, message):
+    """--by report_id gave group rows whose report_id was each report's own (a panel with
+    every id twice); --by level,level groups named level=national,level=national; --by a
+    share grouped reports by a number the run computes."""
+    from policy_nlp.aggregate import profile_estimated
+
+    with pytest.raises(ArgumentError, match=message):
+        profile_estimated(_records(), book, themes=THEMES, by=by)
+
+
+def test_cli_by_report_id_exits_2_before_any_work(paragraphs, tmp_path, monkeypatch):
+    import policy_nlp.model
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before --by was checked")
+
+    monkeypatch.setattr(policy_nlp.model, "load_model", no_model)
+    out = tmp_path / "p.csv"
+    res = _cli("profile", str(paragraphs), "--records", "paragraphs", "--by",
+               "level,report_id", "--output", str(out), "--no-progress")
+    assert res.exit_code == 2, res.output
+    assert "--by names report_id: report_id is the report itself" in res.output
+    assert "Traceback" not in res.output and not out.exists()

@@ -137,6 +137,27 @@ def test_sample_metrics_weighted_with_intervals():
     assert "environment" not in weighted["per_theme"]
 
 
+
+def test_a_rare_theme_always_right_keeps_its_precision_interval_at_one():
+    """A resample in which the model never predicts the theme says nothing of its precision
+    (0/0), as one without the theme coded says nothing of its recall: it is left out of the
+    interval, not counted as a precision of 0 (which gave 2 of 2 right an interval [0, 1],
+    and 1 right of 1 predicted, among 3 coded, too)."""
+    truth = ["economy"] * 58 + ["environment"] * 2
+    m = sample_metrics(truth, list(truth), THEMES, n_boot=300)["per_theme"]["environment"]
+    assert m["precision"] == m["recall"] == m["f1"] == 1.0
+    assert m["precision_ci"] == m["recall_ci"] == m["f1_ci"] == [1.0, 1.0]
+    truth = ["economy"] * 57 + ["environment"] * 3
+    pred = ["economy"] * 59 + ["environment"]
+    m = sample_metrics(truth, pred, THEMES, n_boot=300)["per_theme"]["environment"]
+    assert m["precision"] == 1.0 and m["precision_ci"] == [1.0, 1.0]
+    assert m["recall_ci"][0] < 1 / 3 < m["recall_ci"][1]
+    # a theme coded but never predicted: no precision, recall and F1 0
+    missed = sample_metrics(truth, ["economy"] * 60, THEMES, n_boot=50)["per_theme"]
+    assert missed["environment"]["precision"] is None
+    assert missed["environment"]["precision_ci"] == [None, None]
+    assert missed["environment"]["recall"] == 0.0 == missed["environment"]["f1"]
+
 def test_paragraphs_without_the_field_are_one_group_labeled_missing():
     """A paragraph whose level is absent, None or blank: one group, named (missing) as
     profile --by names it (it was '' beside 'all', 'national'), sorted last."""

@@ -424,3 +424,79 @@ def test_a_sheet_people_began_to_code_is_never_replaced(tmp_path, tiny_model_dir
         assert result.exit_code == 2, result.stderr
         assert "1 coded row" in result.stderr and "replace the coding" in result.stderr
         assert sheet.read_bytes() == coded
+
+
+def test_corrected_shares_take_the_interval_level_of_ci(tmp_path, tiny_model_dir, corpus):
+    """Found in review: `profile --ci 0.8 --validation` wrote the panel's bounds at 80% and
+    the corrected shares' (and the model's scores on the sample) at 95%, whatever --ci said."""
+    sheet = _sample(tmp_path, tiny_model_dir, corpus)
+    coded = _code(_read_sheet(sheet), corpus[1], tmp_path / "coded.csv")
+    widths = {}
+    for ci in ("0.8", None):
+        panel = tmp_path / f"panel{ci}.csv"
+        result = run("profile", corpus[0], "-m", tiny_model_dir, "-o", panel, "--records",
+                     "paragraphs", "--validation", coded, "--no-progress",
+                     *(("--ci", ci) if ci else ()))
+        assert result.exit_code == 0, result.stderr
+        assert f"{round(100 * float(ci or 0.95))}% bootstrap intervals" in result.stdout
+        with panel.with_suffix(".validated.csv").open(encoding="utf-8-sig") as fh:
+            shares = list(csv.DictReader(fh))
+        assert {r["ci_level"] for r in shares} == {ci or "0.95"}
+        widths[ci] = sum(float(r["char_share_upper"]) - float(r["char_share_lower"])
+                         for r in shares)
+    assert widths["0.8"] < widths[None]
+
+
+def test_a_sheet_never_holds_a_formula_and_reads_back(tmp_path, tiny_model_dir):
+    """Found in review: a paragraph (or id) starting with '=' was written to the .xlsx sheet
+    as a formula (openpyxl's rule), and to the CSV sheet as a cell a spreadsheet runs
+    (=HYPERLINK(…), the DDE =cmd|…, or '-国内…' shown as #NAME? and lost on saving). The .xlsx
+    keeps every text as text; the CSV puts a ' before a cell that starts with = + - or @ (a
+    spreadsheet shows it as text), and --validation reads the id back without it."""
+    openpyxl = pytest.importorskip("openpyxl")
+    texts = ['=HYPERLINK("http://example.com","加强廉政建设")', "=1+2，推进碳达峰碳中和。",
+             "+严格落实中央八项规定精神。", "-国内生产总值增长百分之五左右。",
+             "'=持续改善生态环境质量。", "@深化改革开放，优化营商环境。"]
+    ids = ["e1", "=cmd|' /C calc'!A0", "e3", "-e4", "'=e5", "e6"]
+    inputs = tmp_path / "evil.jsonl"
+    inputs.write_text("".join(json.dumps({"id": i, "report_id": "E", "level": "national",
+                                          "text": t}, ensure_ascii=False) + "\n"
+                              for i, t in zip(ids, texts, strict=True)), encoding="utf-8")
+    base = ["-m", tiny_model_dir, "--records", "paragraphs", "--no-progress"]
+    xlsx, csv_sheet = tmp_path / "s.xlsx", tmp_path / "s.csv"
+    for out in (xlsx, csv_sheet):
+        res = run("validation-sample", inputs, "-n", 6, "-o", out, *base[:4])
+        assert res.exit_code == 0, res.stderr
+    book = openpyxl.load_workbook(xlsx)
+    cells = [c for row in book.active.iter_rows(min_row=2) for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert {c.value for c in cells} >= set(texts) | set(ids)
+    rows = _read_sheet(csv_sheet)
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@")), value
+    # each escaped by one ' (the one starting with '= too, so that reading back is exact)
+    assert {r["text"][1:] for r in rows if r["text"].startswith("'")} == set(texts)
+    for sheet in (xlsx, csv_sheet):
+        if sheet.suffix == ".csv":
+            coded = _code(rows, dict.fromkeys((r["id"] for r in rows), "general"),
+                          tmp_path / "coded.csv")
+        else:
+            for row in book.active.iter_rows(min_row=2):
+                row[[c.value for c in book.active[1]].index("label")].value = "general"
+            coded = tmp_path / "coded.xlsx"
+            book.save(coded)
+        res = run("profile", inputs, "-o", tmp_path / f"p{sheet.suffix}.csv", "--validation",
+                  coded, *base)
+        assert res.exit_code == 0, res.stderr
+        assert "shares corrected by 6 coded paragraphs" in res.stderr
+
+
+@pytest.mark.parametrize("value", ["=a", "'=a", "''=a", "a", "'a", "'", "", "-1",
+                                   "'" * 5000 + "=x"])
+def test_spreadsheet_quoting_reads_back_exactly(value):
+    from policy_nlp.write import from_spreadsheet_text, spreadsheet_text
+
+    written = spreadsheet_text(value)
+    assert not written.startswith(("=", "+", "-", "@"))
+    assert from_spreadsheet_text(written) == value

@@ -93,13 +93,30 @@ def paragraph_shares(record: dict[str, Any]) -> dict[str, float]:
 
 
 class _Report:
-    __slots__ = ("chars", "meta", "n_chars", "n_paragraphs", "n_sentences", "paras")
+    __slots__ = ("chars", "meta", "n_chars", "n_paragraphs", "n_sentences", "paras", "said")
 
     def __init__(self, meta: dict[str, Any], n_themes: int):
         self.meta = meta
+        # level, region, year: the values the records give (a record without one says
+        # nothing of it, where it would otherwise erase the others' for the whole report)
+        self.said: dict[str, list[Any]] = {}
         self.n_paragraphs = self.n_chars = self.n_sentences = 0
         self.chars = [0.0] * n_themes
         self.paras = [0.0] * n_themes
+
+    def hear(self, meta: dict[str, Any]) -> None:
+        for key in META_FIELDS:
+            value = meta.get(key)
+            if group_value(value) is not None and value not in self.said.setdefault(key, []):
+                self.said[key].append(value)
+
+    def field(self, key: str) -> Any:
+        """A metadata field of the report: level, region and year as its records give them
+        alike (None where they differ or none does), any other as all its records share it."""
+        if key not in META_FIELDS:
+            return self.meta.get(key)
+        values = self.said.get(key, [])
+        return values[0] if len(values) == 1 else None
 
 
 def _meta(record: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +124,9 @@ def _meta(record: dict[str, Any]) -> dict[str, Any]:
     meta = {k: v for k, v in record.items()
             if k not in _RECORD_FIELDS and (v is None or isinstance(v, str | int | float | bool))}
     year = meta.get("year")
-    if isinstance(year, str) and year.strip().isdigit():
+    if isinstance(year, str) and year_or_none(year) is not None:  # '2021', '2021.0'
+        meta["year"] = year_or_none(year)
+    elif isinstance(year, str) and year.strip().isdigit():
         meta["year"] = int(year)
     elif isinstance(year, float) and year.is_integer():
         meta["year"] = int(year)
@@ -166,11 +185,12 @@ def profile_records(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     for rec in records:
         rid = str(rec.get("report_id") or rec["id"])
         report = reports.get(rid)
+        meta = _meta(rec)
         if report is None:
-            report = reports[rid] = _Report(_meta(rec), len(themes))
+            report = reports[rid] = _Report(meta, len(themes))
         elif report.meta:
-            meta = _meta(rec)
             report.meta = {k: v for k, v in report.meta.items() if k in meta and meta[k] == v}
+        report.hear(meta)
         if "text" not in rec:
             raise ValueError("profile_records needs each record's text (include_text=True)")
         n = len(rec["text"])
@@ -190,8 +210,8 @@ def profile_records(records: Iterable[dict[str, Any]], codebook: Codebook, *,
     rows = []
     for rid, r in reports.items():
         row: dict[str, Any] = {"report_id": rid}
-        row.update({k: r.meta.get(k) for k in META_FIELDS})
-        row.update({k: r.meta.get(k) for k in extra})
+        row.update({k: r.field(k) for k in META_FIELDS})
+        row.update({k: r.field(k) for k in extra})
         chars = [c / r.n_chars for c in r.chars] if r.n_chars else [
             p / r.n_paragraphs for p in r.paras]
         paras = [p / r.n_paragraphs for p in r.paras]
@@ -286,15 +306,40 @@ def _decade(year: Any) -> int | None:
     return None if y is None else y // 10 * 10
 
 
+#: Columns a group of reports computes for itself (its id, its sizes), which no ``--by`` may
+#: name: the group's own value would overwrite them (with the shares: ``char_share_…``).
+_COMPUTED = frozenset({"report_id", "n_paragraphs", "n_chars", "n_sentences", "n_reports", "by"})
+
+
+def check_by_names(by: list[str]) -> None:
+    """An :class:`ArgumentError` if ``by`` names a column twice, or one that the rows of
+    groups compute (``report_id``, the sizes, the shares): checked before any work."""
+    twice = [c for c in dict.fromkeys(by) if by.count(c) > 1]
+    if twice:
+        raise ArgumentError("by", f"names {', '.join(twice)} twice; name each column once")
+    if "report_id" in by:
+        raise ArgumentError("by", "names report_id: report_id is the report itself (its row "
+                                  "is in the panel already); group reports by their "
+                                  "metadata, e.g. level,decade")
+    computed = [c for c in by if c in _COMPUTED or c.startswith(("char_share_", "para_share_"))]
+    if computed:
+        raise ArgumentError("by", f"names {', '.join(computed)}: {computed[0]} is a share or "
+                                  "size that profile computes for each group, not metadata "
+                                  "of the reports; group by level, region, year, decade or "
+                                  "another field of the records")
+
+
 def check_by(rows: list[dict[str, Any]], by: list[str]) -> None:
-    """An :class:`InputError` if a ``--by`` column is in no row of the panel."""
+    """An :class:`ArgumentError` if a ``--by`` column is in no row of the panel, or is
+    refused by :func:`check_by_names`."""
+    check_by_names(by)
     known = {k for row in rows for k in row}
     if "year" in known:
         known.add("decade")
     missing = [c for c in by if c not in known]
     if missing:
         meta = [k for k in dict.fromkeys(k for row in rows for k in row)
-                if not k.startswith(("char_share_", "para_share_"))]
+                if not k.startswith(("char_share_", "para_share_")) and k not in _COMPUTED]
         raise ArgumentError("by", f"names {','.join(missing)}, no column of the panel; the "
                                   f"columns are {', '.join(meta)} (and decade, from year)")
 
@@ -444,20 +489,31 @@ def group_label(value: Any) -> str:
     return MISSING if value is None else str(value)
 
 
+def _group_key(value: Any) -> str:
+    """A present group value as text, a whole float as the int it is (1.0 and 1 alike)."""
+    return str(int(value) if isinstance(value, float) and value.is_integer() else value)
+
+
 def _group_rows(rows: list[dict[str, Any]], by: list[str], themes: list[str],
                 groups: dict[str, list[int]], point, draws, totals, ci: float | None
                 ) -> list[dict[str, Any]]:
-    members: dict[tuple[Any, ...], list[int]] = {}
+    # a group is a value as its label names it: 1 from JSON and '1' from a CSV cell are one
+    # group (wave=1), not two of the same name; it keeps the value of its first report
+    members: dict[tuple[str | None, ...], list[int]] = {}
+    first: dict[tuple[str | None, ...], tuple[Any, ...]] = {}
     for k, row in enumerate(rows):
-        members.setdefault(tuple(group_value(row.get(c)) for c in by), []).append(k)
+        values = tuple(group_value(row.get(c)) for c in by)
+        key = tuple(None if v is None else _group_key(v) for v in values)
+        members.setdefault(key, []).append(k)
+        first.setdefault(key, values)
     keys = [k for k in rows[0] if not k.startswith(("char_share_", "para_share_"))]
     out = []
     # in order of the values, a missing one last
-    for values, ix in sorted(members.items(),
-                             key=lambda kv: [(v is None, str(v)) for v in kv[0]]):
+    for key, ix in sorted(members.items(), key=lambda kv: [(v is None, v or "") for v in kv[0]]):
+        values = first[key]
         row: dict[str, Any] = dict.fromkeys(keys)
-        row.update({"report_id": ",".join(f"{c}={group_label(v)}"
-                                          for c, v in zip(by, values, strict=True)),
+        row.update({"report_id": ",".join(f"{c}={MISSING if v is None else v}"
+                                          for c, v in zip(by, key, strict=True)),
                     # how the shares are made: as in every report's row
                     **{k: rows[0][k] for k in ("unit", "estimator", "ci_level") if k in rows[0]},
                     "n_reports": len(ix),

@@ -8,6 +8,8 @@ so that a model good on recent reports cannot hide that it is poor on old ones.
 
 from __future__ import annotations
 
+import re
+
 #: (name, last year) of each era, in order; the last era is open-ended.
 ERAS: tuple[tuple[str, int | None], ...] = (
     ("up_to_1990", 1990),
@@ -15,6 +17,8 @@ ERAS: tuple[tuple[str, int | None], ...] = (
     ("after_2012", None),
 )
 ERA_NAMES: tuple[str, ...] = tuple(name for name, _ in ERAS)
+# a year as text: four ASCII digits, or a float of them (1985.0) as spreadsheets save years
+_YEAR_TEXT = re.compile(r"[0-9]{4}(\.0*)?", re.ASCII)
 
 
 def era_of(year: int | None) -> str | None:
@@ -29,8 +33,9 @@ def era_of(year: int | None) -> str | None:
 
 def parse_year(value: object) -> int | None:
     """A year from a table cell or JSON field: an int, a float like 1985.0 or a string of
-    four digits (surrounding space ignored); None for an empty cell. Anything else raises
-    ValueError (the caller names the row)."""
+    four digits, or of such a float as a spreadsheet saves a year column (``1985.0``;
+    surrounding space ignored); None for an empty cell. Anything else raises ValueError (the
+    caller names the row)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -39,9 +44,8 @@ def parse_year(value: object) -> int | None:
         value = int(value)
     if isinstance(value, int) and 1000 <= value <= 9999:
         return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(
-            value.strip()) == 4:
-        return int(value.strip())
+    if isinstance(value, str) and _YEAR_TEXT.fullmatch(value.strip()):
+        return int(value.strip().split(".")[0])
     raise ValueError(f"not a four-digit year: {value!r}")
 
 

@@ -57,8 +57,9 @@ def profile_to_file(inputs: Sequence[str], output: str, *, model: Any = None,
     ``.dta``, or ``fmt``; ``-``: CSV or JSONL on standard output), one row per report (``long``: per report and
     theme). ``model`` is a loaded model, or a directory or shipped model's name to load once the
     outputs are checked. With ``validation`` (a coded sheet of ``validation-sample``), the
-    shares of all reports and of each level corrected by it go to ``corrected``."""
-    from .aggregate import iter_labeled, long_panel, profile_estimated
+    shares of all reports and of each level corrected by it go to ``corrected``, with
+    intervals at the level ``ci`` (95% without it)."""
+    from .aggregate import check_by_names, iter_labeled, long_panel, profile_estimated
     from .codebook import resolve_codebook
     from .model import ThemeModel, load_model
     from .read import iter_documents
@@ -66,6 +67,8 @@ def profile_to_file(inputs: Sequence[str], output: str, *, model: Any = None,
     from .write import check_output_file, check_panel_writer, panel_format, write_panel
 
     fmt = panel_format(output, fmt)
+    if by:
+        check_by_names(list(by))
     check_panel_writer(output, fmt)
     read_too = [*inputs, validation]  # an output must not replace what the run reads
     check_output_file(output, read_too)
@@ -110,7 +113,8 @@ def profile_to_file(inputs: Sequence[str], output: str, *, model: Any = None,
         from .validation import validate_profile
 
         shares, result.metrics, result.sheet = validate_profile(
-            population, validation, themes_zh={t.id: t.zh for t in book.themes}, codebook=book)
+            population, validation, themes_zh={t.id: t.zh for t in book.themes}, codebook=book,
+            confidence=0.95 if ci is None else ci)  # the panel's level, where --ci gives one
     write_panel(long_panel(rows, book, themes=m.themes) if long else rows, output, fmt,
                 codebook=book)
     if population is not None:

@@ -397,8 +397,9 @@ def estimate(method: str, proba: np.ndarray, weights: np.ndarray,
     w = _normalised(weights)
     if method == "cc":
         return w @ _hard(proba)
-    if method == "pcc":
-        return w @ proba
+    if method == "pcc":  # (probabilities rounded in the records need not sum to 1)
+        p = w @ proba
+        return p / p.sum() if p.sum() > 0 else p
     if method not in ESTIMATORS:
         raise ValueError(f"unknown estimator {method!r}; one of {', '.join(ESTIMATORS)}")
     if cell is None:

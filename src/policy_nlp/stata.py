@@ -22,9 +22,12 @@ _COLUMN_LABELS = {
     "n_chars": "characters", "n_sentences": "sentences", "n_reports": "reports",
     "n_coded": "coded paragraphs", "top_theme": "theme with the largest character share",
     "kind": "theme or group", "theme": "theme (or group) id", "group": "theme group",
-    "zh": "name in Chinese", "by": "grouping fields", "char_share": "share of characters",
+    "zh": "name in Chinese", "by": "grouping fields", "decade": "decade (from year)",
+    "char_share": "share of characters",
     "para_share": "share of paragraphs",
 }
+#: ``group`` outside a long panel (no ``kind``): the corrected shares of ``--validation``.
+_GROUP_OF_REPORTS = "group of reports (its value of the by fields)"
 _MEASURES = {"char_share": "characters", "para_share": "paragraphs"}
 _SUFFIXES = {"lower": "lower bound", "upper": "upper bound", "se": "standard error",
              "lambda": "PPI weight lambda", "predicted": "classify and count",
@@ -124,6 +127,8 @@ def write_dta(rows: list[dict[str, Any]], path: str | Path,
         elif values.dtype == bool:
             frame[column] = values.astype("int8")
         label = stata_label(str(column), codebook)
+        if column == "group" and "kind" not in frame.columns:
+            label = _GROUP_OF_REPORTS
         if rename[column] != column:  # the name it has elsewhere first
             label = f"{column}: {label}" if label else str(column)
         labels[rename[column]] = label[:80]

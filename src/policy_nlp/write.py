@@ -526,13 +526,38 @@ def refuse_a_coded_sheet(path: str | Path, label_col: str = "label") -> None:
                          "sheet away first")
 
 
+#: What a spreadsheet takes a CSV cell for a formula by (and tab, CR: OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _needs_quote(value: str) -> bool:
+    """Whether ``value`` starts as a formula would, after any ``'`` (so that a ``'`` added
+    before it can be told from one of its own)."""
+    return value.lstrip("'").startswith(_FORMULA_START)
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text, never runs: a string that starts as a formula
+    would (``=HYPERLINK(…)``, ``-国内…``) gets a ``'`` before it, as does one that starts
+    with ``'`` before such a start, so that :func:`from_spreadsheet_text` gives it back."""
+    return "'" + value if isinstance(value, str) and _needs_quote(value) else value
+
+
+def from_spreadsheet_text(value: str) -> str:
+    """The text of a cell :func:`spreadsheet_text` wrote (and of any other cell, itself)."""
+    return value[1:] if value.startswith("'") and _needs_quote(value[1:]) else value
+
+
 def write_sheet(rows: list[dict[str, Any]], path: str | Path) -> int:
     """A coding sheet, atomically: CSV with a UTF-8 byte-order mark (so that spreadsheets
     show the Chinese) or ``.xlsx`` (needs openpyxl, the ``xlsx`` extra),
-    the header bold and frozen."""
+    the header bold and frozen. No cell is ever a formula: the texts and ids come from the
+    inputs, and a spreadsheet would run ``=HYPERLINK(…)`` or ``=cmd|…`` (CSV: a ``'`` before
+    such a cell, :func:`spreadsheet_text`; ``.xlsx``: every string stored as text)."""
     check_sheet_output(path)
     if Path(path).suffix.lower() == ".csv":
-        return write_table(rows, path, "csv")
+        return write_table([{k: spreadsheet_text(v) for k, v in row.items()} for row in rows],
+                           path, "csv")
     import openpyxl
     from openpyxl.styles import Font
 
@@ -547,6 +572,9 @@ def write_sheet(rows: list[dict[str, Any]], path: str | Path) -> int:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append([row.get(c) for c in columns])
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # openpyxl takes a string starting with = for a formula
+                cell.data_type = "s"
     sheet.freeze_panes = "A2"
     with atomic_path(path) as tmp:
         book.save(tmp)

@@ -57,8 +57,9 @@ def profile(
     validation: Annotated[Path | None, typer.Option(
         help="A coded sheet of validation-sample (CSV or XLSX, its 'label' column filled in): "
              "writes each theme's share in all reports and in each level, corrected by the "
-             "coded sample (prediction-powered, with 95% intervals), to --corrected, and "
-             "prints how the model did on the sample.", show_default=False)] = None,
+             "coded sample (prediction-powered, with 95% intervals, or --ci's level), to "
+             "--corrected, and prints how the model did on the sample.",
+        show_default=False)] = None,
     corrected: Annotated[str | None, typer.Option(
         help="Where --validation writes the corrected shares (.csv, .parquet, .jsonl, .dta; "
              "default: the output's name with .validated before its extension).",

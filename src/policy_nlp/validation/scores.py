@@ -17,7 +17,10 @@ def _weighted_scores(truth: np.ndarray, pred: np.ndarray, w: np.ndarray, k: int
     tp = np.diag(cm)
     true_n, pred_n = cm.sum(axis=1), cm.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        precision = np.where(pred_n > 0, tp / pred_n, 0.0)
+        # a theme the model never predicted (in the sample, or in a bootstrap resample) has
+        # no precision (0/0), as a theme never coded has no recall: left out of the
+        # interval, not counted as 0 (which gave 1 of 1 right an interval [0, 1])
+        precision = np.where(pred_n > 0, tp / pred_n, np.nan)
         recall = np.where(true_n > 0, tp / true_n, np.nan)
         f1 = np.where(true_n > 0, np.where(precision + recall > 0,
                                            2 * precision * recall / (precision + recall), 0.0),
