@@ -272,3 +272,30 @@ def test_xlsx_coder_file(tmp_path):
     report = json.loads(result.stdout)
     assert report["cohen_kappa"]["n_items"] == 39
     assert report["cohen_kappa"]["observed_agreement"] == pytest.approx(36 / 39)
+
+
+def test_disagreements_sheet_never_holds_a_formula_and_reads_back(tmp_path):
+    """The adjudication sheet is opened in a spreadsheet: ids, texts and coder names (column
+    names) that start as a formula would get a ' before them; filled in, the sheet trains
+    with the ids and texts as they were."""
+    from policy_nlp.labels import load_labels
+
+    ids = ["=cmd|' /C calc'!A0", "-p2", "+p3", "@p4", "'=p5", "p6"]
+    texts = ['=HYPERLINK("http://x.org","点")稳增长。', "-国内生产总值增长。", "+严守八项规定。",
+             "@优化营商环境。", "'=改善生态环境。", "办好民生实事。"]
+    a = _jsonl(tmp_path / "=a.jsonl", [{"id": i, "text": t, "label": "economy"}
+                                       for i, t in zip(ids, texts, strict=True)])
+    b = _jsonl(tmp_path / "b.jsonl", [{"id": i, "label": "industry"} for i in ids])
+    out = tmp_path / "d.csv"
+    result = run("agreement", a, b, "--disagreements", out, "--resamples", 100)
+    assert result.exit_code == 0, result.stderr
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    cells = [c for row in rows for c in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert rows[0] == ["id", "text", "'=a", "b", "most_frequent", "label"]
+    rows[1:] = [[*row[:-1], "livelihood"] for row in rows[1:]]
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    back = load_labels([out])
+    assert dict(zip(back.ids, back.texts, strict=True)) == dict(zip(ids, texts, strict=True))

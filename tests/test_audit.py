@@ -66,3 +66,39 @@ def test_audit_command_writes_a_review_sheet(fixture_data, tmp_path):
     assert rows[0]["given"] == "integrity" and rows[0]["suggested"] == "economy"
     assert set(rows[0]) >= {"id", "text", "given", "suggested", "margin", "verdict"}
     assert "suspect labels" in result.stderr
+
+
+def test_audit_sheet_never_holds_a_formula_and_reads_back(fixture_data, tmp_path):
+    """The review sheet is opened in a spreadsheet: an id, report or text that starts as a
+    formula would (=HYPERLINK…, -…, +…, @…, '=…) gets a ' before it, and the sheet read back
+    as a labels table gives the ids, texts and reports as they were."""
+    from policy_nlp.labels import load_labels
+
+    starts = ['=HYPERLINK("http://x.org","点")', "-", "+", "@", "'=", ""]
+    src = tmp_path / "labels.jsonl"  # (JSONL: a CSV's own '= would be read as a sheet's)
+    truth = {}
+    with open(src, "w", encoding="utf-8") as fh:
+        for k, (pid, g, t, lbl) in enumerate(zip(fixture_data.ids, fixture_data.groups,
+                                                 fixture_data.texts, fixture_data.labels,
+                                                 strict=True)):
+            start = starts[k % len(starts)]
+            new_id = (start if len(start) <= 2 else "=") + pid
+            lbl = "integrity" if pid == "fixture/r0#economy" else lbl
+            truth[new_id] = (start + t, "-" + g, lbl)
+            fh.write(json.dumps({"id": new_id, "report_id": "-" + g, "text": start + t,
+                                 "label": lbl}, ensure_ascii=False) + "\n")
+    out = tmp_path / "review.csv"
+    result = CliRunner().invoke(app, ["audit", "--labels", str(src), "-o", str(out),
+                                      "--cv-folds", "6", "--min-df", "1", "-j", "1"])
+    assert result.exit_code == 0, result.stderr
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["id"] == "'=fixture/r0#economy"
+    assert rows[0]["text"].startswith('\'=HYPERLINK("http://x.org","点")')
+    cells = [c for row in rows for c in row.values()]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    back = load_labels([f"{out}:label=given"])
+    assert len(back.ids) == len(rows)
+    for pid, text, group, label in zip(back.ids, back.texts, back.groups, back.labels,
+                                       strict=True):
+        assert (text, group, label) == truth[pid]

@@ -110,3 +110,80 @@ def test_labeled_ids_are_skipped(tmp_path, tiny_model_dir):
     assert "only 0 paragraphs could be suggested" in result.stderr
     bad = run("suggest", "-m", tiny_model_dir, "--pool", pool, "-n", 0, "-o", out)
     assert bad.exit_code == 2 and "-n must be at least 1" in bad.stderr
+
+
+# paragraphs and ids a spreadsheet would take for formulas (=HYPERLINK and the DDE =cmd|…
+# run; '-国内…' shows as #NAME? and is lost on saving), one that starts with '= itself, and a
+# normal one: the prefix is put before a fixture paragraph, the id replaces the fixture's
+FORMULA_LIKE = [('=cmd|\' /C calc\'!A0', '=HYPERLINK("http://example.com","点此")'),
+                ("-e2", "-"), ("+e3", "+"), ("@e4", "@"), ("'=e5", "'="), ("e6", "")]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_pool(tmp_path):
+    """The fixture pool with FORMULA_LIKE ids and text starts, one report named '-r0'; and
+    id -> (text, report_id, label) of every paragraph as the pool gives it."""
+    rows = [json.loads(line) for line in (FIXTURES / "labeled.jsonl").read_text("utf-8")
+            .splitlines()]
+    for row, (pid, start) in zip(rows, FORMULA_LIKE, strict=False):
+        row["id"], row["text"] = pid, start + row["text"]
+    for row in rows:
+        if row["report_id"] == "fixture/r0":
+            row["report_id"] = "-fixture/r0"
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({k: r[k] for k in ("id", "report_id", "text")},
+                                       ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return pool, {r["id"]: (r["text"], r["report_id"], r["label"]) for r in rows}
+
+
+def _cells(path):
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return [cell for row in rows for cell in row]
+
+
+def test_sheet_never_holds_a_formula_and_reads_back_exactly(tmp_path, tiny_model_dir):
+    """A suggest sheet is opened in a spreadsheet: no cell may start as a formula would (a '
+    before it, as spreadsheets show text), and the coded sheet gives the readers of labels
+    (train, evaluate, validate-labels) and suggest --labeled the pool's own ids, texts and
+    reports."""
+    from policy_nlp.labels import label_file_ids, load_labels
+
+    pool, truth = _formula_pool(tmp_path)
+    sheet = tmp_path / "sheet.csv"
+    result = run("suggest", "-m", tiny_model_dir, "--pool", pool, "-n", 24, "--per-report",
+                 24, "-o", sheet)
+    assert result.exit_code == 0, result.stderr
+    cells = _cells(sheet)
+    assert not [c for c in cells if c.startswith(FORMULA_START)]
+    for pid, (text, _, _) in truth.items():
+        if pid.startswith(("'", *FORMULA_START)):
+            assert "'" + pid in cells and "'" + text in cells
+        else:
+            assert pid in cells and text in cells
+    assert "'-fixture/r0" in cells
+    # the coder fills in the label column, the cells as the spreadsheet shows them
+    with sheet.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields = reader.fieldnames
+        shown = list(reader)
+    by_shown = {("'" + pid if pid.startswith(("'", *FORMULA_START)) else pid): v
+                for pid, v in truth.items()}
+    with sheet.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows({**r, "label": by_shown[r["id"]][2]} for r in shown)
+    data = load_labels([sheet])
+    assert sorted(data.ids) == sorted(truth)
+    for pid, text, group, label in zip(data.ids, data.texts, data.groups, data.labels,
+                                       strict=True):
+        assert (text, group, label) == truth[pid]
+    assert label_file_ids(sheet) == set(truth)
+    checked = run("validate-labels", "--labels", sheet)
+    assert checked.exit_code == 0, checked.stderr
+    scored = run("evaluate", "-m", tiny_model_dir, "--labels", sheet)
+    assert scored.exit_code == 0, scored.stderr
+    again = run("suggest", "-m", tiny_model_dir, "--pool", pool, "-n", 5, "--labeled", sheet,
+                "-o", tmp_path / "again.csv")
+    assert again.exit_code == 0, again.stderr
+    assert "only 0 paragraphs could be suggested" in again.stderr

@@ -143,3 +143,33 @@ def test_a_quoted_cell_closed_on_a_later_line_is_no_problem(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text('id,text\na,"一行\n二行"\nb,"末行 ""引号"""', "utf-8")
     assert [row["text"] for _, row in table_rows(path)] == ["一行\n二行", '末行 "引号"']
+
+
+# cells a spreadsheet takes for formulas (= + - @, tab, CR: OWASP's list), cells starting
+# with ' before such a start (the quote a sheet adds must be told from their own), and others
+# (a lone CR is left out of the CSV: the csv module does not quote it, see write_rows)
+SHEET_CELLS = ["=1+2", "+3", "-国内生产总值", "@x", "\t=a", "'=c", "''-d", "'", "'a", "",
+               "a=b", "普通段落。"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_sheet_for_people_holds_no_formula_and_reads_back_exactly(tmp_path, fmt):
+    """write_table(sheet=True): a CSV that people open in a spreadsheet puts a ' before every
+    cell (a column name too) that starts as a formula would; table_rows(sheet=True) gives
+    every cell back as it was. JSONL is no spreadsheet's: written as it is."""
+    from policy_nlp.write import write_table
+
+    rows = [{"id": v, "=col": v, "n": 1} for v in SHEET_CELLS]
+    path = tmp_path / f"sheet.{fmt}"
+    assert write_table(rows, path, fmt, sheet=True) == len(rows)
+    if fmt == "csv":
+        import csv
+
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            cells = [c for row in csv.reader(fh) for c in row]
+        assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+        assert "'=col" in cells and "'''-d" in cells and "'a" in cells
+        rows = [{k: str(v) for k, v in row.items()} for row in rows]
+    assert [r for _, r in table_rows(path, sheet=True)] == rows
+    # read as any other table, a CSV's cells are as the file has them
+    assert ([r for _, r in table_rows(path)] == rows) is (fmt == "jsonl")

@@ -54,3 +54,38 @@ def test_a_broken_workbook_is_refused(tmp_path):
     path.write_bytes(b"PK\x03\x04 not really a workbook")
     with pytest.raises(InputError, match=r"coded.xlsx: not a readable .xlsx workbook"):
         load_table(path)
+
+
+def test_a_csv_sheet_saved_as_xlsx_reads_back_without_its_quotes(tmp_path):
+    """A coder opens a CSV coding sheet, where a cell starting as a formula would has a ' before
+    it ('=…, '-…), and saves it as a workbook: the ids and texts are read as they were."""
+    path = _workbook(tmp_path / "coded.xlsx", [
+        ["id", "text", "label"],
+        ["'=p1", "'-国内生产总值增长百分之五左右。", "economy"],
+        ["'''=p2", "''=持续改善生态环境质量。", "environment"],
+        ["'p3", "办好民生实事。", "livelihood"],
+    ])
+    data = load_table(path)
+    assert data.ids == ["=p1", "''=p2", "'p3"]
+    assert data.texts == ["-国内生产总值增长百分之五左右。", "'=持续改善生态环境质量。",
+                          "办好民生实事。"]
+
+
+def test_an_xlsx_coding_sheet_reads_back_exactly(tmp_path):
+    """write_sheet's workbook stores every text as text, never a formula, and its labels
+    read back exactly (a text of its own starting with '= too)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from policy_nlp.write import write_sheet
+
+    texts = ["=1+2，推进碳达峰碳中和。", "'=持续改善生态环境质量。", "''-国内生产总值。",
+             "'着力保障和改善民生。", "+严格落实。", "办好民生实事。"]
+    path = tmp_path / "sheet.xlsx"
+    write_sheet([{"id": t, "text": t, "label": "economy", "=HYPERLINK(\"x\")": t}
+                 for t in texts], path)
+    cells = [c for row in openpyxl.load_workbook(path).active.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    data = load_table(path)
+    assert data.ids == texts and data.texts == texts
+    from policy_nlp.read import table_rows
+
+    assert [r['=HYPERLINK("x")'] for _, r in table_rows(path, sheet=True)] == texts

@@ -310,7 +310,8 @@ def write_disagreements(codings: Codings, path) -> int:
     number of rows."""
     from .write import format_for_path, write_table
 
-    return write_table(disagreement_rows(codings), path, format_for_path(path, "csv"))
+    return write_table(disagreement_rows(codings), path, format_for_path(path, "csv"),
+                       sheet=True)
 
 
 def format_agreement(result: dict, *, top: int = 8) -> str:

@@ -124,5 +124,5 @@ def audit_to_file(labels, output: str, *, fmt: str | None = None,
     rows = audit_labels(data, config=config, codebook=book, progress=progress)
     if top:
         rows = rows[:top]
-    written = write_table((r.to_dict() for r in rows), output, fmt)
+    written = write_table((r.to_dict() for r in rows), output, fmt, sheet=True)
     return AuditResult(written=written, data=data)

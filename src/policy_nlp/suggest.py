@@ -217,6 +217,6 @@ def suggest_to_file(model, pool: str | Path, output: str | Path, n: int, *,
                                                     or (None if m is model else model)
                                                     or "default"))
     else:
-        written = write_table(rows, output, fmt)
+        written = write_table(rows, output, fmt, sheet=True)
     return SuggestResult(pool=len(items), reports=reports, labeled=len(done), written=written,
                          fmt=fmt)

@@ -27,6 +27,7 @@ import orjson
 from .errors import ArgumentError, InputError, OutputError, require
 from .outputs import open_stream, output_target, refuse_an_input
 from .read import jsonl_loads, read_from_folder
+from .read.records import from_spreadsheet_text, starts_as_formula
 from .text import clip
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -333,13 +334,21 @@ def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str) -> int:
 BOM = "\ufeff"
 
 
-def write_table(rows: Iterable[dict[str, Any]], path: str | Path, fmt: str) -> int:
+def write_table(rows: Iterable[dict[str, Any]], path: str | Path, fmt: str, *,
+                sheet: bool = False) -> int:
     """Write flat records to ``path`` (``-``: standard output) as JSONL or CSV, atomically.
 
     A CSV file starts with a byte-order mark, so that spreadsheets (Excel above all) read its
     Chinese as UTF-8; CSV on standard output has none, as it is most often read by a program.
     pandas, ``policy-nlp``'s own readers and ``csv`` with ``encoding="utf-8-sig"`` skip it.
+
+    ``sheet``: a sheet for people to open in a spreadsheet and code (its texts and ids come
+    from the inputs): no CSV cell, column names included, starts as a formula would
+    (:func:`spreadsheet_text`); ``table_rows(path, sheet=True)`` reads it back exactly.
     """
+    if sheet and fmt == "csv":
+        rows = ({spreadsheet_text(k): spreadsheet_text(v) for k, v in row.items()}
+                for row in rows)
     with atomic_output(path) as out:
         if fmt == "csv" and str(path) != "-":
             out.write(BOM)
@@ -526,26 +535,21 @@ def refuse_a_coded_sheet(path: str | Path, label_col: str = "label") -> None:
                          "sheet away first")
 
 
-#: What a spreadsheet takes a CSV cell for a formula by (and tab, CR: OWASP's list).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _needs_quote(value: str) -> bool:
-    """Whether ``value`` starts as a formula would, after any ``'`` (so that a ``'`` added
-    before it can be told from one of its own)."""
-    return value.lstrip("'").startswith(_FORMULA_START)
-
-
 def spreadsheet_text(value: Any) -> Any:
     """A CSV cell a spreadsheet shows as text, never runs: a string that starts as a formula
     would (``=HYPERLINK(…)``, ``-国内…``) gets a ``'`` before it, as does one that starts
-    with ``'`` before such a start, so that :func:`from_spreadsheet_text` gives it back."""
-    return "'" + value if isinstance(value, str) and _needs_quote(value) else value
+    with ``'`` before such a start, so that :func:`from_spreadsheet_text` (and
+    ``table_rows(sheet=True)``) gives it back."""
+    return "'" + value if isinstance(value, str) and starts_as_formula(value) else value
 
 
-def from_spreadsheet_text(value: str) -> str:
-    """The text of a cell :func:`spreadsheet_text` wrote (and of any other cell, itself)."""
-    return value[1:] if value.startswith("'") and _needs_quote(value[1:]) else value
+def _workbook_text(value: Any) -> Any:
+    """A cell of a workbook sheet: itself (stored as text, never as a formula), but with a
+    ``'`` before a text that starts with ``'`` before a formula's start, which the reader of
+    sheets (:func:`from_spreadsheet_text`: a CSV sheet saved as a workbook keeps its ``'``)
+    would otherwise read without its own ``'``."""
+    return "'" + value if isinstance(value, str) and from_spreadsheet_text(value) != value \
+        else value
 
 
 def write_sheet(rows: list[dict[str, Any]], path: str | Path) -> int:
@@ -556,8 +560,7 @@ def write_sheet(rows: list[dict[str, Any]], path: str | Path) -> int:
     such a cell, :func:`spreadsheet_text`; ``.xlsx``: every string stored as text)."""
     check_sheet_output(path)
     if Path(path).suffix.lower() == ".csv":
-        return write_table([{k: spreadsheet_text(v) for k, v in row.items()} for row in rows],
-                           path, "csv")
+        return write_table(rows, path, "csv", sheet=True)
     import openpyxl
     from openpyxl.styles import Font
 
@@ -567,14 +570,18 @@ def write_sheet(rows: list[dict[str, Any]], path: str | Path) -> int:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "coding"
-    sheet.append(list(columns))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([row.get(c) for c in columns])
+
+    def append(values) -> None:
+        sheet.append([_workbook_text(v) for v in values])
         for cell in sheet[sheet.max_row]:
             if cell.data_type == "f":  # openpyxl takes a string starting with = for a formula
                 cell.data_type = "s"
+
+    append(columns)  # (a field of the inputs may be named =…)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        append([row.get(c) for c in columns])
     sheet.freeze_panes = "A2"
     with atomic_path(path) as tmp:
         book.save(tmp)

@@ -78,7 +78,7 @@ def _codings(spec: LabelSource, columns: dict[str, str]):
     from ..annotate import PRIMARY, annotations_from_export, is_label_studio_records
 
     named = {**defaults_dropped(columns), **spec.columns}
-    rows = list(table_rows(spec.path, what="labels"))
+    rows = list(table_rows(spec.path, what="labels", sheet=True))
     if not rows:
         raise InputError(f"{spec.path}: no rows")
     if is_label_studio_records([rows[0][1]]):

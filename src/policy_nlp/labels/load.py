@@ -250,7 +250,7 @@ def _label_rows(path: Path, named: dict[str, str], bad: Collector, codebook: Cod
     tasks (see :func:`_task_rows`)."""
     from ..annotate import is_label_studio_records
 
-    rows = table_rows(path, what="labels")
+    rows = table_rows(path, what="labels", sheet=True)
     first = next(rows, None)
     if first is None:
         raise InputError(f"{path}: no rows")
@@ -349,7 +349,7 @@ def label_file_ids(source, *, id_col: str = "id") -> set[str]:
     from ..annotate import annotations_from_export, is_label_studio_records
 
     spec = LabelSource.parse(source)
-    rows = list(table_rows(spec.path, what="labels"))
+    rows = list(table_rows(spec.path, what="labels", sheet=True))
     if rows and is_label_studio_records([rows[0][1]]):
         return {a.id for a in annotations_from_export([r for _, r in rows], str(spec.path))}
     ids: set[str] = set()

@@ -45,9 +45,10 @@ from .decode import (decode_report, decode_text_line, jsonl_lines, open_text, re
                      stream_lines)
 from .problems import OnError, handle_problem
 
-__all__ = ["NotFinite", "Row", "TABLE_SUFFIXES", "check_file", "csv_rows", "csv_stream_rows",
-           "json_rows", "json_text_rows", "jsonl_loads", "jsonl_rows", "loads_finite",
-           "orjson_loads", "parse_jsonl_lines", "table_rows", "xlsx_rows"]
+__all__ = ["FORMULA_START", "NotFinite", "Row", "TABLE_SUFFIXES", "check_file", "csv_rows",
+           "csv_stream_rows", "from_spreadsheet_text", "json_rows", "json_text_rows",
+           "jsonl_loads", "jsonl_rows", "loads_finite", "orjson_loads", "parse_jsonl_lines",
+           "starts_as_formula", "table_rows", "xlsx_rows"]
 
 #: The extensions :func:`table_rows` reads.
 TABLE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json", ".xlsx", ".xlsm")
@@ -482,15 +483,44 @@ def _cell(v: Any) -> str:
     return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
+# --- coding sheets ----------------------------------------------------------------------------
+
+#: What a spreadsheet takes a CSV cell for a formula by (and tab, CR: OWASP's list).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def starts_as_formula(value: str) -> bool:
+    """Whether ``value`` starts as a formula would, after any ``'`` (so that a ``'`` put before
+    it by :func:`~policy_nlp.write.spreadsheet_text` can be told from one of its own)."""
+    return value.lstrip("'").startswith(FORMULA_START)
+
+
+def from_spreadsheet_text(value: str) -> str:
+    """The text of a cell :func:`~policy_nlp.write.spreadsheet_text` wrote (and of any other
+    cell, itself)."""
+    return value[1:] if value.startswith("'") and starts_as_formula(value[1:]) else value
+
+
+def _sheet_row(row: Row) -> Row:
+    return row._replace(fields={from_spreadsheet_text(k): (
+        from_spreadsheet_text(v) if isinstance(v, str) else v) for k, v in row.fields.items()})
+
+
 # --- any table --------------------------------------------------------------------------------
 
 
 def table_rows(path: str | Path, on_error: OnError | None = None, *,
-               what: str = "a table") -> Iterator[tuple[int, dict[str, Any]]]:
+               what: str = "a table", sheet: bool = False
+               ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, record) of each record of a CSV, JSONL, JSON or XLSX file, by its extension
     (lines as the module docstring says). A ``.json`` file holds an array of objects (a Label
     Studio export) or, else, one object a line (as JSONL). ``what`` names the table in the
-    message refusing another extension."""
+    message refusing another extension.
+
+    ``sheet``: a coding sheet people may have opened in a spreadsheet (labels): a CSV or XLSX
+    cell (and column name) is read without the ``'`` that a sheet's writer puts before a
+    cell starting as a formula would (:func:`from_spreadsheet_text`; an XLSX too, for a CSV
+    sheet a coder saved as a workbook)."""
     path = Path(path)
     check_file(path)
     suffix = path.suffix.lower()
@@ -506,4 +536,6 @@ def table_rows(path: str | Path, on_error: OnError | None = None, *,
         rows = xlsx_rows(path)
     else:
         raise InputError(f"{path}: {what} must be a .csv, .jsonl, .json or .xlsx file")
+    if sheet and suffix in (".csv", ".xlsx", ".xlsm"):
+        rows = map(_sheet_row, rows)
     return ((row.line, row.fields) for row in rows)

@@ -55,7 +55,6 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
     """
     from ..labels import theme_id
     from ..read import table_rows
-    from ..write import from_spreadsheet_text
 
     path = Path(path)
     ids: list[str] = []
@@ -69,25 +68,22 @@ def read_coded_sheet(path: str | Path, themes: Sequence[str], *, label_col: str 
     rows_of: dict[str, int] = {}  # the sheet's rows of each stratum, blank or coded
     blank = 0
     known = set(themes)
-    # a CSV sheet quotes a cell that starts as a formula would ('=…): read it back without
-    def unquote(value: str) -> str:
-        return from_spreadsheet_text(value) if path.suffix.lower() == ".csv" else value
-
-    for rownum, row in table_rows(path):
+    # (a CSV sheet quotes a cell that starts as a formula would, '=…: read back without)
+    for rownum, row in table_rows(path, sheet=True):
         missing = [c for c in (id_col, label_col, "stratum", "stratum_size") if c not in row]
         if missing:
             raise InputError(f"{path}: no column {', '.join(map(repr, missing))}; a sheet of "
                              "policy-nlp validation-sample has id, stratum, stratum_size and "
                              "label")
         label = str(row[label_col] or "").strip()
-        pid = unquote(str(row[id_col] or "").strip())
+        pid = str(row[id_col] or "").strip()
         if not pid:
             raise InputError(f"{path}:{rownum}: no id")
         if pid in seen:
             raise InputError(f"{path}:{rownum}: id {pid!r} is given twice (first at line "
                              f"{seen[pid]})")
         seen[pid] = rownum
-        stratum = unquote(str(row["stratum"] or "").strip()) or "all"
+        stratum = str(row["stratum"] or "").strip() or "all"
         size = _count(row, "stratum_size", path, rownum)
         if sizes.setdefault(stratum, size) != size:
             raise InputError(f"{path}:{rownum}: stratum {stratum!r} has size {size} here but "
