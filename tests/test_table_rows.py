@@ -173,3 +173,20 @@ def test_a_sheet_for_people_holds_no_formula_and_reads_back_exactly(tmp_path, fm
     assert [r for _, r in table_rows(path, sheet=True)] == rows
     # read as any other table, a CSV's cells are as the file has them
     assert ([r for _, r in table_rows(path)] == rows) is (fmt == "jsonl")
+
+
+def test_a_lone_carriage_return_in_a_csv_cell_keeps_its_row_whole(tmp_path):
+    """csv quotes a field holding the line terminator (\\n) but not a lone CR: an id or a
+    pass-through field with one went out bare and split its row for every reader."""
+    from policy_nlp.write import write_table
+
+    rows = [{"id": "a\rb", "text": "推进。", "note\rx": "1"},
+            {"id": "c", "text": "第二段", "note\rx": "y\r\nz"},
+            {"id": "d", "text": "plain", "note\rx": ""}]
+    path = tmp_path / "t.csv"
+    assert write_table(rows, path, "csv") == 3
+    raw = path.read_text("utf-8-sig")
+    assert raw.splitlines()[-1] == "d,plain,"  # rows without a CR are written as before
+    back = [r for _, r in table_rows(path)]
+    assert [r["id"] for r in back] == ["a\rb", "c", "d"]
+    assert [r["note\rx"] for r in back] == ["1", "y\r\nz", ""]

@@ -325,9 +325,16 @@ def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str) -> int:
             return 0
         spool.seek(0)
         writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
-        writer.writeheader()
+        # csv quotes a field holding the line terminator's characters only, so a lone CR
+        # (an id or pass-through field) went out bare and split its row for every reader:
+        # such a row is written with every field quoted
+        quoted = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n",
+                                quoting=csv.QUOTE_ALL)
+        (quoted if any("\r" in c for c in columns) else writer).writeheader()
         for line in spool:
-            writer.writerow(jsonl_loads(line))
+            row = jsonl_loads(line)
+            carriage = any(isinstance(v, str) and "\r" in v for v in row.values())
+            (quoted if carriage else writer).writerow(row)
     return n
 
 
