@@ -42,7 +42,7 @@ from .ngram_keys import (
     hash_table,
     ngram_key_pairs,
 )
-from .text import to_simplified
+from .text import to_simplified_all
 from .tokenize import (
     BATCH_SEPARATOR,
     DEFAULT_BACKEND,
@@ -95,7 +95,7 @@ class FeatureSpec:
 
     def prepare(self, texts: list[str]) -> list[str]:
         """The texts as the blocks see them: in simplified characters where ``simplify``."""
-        return [to_simplified(t) for t in texts] if self.simplify else texts
+        return to_simplified_all(texts) if self.simplify else texts
 
 
 def char_analyzer(text: str, ngram: tuple[int, int]) -> list[str]:
