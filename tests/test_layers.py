@@ -26,8 +26,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("model", {"model"}),
     ("prediction", {"predict", "explain"}),
     ("aggregation, labels, scores", {"aggregate", "shares", "labels", "annotate", "metrics"}),
-    ("workflows", {"train", "evaluate", "compare", "audit", "suggest", "html_report", "plot",
-                   "api", "agreement", "validation", "batch", "profile"}),
+    ("workflows", {"train", "train_config", "evaluate", "compare", "audit", "suggest",
+                   "html_report", "plot", "api", "agreement", "validation", "batch", "profile"}),
     # the package cli/ and every module in it (cli.application, cli.render, cli.labeling …)
     ("command line", {"cli"}),
     ("entry points", {"__main__", "__init__"}),

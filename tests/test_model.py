@@ -177,3 +177,29 @@ def test_secondary_of_a_whole_matrix_is_that_of_each_row(tiny_model_dir):
     for threshold, most in ((0.3, 2), (0.1, 2), (0.05, 3), (0.2, 0), (0.99, 2)):
         model.secondary_threshold, model.max_secondary = threshold, most
         assert model.secondary_matrix(proba) == [model.secondary(row) for row in proba]
+
+
+def test_weights_are_stored_uncompressed_and_deflated_ones_still_load(model_copy, tmp_path):
+    """A model's weights are saved as stored zip members (no inflating at every load); a model
+    saved deflated, as before (the shipped models until they are retrained), loads the same."""
+    import shutil
+    import zipfile
+
+    from policy_nlp.model import sha256_file
+
+    with zipfile.ZipFile(model_copy / WEIGHTS) as zf:
+        members = zf.infolist()
+        assert {m.compress_type for m in members} == {zipfile.ZIP_STORED}
+        raw = {m.filename: zf.read(m) for m in members}
+    old = tmp_path / "deflated"
+    shutil.copytree(model_copy, old)
+    with zipfile.ZipFile(old / WEIGHTS, "w", zipfile.ZIP_DEFLATED) as zf:
+        for m in members:
+            zf.writestr(m, raw[m.filename], compress_type=zipfile.ZIP_DEFLATED)
+    card = json.loads((old / CARD).read_text("utf-8"))
+    card["files"][WEIGHTS] = sha256_file(old / WEIGHTS)
+    (old / CARD).write_text(json.dumps(card, ensure_ascii=False), "utf-8")
+    assert (old / WEIGHTS).stat().st_size < (model_copy / WEIGHTS).stat().st_size
+    new, deflated = load_model(model_copy), load_model(old)
+    np.testing.assert_array_equal(new.coef, deflated.coef)
+    np.testing.assert_array_equal(new.predict_proba(PROBE), deflated.predict_proba(PROBE))

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 __all__ = ["CLOSING_MARKS", "CONTENT_CHAR", "CONTINUING_MARKS", "clip", "display_width",
            "has_content", "is_blank", "normalize_text", "pad", "to_simplified",
-           "without_surrogates"]
+           "to_simplified_all", "without_surrogates"]
 
 #: Marks that close a quotation or a bracket.
 CLOSING_MARKS = "”’」』）)\"'"
@@ -127,6 +127,77 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+#: the characters without which OpenCC's t2s leaves a text unchanged, derived from its
+#: dictionaries by scripts/opencc_t2s_triggers.py (its docstring says why the skip is exact)
+T2S_TRIGGERS = "opencc_t2s.json"
+
+
+@lru_cache(maxsize=1)
+def _t2s_triggers():
+    """Two boolean tables of the characters of :data:`T2S_TRIGGERS`: by code point (up to
+    the last of them, then one more entry, False, for every code point beyond), and by UTF-16
+    code unit (the surrogates True too). None, to convert every text, where the installed
+    OpenCC's configuration or dictionaries are not those the set was derived from (their
+    sha256 differ) or cannot be found."""
+    import json
+    from importlib import resources
+    from pathlib import Path
+
+    try:
+        stored = json.loads((resources.files("policy_nlp") / "data" / T2S_TRIGGERS)
+                            .read_text(encoding="utf-8"))
+        return trigger_tables(stored, Path(_t2s().config).parent)
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def trigger_tables(stored: dict, share):
+    """The tables of :func:`_t2s_triggers` from the contents of :data:`T2S_TRIGGERS`, if every
+    file it names has its sha256 in ``share`` (the installed OpenCC's folder), else None."""
+    import hashlib
+
+    import numpy as np
+
+    try:
+        for name, digest in stored["files"].items():
+            if hashlib.sha256((share / name).read_bytes()).hexdigest() != digest:
+                return None
+    except (OSError, KeyError, TypeError, AttributeError):
+        return None
+    points = np.array([ord(c) for c in stored["chars"]], np.intp)
+    table = np.zeros(int(points.max(initial=0)) + 2, bool)
+    table[points] = True
+    units = np.zeros(1 << 16, bool)
+    units[: min(len(table), 1 << 16)] = table[: 1 << 16]
+    units[0xD800:0xE000] = True
+    return table, units
+
+
+def _may_change(texts: list[str]) -> list[int] | None:
+    """The indices of the texts that hold a character of :data:`T2S_TRIGGERS` (in order),
+    the only ones OpenCC's t2s may change; None when every text must be converted.
+
+    A batch where every character is one UTF-16 code unit (none beyond U+FFFF) is read as
+    UTF-16, ~3x faster to encode than UTF-32; a lone surrogate then counts as a trigger (its
+    text is converted, as any text was before). Any other batch is read as code points."""
+    tables = _t2s_triggers()
+    if tables is None:
+        return None
+    import numpy as np
+
+    joined = "".join(texts)
+    units = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), np.uint16)
+    if len(units) == len(joined):  # one unit per character: positions are characters
+        hits = np.flatnonzero(tables[1].take(units))
+    else:
+        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
+        hits = np.flatnonzero(tables[0].take(points.astype(np.intp), mode="clip"))
+    if not len(hits):
+        return []
+    ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)))
+    return np.unique(np.searchsorted(ends, hits, side="right")).tolist()
+
+
 def to_simplified(text: str) -> str:
     """``text`` in simplified characters: OpenCC's traditional-to-simplified conversion
     (``t2s``, phrase by phrase), what the models see of a paragraph (``FeatureSpec.simplify``).
@@ -141,9 +212,30 @@ def to_simplified(text: str) -> str:
     '我们第一届全国人民代表大会'
     >>> to_simplified("推进碳达峰碳中和")
     '推进碳达峰碳中和'
+
+    A text without any of the characters that OpenCC's t2s dictionaries change (a character
+    of :data:`T2S_TRIGGERS`: most paragraphs in simplified characters) is returned as it is,
+    without calling OpenCC, which would return it unchanged.
     """
-    if text.isascii():
+    if text.isascii() or _may_change([text]) == []:
         return text
+    return _convert(text)
+
+
+def to_simplified_all(texts: list[str]) -> list[str]:
+    """:func:`to_simplified` of every text of a batch: OpenCC is called only for the texts
+    that hold a character of :data:`T2S_TRIGGERS`, found for the whole batch at once."""
+    convert = _may_change(texts)
+    if convert is None:
+        return [to_simplified(t) for t in texts]
+    out = list(texts)
+    for i in convert:
+        out[i] = _convert(texts[i])
+    return out
+
+
+def _convert(text: str) -> str:
+    """OpenCC's t2s conversion of ``text``, lone surrogates kept as they are."""
     try:
         return _t2s().convert(text)
     except UnicodeEncodeError:  # a lone surrogate (from a notebook, say): the rest converted

@@ -38,7 +38,7 @@ class UnitOpt(str, Enum):
 
 def train_defaults():
     """The library's training defaults, shown as the defaults of train's and audit's flags."""
-    from ..train import TrainConfig
+    from ..train_config import TrainConfig  # not ..train: classify would load the workflow
 
     return TrainConfig()
 
