@@ -333,3 +333,12 @@ def test_a_paragraph_without_the_reports_year_does_not_erase_it():
     assert "note" not in a
     assert (b["level"], b["year"]) == ("provincial", 2021)
     assert (c["level"], c["year"]) == ("county", None)
+
+
+@pytest.mark.parametrize(("year", "kept"), [("2021", 2021), (" 2021.0 ", 2021), ("12345", 12345),
+                                            ("²", "²"), ("２０２１", 2021), ("2020年", "2020年")])
+def test_a_year_as_text_is_read_as_a_number_where_it_is_one(year, kept):
+    """A superscript digit is a digit (str.isdigit) that int() refuses: a traceback."""
+    from policy_nlp.aggregate import record_meta
+
+    assert record_meta({"id": "a#1", "year": year, "text": "推进。"})["year"] == kept

@@ -124,10 +124,12 @@ def _meta(record: dict[str, Any]) -> dict[str, Any]:
     meta = {k: v for k, v in record.items()
             if k not in _RECORD_FIELDS and (v is None or isinstance(v, str | int | float | bool))}
     year = meta.get("year")
-    if isinstance(year, str) and year_or_none(year) is not None:  # '2021', '2021.0'
-        meta["year"] = year_or_none(year)
-    elif isinstance(year, str) and year.strip().isdigit():
-        meta["year"] = int(year)
+    if isinstance(year, str):
+        parsed = year_or_none(year)  # '2021', '2021.0'
+        if parsed is not None:
+            meta["year"] = parsed
+        elif year.strip().isdecimal():  # not isdigit: int('²') raised a traceback
+            meta["year"] = int(year)
     elif isinstance(year, float) and year.is_integer():
         meta["year"] = int(year)
     return meta
